@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: Apache-2.0
+//! JSON 1.1 request members with the type errors AWS (Coral) reports.
+//!
+//! Kinesis ignores unknown members, treats `null` as absent, and answers a member of the wrong
+//! JSON type with `SerializationException` and a Java-flavoured message such as
+//! `class java.lang.String can not be converted to an Integer`. Each wrapper here accepts
+//! exactly what Coral accepts for one model type and produces those messages.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+const STRING_CLASS: &str = "class java.lang.String";
+const BOOLEAN_CLASS: &str = "class java.lang.Boolean";
+const NUMBER_CLASS: &str = "class com.amazon.coral.value.json.numbers.TruncatingBigNumber";
+const MAP_FOUND: &str = "Start of structure or map found where not expected.";
+const LIST_FOUND: &str = "Start of list found where not expected";
+
+/// Rejections every scalar visitor shares: the message names the JSON type found.
+macro_rules! reject_others {
+    ($target:literal; $($skip:ident),*) => {
+        reject_others!(@str $target; $($skip),*);
+        reject_others!(@bool $target; $($skip),*);
+        reject_others!(@num $target; $($skip),*);
+        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(de::Error::custom(MAP_FOUND))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(de::Error::custom(LIST_FOUND))
+        }
+    };
+    (@str $target:literal; str $(, $rest:ident)*) => {};
+    (@str $target:literal; $first:ident $(, $rest:ident)*) => { reject_others!(@str $target; $($rest),*); };
+    (@str $target:literal;) => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(E::custom(format!("{STRING_CLASS} can not be converted to {}", $target)))
+        }
+    };
+    (@bool $target:literal; bool $(, $rest:ident)*) => {};
+    (@bool $target:literal; $first:ident $(, $rest:ident)*) => { reject_others!(@bool $target; $($rest),*); };
+    (@bool $target:literal;) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(E::custom(format!("{BOOLEAN_CLASS} can not be converted to {}", $target)))
+        }
+    };
+    (@num $target:literal; num $(, $rest:ident)*) => {};
+    (@num $target:literal; $first:ident $(, $rest:ident)*) => { reject_others!(@num $target; $($rest),*); };
+    (@num $target:literal;) => {
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(E::custom(format!("{NUMBER_CLASS} can not be converted to {}", $target)))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(E::custom(format!("{NUMBER_CLASS} can not be converted to {}", $target)))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(E::custom(format!("{NUMBER_CLASS} can not be converted to {}", $target)))
+        }
+    };
+}
+
+/// An `Integer` member. Coral truncates numbers outside the 32-bit range to its bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JInt(pub i64);
+
+impl<'de> Deserialize<'de> for JInt {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = JInt;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<JInt, E> {
+                Ok(JInt(v.clamp(i64::from(i32::MIN), i64::from(i32::MAX))))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<JInt, E> {
+                Ok(JInt(v.min(i32::MAX as u64) as i64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<JInt, E> {
+                Ok(JInt(
+                    (v.trunc() as i64).clamp(i64::from(i32::MIN), i64::from(i32::MAX)),
+                ))
+            }
+            reject_others!("an Integer"; num);
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A `Boolean` member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JBool(pub bool);
+
+impl<'de> Deserialize<'de> for JBool {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = JBool;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a boolean")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<JBool, E> {
+                Ok(JBool(v))
+            }
+            reject_others!("an Boolean"; bool);
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A `String` member.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct JStr(pub String);
+
+impl<'de> Deserialize<'de> for JStr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = JStr;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<JStr, E> {
+                Ok(JStr(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<JStr, E> {
+                Ok(JStr(v))
+            }
+            reject_others!("an String"; str);
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A `Blob` member: base64 in JSON, decoded here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JBlob(pub Vec<u8>);
+
+impl<'de> Deserialize<'de> for JBlob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = JBlob;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a base64 string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<JBlob, E> {
+                decode_blob(v).map(JBlob).map_err(E::custom)
+            }
+            reject_others!("a Blob"; str);
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Decodes base64 the way Coral does, with its error texts (including its spelling).
+pub fn decode_blob(v: &str) -> Result<Vec<u8>, String> {
+    STANDARD.decode(v).map_err(|e| {
+        let why = match e {
+            base64::DecodeError::InvalidLength(_) => format!(
+                "Base64 encoded length is expected a multiple of 4 bytes but found: {}",
+                v.len()
+            ),
+            base64::DecodeError::InvalidByte(_, b) => {
+                format!("Invalid Base64 character: '{}'", char::from(b))
+            }
+            base64::DecodeError::InvalidLastSymbol(_, _) => {
+                "Invalid last non-pad Base64 character dectected".to_owned()
+            }
+            base64::DecodeError::InvalidPadding => "Invalid Base64 character: '='".to_owned(),
+        };
+        format!("'{v}' can not be converted to a Blob: {why}")
+    })
+}
+
+/// A `Timestamp` member: epoch seconds (integer or fractional) in JSON, kept as milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JTimestamp(pub i64);
+
+impl<'de> Deserialize<'de> for JTimestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = JTimestamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("epoch seconds")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<JTimestamp, E> {
+                Ok(JTimestamp(v.saturating_mul(1000)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<JTimestamp, E> {
+                Ok(JTimestamp(
+                    i64::try_from(v).unwrap_or(i64::MAX).saturating_mul(1000),
+                ))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<JTimestamp, E> {
+                // `as` saturates for out-of-range floats and maps NaN to 0.
+                Ok(JTimestamp((v * 1000.0).round() as i64))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<JTimestamp, E> {
+                Err(E::custom(format!(
+                    "{STRING_CLASS} can not be converted to milliseconds since epoch"
+                )))
+            }
+            reject_others!("milliseconds since epoch"; str, num);
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A list member: anything but a JSON array (or null) is `Expected list or null`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JList<T>(pub Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for JList<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = JList<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<JList<T>, A::Error> {
+                // Bounded by the request body size; no size hint is trusted.
+                let mut out = Vec::new();
+                while let Some(x) = seq.next_element()? {
+                    out.push(x);
+                }
+                Ok(JList(out))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Err(E::custom("Expected list or null"))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Err(E::custom("Expected list or null"))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Err(E::custom("Expected list or null"))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Err(E::custom("Expected list or null"))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Err(E::custom("Expected list or null"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+                Err(de::Error::custom("Expected list or null"))
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// A string-to-string map member (tags).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JMap(pub BTreeMap<String, String>);
+
+impl<'de> Deserialize<'de> for JMap {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = JMap;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JMap, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some((k, v)) = map.next_entry::<String, JStr>()? {
+                    out.insert(k, v.0);
+                }
+                Ok(JMap(out))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<JMap, E> {
+                Err(E::custom("Expected map or null"))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<JMap, E> {
+                Err(E::custom("Expected map or null"))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<JMap, E> {
+                Err(E::custom("Expected map or null"))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<JMap, E> {
+                Err(E::custom("Expected map or null"))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<JMap, E> {
+                Err(E::custom("Expected map or null"))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<JMap, A::Error> {
+                Err(de::Error::custom("Expected map or null"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The message of a serde_json data error without serde's position suffix, or `None` for
+/// syntax errors (AWS sends those with no message).
+pub fn serialization_message(e: &serde_json::Error) -> Option<String> {
+    match e.classify() {
+        serde_json::error::Category::Data => {
+            let s = e.to_string();
+            let cut = s.rfind(" at line ").unwrap_or(s.len());
+            Some(s[..cut].to_owned())
+        }
+        serde_json::error::Category::Io
+        | serde_json::error::Category::Syntax
+        | serde_json::error::Category::Eof => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Probe {
+        count: Option<JInt>,
+        name: Option<JStr>,
+        data: Option<JBlob>,
+        flag: Option<JBool>,
+        list: Option<JList<JStr>>,
+        when: Option<JTimestamp>,
+    }
+
+    fn err(body: &str) -> Option<String> {
+        serialization_message(&serde_json::from_str::<Probe>(body).expect_err("must fail"))
+    }
+
+    #[test]
+    fn wrong_types_get_coral_messages() {
+        assert_eq!(
+            err(r#"{"Count":"1"}"#).as_deref(),
+            Some("class java.lang.String can not be converted to an Integer")
+        );
+        assert_eq!(
+            err(r#"{"Count":true}"#).as_deref(),
+            Some("class java.lang.Boolean can not be converted to an Integer")
+        );
+        assert_eq!(
+            err(r#"{"Name":12}"#).as_deref(),
+            Some(
+                "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String"
+            )
+        );
+        assert_eq!(
+            err(r#"{"Name":{}}"#).as_deref(),
+            Some("Start of structure or map found where not expected.")
+        );
+        assert_eq!(
+            err(r#"{"Name":[]}"#).as_deref(),
+            Some("Start of list found where not expected")
+        );
+        assert_eq!(
+            err(r#"{"List":"x"}"#).as_deref(),
+            Some("Expected list or null")
+        );
+        assert_eq!(
+            err(r#"{"Flag":"x"}"#).as_deref(),
+            Some("class java.lang.String can not be converted to an Boolean")
+        );
+        assert_eq!(
+            err(r#"{"When":"x"}"#).as_deref(),
+            Some("class java.lang.String can not be converted to milliseconds since epoch")
+        );
+        assert_eq!(
+            err(r#"{"Data":"abcde"}"#).as_deref(),
+            Some(
+                "'abcde' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 5"
+            )
+        );
+    }
+
+    #[test]
+    fn syntax_errors_have_no_message() {
+        assert_eq!(err("{"), None);
+        assert_eq!(err("nope"), None);
+    }
+
+    #[test]
+    fn values_decode_and_null_is_absent() {
+        let p: Probe = serde_json::from_str(
+            r#"{"Count":99999999999,"Name":"a","Data":"aGk=","Flag":null,"List":["x"],"When":1.5,"Other":1}"#,
+        )
+        .expect("parses");
+        assert_eq!(p.count, Some(JInt(2147483647)));
+        assert_eq!(p.data, Some(JBlob(b"hi".to_vec())));
+        assert_eq!(p.flag, None);
+        assert_eq!(p.when, Some(JTimestamp(1500)));
+        assert_eq!(p.name, Some(JStr("a".into())));
+        assert_eq!(p.list, Some(JList(vec![JStr("x".into())])));
+    }
+}

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The AWS wire-protocol layer: Kinesis over JSON 1.1.
+//!
+//! A request arrives as its `X-Amz-Target`, content type and body. [`Kinesis::handle`] picks
+//! the operation, decodes the body into that operation's DTO (see [`json`] for the type errors
+//! AWS reports), validates it against the model constraints (see [`validate`]), calls the
+//! streams service and encodes the answer or the error. One module per operation lives under
+//! `ops/`; DTOs use the AWS member names and never leave this crate.
+
+pub mod error;
+pub mod json;
+mod ops;
+pub mod validate;
+
+use bytes::Bytes;
+use freshet_streams::Streams;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use crate::error::ApiError;
+use crate::validate::Validator;
+
+/// The JSON 1.1 content type.
+pub const JSON_1_1: &str = "application/x-amz-json-1.1";
+/// Target prefix of Kinesis operations.
+pub const KINESIS_TARGET_PREFIX: &str = "Kinesis_20131202.";
+
+/// A response ready for the transport.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Content type.
+    pub content_type: &'static str,
+    /// Body; empty for operations without output.
+    pub body: Bytes,
+    /// The error's `__type`, for the `x-amzn-ErrorType` header and logs.
+    pub error_code: Option<&'static str>,
+}
+
+impl Response {
+    /// The response for an error.
+    pub fn error(e: &ApiError) -> Self {
+        Response {
+            status: e.status,
+            content_type: JSON_1_1,
+            body: Bytes::from(e.body()),
+            error_code: Some(e.code),
+        }
+    }
+}
+
+/// The Kinesis API over a streams service.
+#[derive(Debug, Clone)]
+pub struct Kinesis {
+    streams: Streams,
+}
+
+/// One API operation: its DTOs, its model validation and its call into the domain.
+pub(crate) trait Operation {
+    /// Request DTO.
+    type Input: DeserializeOwned;
+    /// Response DTO.
+    type Output: Serialize;
+    /// Whether the operation answers with an empty body (no output shape in the model).
+    const EMPTY_OUTPUT: bool = false;
+    /// Checks the model constraints, in model member order.
+    fn validate(input: &Self::Input, v: &mut Validator);
+    /// Runs the operation.
+    fn call(
+        streams: &Streams,
+        input: Self::Input,
+    ) -> impl std::future::Future<Output = Result<Self::Output, ApiError>> + Send;
+}
+
+impl Kinesis {
+    /// The API over `streams`.
+    pub fn new(streams: Streams) -> Self {
+        Self { streams }
+    }
+
+    /// The streams service behind the API.
+    pub fn streams(&self) -> &Streams {
+        &self.streams
+    }
+
+    /// Handles one request given its `X-Amz-Target` and body.
+    pub async fn handle(&self, target: &str, body: Bytes) -> Response {
+        let Some(op) = target.strip_prefix(KINESIS_TARGET_PREFIX) else {
+            return Response::error(&ApiError::unknown_operation());
+        };
+        ops::dispatch(&self.streams, op, &body).await
+    }
+}
+
+/// Decodes, validates, calls and encodes one operation.
+pub(crate) async fn run<O: Operation>(streams: &Streams, body: &[u8]) -> Response {
+    match run_inner::<O>(streams, body).await {
+        Ok(r) => r,
+        Err(e) => Response::error(&e),
+    }
+}
+
+async fn run_inner<O: Operation>(streams: &Streams, body: &[u8]) -> Result<Response, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::serialization(None));
+    }
+    let input: O::Input = serde_json::from_slice(body)
+        .map_err(|e| ApiError::serialization(json::serialization_message(&e)))?;
+    let mut v = Validator::new();
+    O::validate(&input, &mut v);
+    if let Some(message) = v.finish() {
+        return Err(ApiError::validation(message));
+    }
+    let output = O::call(streams, input).await?;
+    let body = if O::EMPTY_OUTPUT {
+        Bytes::new()
+    } else {
+        Bytes::from(serde_json::to_vec(&output).map_err(|e| ApiError {
+            code: "InternalFailure",
+            status: 500,
+            message: Some(format!("could not encode the response: {e}")),
+        })?)
+    };
+    Ok(Response {
+        status: 200,
+        content_type: JSON_1_1,
+        body,
+        error_code: None,
+    })
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+//! DescribeStreamSummary.
+
+use freshet_streams::{StreamSummary, Streams};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    EnhancedMetricsDto, StreamModeDetailsDto, no_enhanced_monitoring, seconds, stream_ref,
+    validate_stream,
+};
+use crate::json::JStr;
+use crate::validate::Validator;
+use crate::{ApiError, Operation};
+
+pub(crate) struct DescribeStreamSummary;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Input {
+    stream_name: Option<JStr>,
+    #[serde(rename = "StreamARN")]
+    stream_arn: Option<JStr>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Output {
+    stream_description_summary: SummaryDto,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct SummaryDto {
+    stream_name: String,
+    #[serde(rename = "StreamARN")]
+    stream_arn: String,
+    stream_status: &'static str,
+    stream_mode_details: StreamModeDetailsDto,
+    retention_period_hours: u32,
+    stream_creation_timestamp: f64,
+    enhanced_monitoring: Vec<EnhancedMetricsDto>,
+    encryption_type: &'static str,
+    open_shard_count: u32,
+    consumer_count: u32,
+    #[serde(rename = "MaxRecordSizeInKiB")]
+    max_record_size_in_kib: u32,
+}
+
+impl From<StreamSummary> for SummaryDto {
+    fn from(s: StreamSummary) -> Self {
+        Self {
+            stream_name: s.name,
+            stream_arn: s.arn,
+            stream_status: s.status.as_str(),
+            stream_mode_details: StreamModeDetailsDto {
+                stream_mode: s.mode.as_str(),
+            },
+            retention_period_hours: s.retention_hours,
+            stream_creation_timestamp: seconds(s.created_ms),
+            enhanced_monitoring: no_enhanced_monitoring(),
+            encryption_type: "NONE",
+            open_shard_count: s.open_shard_count,
+            consumer_count: s.consumer_count,
+            max_record_size_in_kib: s.max_record_size_kib,
+        }
+    }
+}
+
+impl Operation for DescribeStreamSummary {
+    type Input = Input;
+    type Output = Output;
+
+    fn validate(i: &Input, v: &mut Validator) {
+        validate_stream(v, &i.stream_name, &i.stream_arn);
+    }
+
+    async fn call(streams: &Streams, i: Input) -> Result<Output, ApiError> {
+        let s = streams.describe_stream_summary(&stream_ref(i.stream_name, i.stream_arn))?;
+        Ok(Output {
+            stream_description_summary: s.into(),
+        })
+    }
+}

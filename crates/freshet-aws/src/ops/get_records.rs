@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+//! GetRecords.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use freshet_streams::Streams;
+use serde::{Deserialize, Serialize};
+
+use super::{HashKeyRangeDto, seconds};
+use crate::json::{JInt, JStr};
+use crate::validate::{STREAM_ARN_PATTERN, Validator, is_stream_arn};
+use crate::{ApiError, Operation};
+
+pub(crate) struct GetRecords;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Input {
+    shard_iterator: Option<JStr>,
+    limit: Option<JInt>,
+    #[serde(rename = "StreamARN")]
+    stream_arn: Option<JStr>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Output {
+    records: Vec<RecordDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_shard_iterator: Option<String>,
+    millis_behind_latest: i64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    child_shards: Vec<ChildShardDto>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct RecordDto {
+    sequence_number: String,
+    approximate_arrival_timestamp: f64,
+    data: String,
+    partition_key: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ChildShardDto {
+    shard_id: String,
+    parent_shards: Vec<String>,
+    hash_key_range: HashKeyRangeDto,
+}
+
+impl Operation for GetRecords {
+    type Input = Input;
+    type Output = Output;
+
+    fn validate(i: &Input, v: &mut Validator) {
+        v.required("shardIterator", &i.shard_iterator);
+        v.string(
+            "shardIterator",
+            i.shard_iterator.as_ref().map(|s| s.0.as_str()),
+            1,
+            Some(512),
+            None,
+        );
+        v.int("limit", i.limit.map(|n| n.0), Some(1), Some(10000));
+        v.string(
+            "streamARN",
+            i.stream_arn.as_ref().map(|s| s.0.as_str()),
+            1,
+            Some(2048),
+            Some((is_stream_arn, STREAM_ARN_PATTERN)),
+        );
+    }
+
+    async fn call(streams: &Streams, i: Input) -> Result<Output, ApiError> {
+        let iterator = i.shard_iterator.map(|s| s.0).unwrap_or_default();
+        // Validated to 1..=10000.
+        let page = streams.get_records(&iterator, i.limit.map(|n| n.0 as u32))?;
+        Ok(Output {
+            records: page
+                .records
+                .into_iter()
+                .map(|r| RecordDto {
+                    sequence_number: r.sequence.to_string(),
+                    approximate_arrival_timestamp: seconds(r.arrival_ms),
+                    data: STANDARD.encode(&r.data),
+                    partition_key: r.partition_key,
+                })
+                .collect(),
+            next_shard_iterator: page.next_iterator,
+            millis_behind_latest: page.millis_behind_latest,
+            child_shards: page
+                .child_shards
+                .into_iter()
+                .map(|c| ChildShardDto {
+                    shard_id: c.id.to_string(),
+                    parent_shards: c.parents.iter().map(ToString::to_string).collect(),
+                    hash_key_range: c.hash_range.into(),
+                })
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+//! One module per Kinesis operation, plus the DTO pieces they share.
+
+mod create_stream;
+mod delete_stream;
+mod describe_stream;
+mod describe_stream_summary;
+mod get_records;
+mod get_shard_iterator;
+mod list_shards;
+mod list_streams;
+mod put_record;
+mod put_records;
+mod retention;
+
+use freshet_streams::{ShardInfo, StreamRef, Streams};
+use freshet_types::HashKeyRange;
+use serde::Serialize;
+
+use crate::json::JStr;
+use crate::validate::{NAME_PATTERN, STREAM_ARN_PATTERN, Validator, is_name, is_stream_arn};
+use crate::{ApiError, Response, run};
+
+/// Routes an operation name to its module.
+pub(crate) async fn dispatch(streams: &Streams, op: &str, body: &[u8]) -> Response {
+    match op {
+        "CreateStream" => run::<create_stream::CreateStream>(streams, body).await,
+        "DeleteStream" => run::<delete_stream::DeleteStream>(streams, body).await,
+        "DescribeStream" => run::<describe_stream::DescribeStream>(streams, body).await,
+        "DescribeStreamSummary" => {
+            run::<describe_stream_summary::DescribeStreamSummary>(streams, body).await
+        }
+        "ListStreams" => run::<list_streams::ListStreams>(streams, body).await,
+        "ListShards" => run::<list_shards::ListShards>(streams, body).await,
+        "PutRecord" => run::<put_record::PutRecord>(streams, body).await,
+        "PutRecords" => run::<put_records::PutRecords>(streams, body).await,
+        "GetShardIterator" => run::<get_shard_iterator::GetShardIterator>(streams, body).await,
+        "GetRecords" => run::<get_records::GetRecords>(streams, body).await,
+        "IncreaseStreamRetentionPeriod" => {
+            run::<retention::IncreaseStreamRetentionPeriod>(streams, body).await
+        }
+        "DecreaseStreamRetentionPeriod" => {
+            run::<retention::DecreaseStreamRetentionPeriod>(streams, body).await
+        }
+        _ => Response::error(&ApiError::unknown_operation()),
+    }
+}
+
+/// Validates the StreamName and StreamARN members shared by stream-scoped operations.
+pub(crate) fn validate_stream(v: &mut Validator, name: &Option<JStr>, arn: &Option<JStr>) {
+    v.string(
+        "streamName",
+        name.as_ref().map(|s| s.0.as_str()),
+        1,
+        Some(128),
+        Some((is_name, NAME_PATTERN)),
+    );
+    v.string(
+        "streamARN",
+        arn.as_ref().map(|s| s.0.as_str()),
+        1,
+        Some(2048),
+        Some((is_stream_arn, STREAM_ARN_PATTERN)),
+    );
+}
+
+/// The domain reference for StreamName/StreamARN members.
+pub(crate) fn stream_ref(name: Option<JStr>, arn: Option<JStr>) -> StreamRef {
+    StreamRef {
+        name: name.map(|s| s.0),
+        arn: arn.map(|s| s.0),
+    }
+}
+
+/// Epoch seconds with millisecond precision, as AWS JSON timestamps are written.
+pub(crate) fn seconds(ms: i64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+/// `HashKeyRange`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct HashKeyRangeDto {
+    pub starting_hash_key: String,
+    pub ending_hash_key: String,
+}
+
+impl From<HashKeyRange> for HashKeyRangeDto {
+    fn from(r: HashKeyRange) -> Self {
+        Self {
+            starting_hash_key: r.start.to_string(),
+            ending_hash_key: r.end.to_string(),
+        }
+    }
+}
+
+/// `SequenceNumberRange`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct SequenceNumberRangeDto {
+    pub starting_sequence_number: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ending_sequence_number: Option<String>,
+}
+
+/// `Shard`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ShardDto {
+    pub shard_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_shard_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjacent_parent_shard_id: Option<String>,
+    pub hash_key_range: HashKeyRangeDto,
+    pub sequence_number_range: SequenceNumberRangeDto,
+}
+
+impl From<ShardInfo> for ShardDto {
+    fn from(s: ShardInfo) -> Self {
+        Self {
+            shard_id: s.id.to_string(),
+            parent_shard_id: s.parent.map(|p| p.to_string()),
+            adjacent_parent_shard_id: s.adjacent_parent.map(|p| p.to_string()),
+            hash_key_range: s.hash_range.into(),
+            sequence_number_range: SequenceNumberRangeDto {
+                starting_sequence_number: s.starting_sequence.to_string(),
+                ending_sequence_number: s.ending_sequence.map(|e| e.to_string()),
+            },
+        }
+    }
+}
+
+/// `StreamModeDetails`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct StreamModeDetailsDto {
+    pub stream_mode: &'static str,
+}
+
+/// `EnhancedMetrics`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct EnhancedMetricsDto {
+    pub shard_level_metrics: Vec<String>,
+}
+
+/// The `EnhancedMonitoring` value of a stream without enhanced monitoring.
+pub(crate) fn no_enhanced_monitoring() -> Vec<EnhancedMetricsDto> {
+    vec![EnhancedMetricsDto {
+        shard_level_metrics: Vec::new(),
+    }]
+}

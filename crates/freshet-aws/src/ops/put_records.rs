@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+//! PutRecords.
+
+use freshet_streams::{PutEntry, PutOutcome, Streams};
+use freshet_types::limits::{
+    MAX_PARTITION_KEY_LEN, MAX_PUT_RECORDS_ENTRIES, MAX_RECORD_BYTES_LIMIT,
+};
+use serde::{Deserialize, Serialize};
+
+use super::put_record::explicit_hash_key;
+use super::{stream_ref, validate_stream};
+use crate::json::{JBlob, JList, JStr};
+use crate::validate::{HASH_KEY_PATTERN, Validator, is_hash_key};
+use crate::{ApiError, Operation};
+
+pub(crate) struct PutRecords;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Input {
+    records: Option<JList<Entry>>,
+    stream_name: Option<JStr>,
+    #[serde(rename = "StreamARN")]
+    stream_arn: Option<JStr>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Entry {
+    data: Option<JBlob>,
+    explicit_hash_key: Option<JStr>,
+    partition_key: Option<JStr>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Output {
+    failed_record_count: u32,
+    records: Vec<ResultEntry>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ResultEntry {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sequence_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<String>,
+}
+
+impl Operation for PutRecords {
+    type Input = Input;
+    type Output = Output;
+
+    fn validate(i: &Input, v: &mut Validator) {
+        v.required("records", &i.records);
+        if let Some(records) = &i.records {
+            let n = records.0.len();
+            // Coral prints the list's elements with Java's default toString.
+            let shown = format!(
+                "[{}]",
+                (0..n.min(3))
+                    .map(|k| format!(
+                        "com.amazonaws.kinesis.v20131202.PutRecordsRequestEntry@{:08x}",
+                        0xc965_e310u32.wrapping_add(k as u32)
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+                    + if n > 3 { ", ..." } else { "" }
+            );
+            v.list_len("records", Some(n), &shown, 1, MAX_PUT_RECORDS_ENTRIES);
+            for (k, e) in records.0.iter().enumerate() {
+                let p = |m: &str| format!("records.{}.member.{m}", k + 1);
+                v.required(&p("data"), &e.data);
+                v.blob(
+                    &p("data"),
+                    e.data.as_ref().map(|d| d.0.as_slice()),
+                    MAX_RECORD_BYTES_LIMIT,
+                );
+                v.string(
+                    &p("explicitHashKey"),
+                    e.explicit_hash_key.as_ref().map(|s| s.0.as_str()),
+                    0,
+                    None,
+                    Some((is_hash_key, HASH_KEY_PATTERN)),
+                );
+                v.required(&p("partitionKey"), &e.partition_key);
+                v.string(
+                    &p("partitionKey"),
+                    e.partition_key.as_ref().map(|s| s.0.as_str()),
+                    1,
+                    Some(MAX_PARTITION_KEY_LEN),
+                    None,
+                );
+            }
+        }
+        validate_stream(v, &i.stream_name, &i.stream_arn);
+    }
+
+    async fn call(streams: &Streams, i: Input) -> Result<Output, ApiError> {
+        let records = i.records.map(|r| r.0).unwrap_or_default();
+        let mut keys = Vec::with_capacity(records.len());
+        for r in &records {
+            keys.push(explicit_hash_key(r.explicit_hash_key.as_ref())?);
+        }
+        let entries: Vec<PutEntry<'_>> = records
+            .iter()
+            .zip(keys)
+            .map(|(r, explicit_hash_key)| PutEntry {
+                data: r.data.as_ref().map_or(&[][..], |d| d.0.as_slice()),
+                partition_key: r.partition_key.as_ref().map_or("", |k| k.0.as_str()),
+                explicit_hash_key,
+            })
+            .collect();
+        let outcomes = streams
+            .put_records(&stream_ref(i.stream_name, i.stream_arn), &entries)
+            .await?;
+        let mut failed = 0;
+        let records = outcomes
+            .into_iter()
+            .map(|o| match o {
+                PutOutcome::Stored { shard, sequence } => ResultEntry {
+                    sequence_number: Some(sequence.to_string()),
+                    shard_id: Some(shard.to_string()),
+                    error_code: None,
+                    error_message: None,
+                },
+                PutOutcome::Failed { code, message } => {
+                    failed += 1;
+                    ResultEntry {
+                        sequence_number: None,
+                        shard_id: None,
+                        error_code: Some(code),
+                        error_message: Some(message),
+                    }
+                }
+            })
+            .collect();
+        Ok(Output {
+            failed_record_count: failed,
+            records,
+        })
+    }
+}

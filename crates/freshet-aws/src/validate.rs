@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Model-constraint validation with AWS's (Coral's) message format.
+//!
+//! `1 validation error detected: Value '0' at 'shardCount' failed to satisfy constraint: Member
+//! must have value greater than or equal to 1`. Several failures are joined with `; ` under
+//! `N validation errors detected: `, at most ten listed. Paths use lowerCamel member names.
+//! Within one member, constraints are checked in Coral's order: not null, value bounds,
+//! pattern, length bounds, enum.
+
+/// Collects constraint failures of one request.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<String>,
+}
+
+/// How Coral renders a value in a message.
+#[derive(Debug, Clone, Copy)]
+pub enum Shown<'a> {
+    /// Absent: `null`.
+    Null,
+    /// A string or number: `'v'`.
+    Text(&'a str),
+    /// A blob of this many bytes: `java.nio.HeapByteBuffer[pos=0 lim=n cap=n]`.
+    Blob(usize),
+}
+
+impl Shown<'_> {
+    fn render(self) -> String {
+        match self {
+            Shown::Null => "null".to_owned(),
+            Shown::Text(t) => format!("'{t}'"),
+            Shown::Blob(n) => format!("'java.nio.HeapByteBuffer[pos=0 lim={n} cap={n}]'"),
+        }
+    }
+}
+
+impl Validator {
+    /// A validator with no failures.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records one failure.
+    pub fn fail(&mut self, value: Shown<'_>, path: &str, constraint: &str) {
+        self.errors.push(format!(
+            "Value {} at '{path}' failed to satisfy constraint: {constraint}",
+            value.render()
+        ));
+    }
+
+    /// A required member that is absent.
+    pub fn required<T>(&mut self, path: &str, v: &Option<T>) {
+        if v.is_none() {
+            self.fail(Shown::Null, path, "Member must not be null");
+        }
+    }
+
+    /// A string member: pattern (when given), then length bounds in characters.
+    pub fn string(
+        &mut self,
+        path: &str,
+        v: Option<&str>,
+        min: usize,
+        max: Option<usize>,
+        pattern: Option<(fn(&str) -> bool, &str)>,
+    ) {
+        let Some(s) = v else { return };
+        if let Some((matches, text)) = pattern {
+            if !matches(s) {
+                self.fail(
+                    Shown::Text(s),
+                    path,
+                    &format!("Member must satisfy regular expression pattern: {text}"),
+                );
+            }
+        }
+        let len = s.chars().count();
+        if len < min {
+            self.fail(
+                Shown::Text(s),
+                path,
+                &format!("Member must have length greater than or equal to {min}"),
+            );
+        }
+        if let Some(max) = max {
+            if len > max {
+                self.fail(
+                    Shown::Text(s),
+                    path,
+                    &format!("Member must have length less than or equal to {max}"),
+                );
+            }
+        }
+    }
+
+    /// An integer member's bounds.
+    pub fn int(&mut self, path: &str, v: Option<i64>, min: Option<i64>, max: Option<i64>) {
+        let Some(n) = v else { return };
+        let text = n.to_string();
+        if let Some(min) = min {
+            if n < min {
+                self.fail(
+                    Shown::Text(&text),
+                    path,
+                    &format!("Member must have value greater than or equal to {min}"),
+                );
+            }
+        }
+        if let Some(max) = max {
+            if n > max {
+                self.fail(
+                    Shown::Text(&text),
+                    path,
+                    &format!("Member must have value less than or equal to {max}"),
+                );
+            }
+        }
+    }
+
+    /// A blob member's length bounds.
+    pub fn blob(&mut self, path: &str, v: Option<&[u8]>, max: usize) {
+        let Some(b) = v else { return };
+        if b.len() > max {
+            self.fail(
+                Shown::Blob(b.len()),
+                path,
+                &format!("Member must have length less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// An enum member.
+    pub fn one_of(&mut self, path: &str, v: Option<&str>, allowed: &[&str]) {
+        let Some(s) = v else { return };
+        if !allowed.contains(&s) {
+            self.fail(
+                Shown::Text(s),
+                path,
+                &format!(
+                    "Member must satisfy enum value set: [{}]",
+                    allowed.join(", ")
+                ),
+            );
+        }
+    }
+
+    /// A list member's length bounds; `shown` renders the list as Coral would.
+    pub fn list_len(
+        &mut self,
+        path: &str,
+        len: Option<usize>,
+        shown: &str,
+        min: usize,
+        max: usize,
+    ) {
+        let Some(n) = len else { return };
+        if n < min {
+            self.fail(
+                Shown::Text(shown),
+                path,
+                &format!("Member must have length greater than or equal to {min}"),
+            );
+        }
+        if n > max {
+            self.fail(
+                Shown::Text(shown),
+                path,
+                &format!("Member must have length less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// The ValidationException message, or `None` when nothing failed.
+    pub fn finish(self) -> Option<String> {
+        let n = self.errors.len();
+        if n == 0 {
+            return None;
+        }
+        let listed: Vec<&str> = self.errors.iter().take(10).map(String::as_str).collect();
+        let noun = if n == 1 { "error" } else { "errors" };
+        Some(format!(
+            "{n} validation {noun} detected: {}",
+            listed.join("; ")
+        ))
+    }
+}
+
+/// `[a-zA-Z0-9_.-]+`: stream, consumer and shard-id names.
+pub fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// The model pattern text of [`is_name`].
+pub const NAME_PATTERN: &str = "[a-zA-Z0-9_.-]+";
+
+/// `arn:aws.*:kinesis:.*:\d{12}:stream/\S+`, matched against the whole value.
+pub fn is_stream_arn(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("arn:aws") else {
+        return false;
+    };
+    let Some(k) = rest.find(":kinesis:") else {
+        return false;
+    };
+    let after = &rest[k + ":kinesis:".len()..];
+    // Some `:` + 12 digits + `:stream/` + at least one non-space character must end the value.
+    after.match_indices(":stream/").any(|(i, _)| {
+        let head = &after[..i];
+        let tail = &after[i + ":stream/".len()..];
+        head.len() >= 12
+            && head[head.len() - 12..].bytes().all(|b| b.is_ascii_digit())
+            && (head.len() == 12 || head.as_bytes()[head.len() - 13] == b':')
+            && !tail.is_empty()
+            && !tail.chars().any(char::is_whitespace)
+    })
+}
+
+/// The model pattern text of [`is_stream_arn`].
+pub const STREAM_ARN_PATTERN: &str = "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+";
+
+/// `0|([1-9]\d{0,38})`: hash keys.
+pub fn is_hash_key(s: &str) -> bool {
+    decimal(s, 39)
+}
+
+/// The model pattern text of [`is_hash_key`].
+pub const HASH_KEY_PATTERN: &str = "0|([1-9]\\d{0,38})";
+
+/// `0|([1-9]\d{0,128})`: sequence numbers.
+pub fn is_sequence_number(s: &str) -> bool {
+    decimal(s, 129)
+}
+
+/// The model pattern text of [`is_sequence_number`].
+pub const SEQUENCE_NUMBER_PATTERN: &str = "0|([1-9]\\d{0,128})";
+
+fn decimal(s: &str, max_digits: usize) -> bool {
+    match s.as_bytes() {
+        [b'0'] => true,
+        [first, rest @ ..] => {
+            (b'1'..=b'9').contains(first)
+                && rest.len() < max_digits
+                && rest.iter().all(u8::is_ascii_digit)
+        }
+        [] => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn one_error_is_singular() {
+        let mut v = Validator::new();
+        v.int("shardCount", Some(0), Some(1), None);
+        assert_eq!(
+            v.finish().as_deref(),
+            Some(
+                "1 validation error detected: Value '0' at 'shardCount' failed to satisfy constraint: Member must have value greater than or equal to 1"
+            )
+        );
+    }
+
+    #[test]
+    fn several_errors_are_joined_and_capped_at_ten() {
+        let mut v = Validator::new();
+        v.string(
+            "streamName",
+            Some(""),
+            1,
+            Some(128),
+            Some((is_name, NAME_PATTERN)),
+        );
+        v.required::<i32>("shardCount", &None);
+        assert_eq!(
+            v.finish().as_deref(),
+            Some(
+                "3 validation errors detected: Value '' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; Value '' at 'streamName' failed to satisfy constraint: Member must have length greater than or equal to 1; Value null at 'shardCount' failed to satisfy constraint: Member must not be null"
+            )
+        );
+        let mut v = Validator::new();
+        for i in 0..12 {
+            v.required::<i32>(&format!("m{i}"), &None);
+        }
+        let msg = v.finish().expect("errors");
+        assert!(msg.starts_with("12 validation errors detected: "));
+        assert_eq!(msg.matches("Member must not be null").count(), 10);
+    }
+
+    #[test]
+    fn blobs_render_as_java_buffers() {
+        let mut v = Validator::new();
+        v.blob("data", Some(&[0u8; 11]), 10);
+        assert!(
+            v.finish()
+                .expect("error")
+                .contains("Value 'java.nio.HeapByteBuffer[pos=0 lim=11 cap=11]' at 'data'")
+        );
+    }
+
+    #[test]
+    fn arn_pattern() {
+        assert!(is_stream_arn(
+            "arn:aws:kinesis:us-east-1:000000000000:stream/s"
+        ));
+        assert!(is_stream_arn(
+            "arn:aws-cn:kinesis:cn-north-1:123456789012:stream/a.b"
+        ));
+        assert!(!is_stream_arn(
+            "arn:aws:kinesis:us-east-1:00000000000:stream/s"
+        ));
+        assert!(!is_stream_arn(
+            "arn:aws:kinesis:us-east-1:000000000000:stream/"
+        ));
+        assert!(!is_stream_arn(
+            "arn:aws:kinesis:us-east-1:000000000000:stream/a b"
+        ));
+        assert!(!is_stream_arn(
+            "arn:aws:sqs:us-east-1:000000000000:stream/s"
+        ));
+    }
+
+    #[test]
+    fn decimal_patterns() {
+        assert!(is_hash_key("0"));
+        assert!(is_hash_key(&"9".repeat(39)));
+        assert!(!is_hash_key(&"9".repeat(40)));
+        assert!(!is_hash_key("01"));
+        assert!(!is_hash_key("-1"));
+        assert!(is_sequence_number(&"1".repeat(56)));
+    }
+
+    proptest! {
+        #[test]
+        fn patterns_never_panic(s in "\\PC*") {
+            let _ = (is_name(&s), is_stream_arn(&s), is_hash_key(&s), is_sequence_number(&s));
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! [`LogStore`]: one per data directory. Owns the group-commit syncer thread shared by all
+//! shards and the registry of open shard logs (so shutdown can flush every one of them).
+//!
+//! Invariant: after `shutdown` starts, no shard accepts appends and none can be opened; every
+//! append acknowledged before it is durable once it returns.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::thread::JoinHandle;
+
+use crate::config::LogConfig;
+use crate::error::LogError;
+use crate::recovery::recover;
+use crate::shard::ShardLog;
+use crate::syncer::Syncer;
+
+#[derive(Debug, Default)]
+struct Registry {
+    open: HashMap<PathBuf, Weak<ShardLog>>,
+    shut_down: bool,
+}
+
+/// The shard logs of one data directory and their shared syncer thread.
+#[derive(Debug)]
+pub struct LogStore {
+    config: LogConfig,
+    syncer: Arc<Syncer>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    registry: Mutex<Registry>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl LogStore {
+    /// Validates `config` and starts the syncer thread.
+    pub fn open(config: LogConfig) -> Result<LogStore, LogError> {
+        config.validate()?;
+        let syncer = Arc::new(Syncer::new(config.durability));
+        let s = syncer.clone();
+        let thread = std::thread::Builder::new()
+            .name("freshet-log-syncer".into())
+            .spawn(move || s.run())
+            .map_err(|e| LogError::io("spawn syncer thread", PathBuf::new(), e))?;
+        Ok(LogStore {
+            config,
+            syncer,
+            thread: Mutex::new(Some(thread)),
+            registry: Mutex::new(Registry::default()),
+        })
+    }
+
+    /// The configuration every shard of this store uses.
+    pub fn config(&self) -> &LogConfig {
+        &self.config
+    }
+
+    /// Opens (creating if missing, with the directory fsynced) the shard log in `dir`, running
+    /// recovery. Opening a directory that is already open returns the same log.
+    pub fn open_shard(&self, dir: &Path) -> Result<Arc<ShardLog>, LogError> {
+        let key = std::path::absolute(dir).map_err(|e| LogError::io("resolve", dir, e))?;
+        let mut reg = lock(&self.registry);
+        if reg.shut_down {
+            return Err(LogError::Closed);
+        }
+        reg.open.retain(|_, w| w.strong_count() > 0);
+        if let Some(existing) = reg.open.get(&key).and_then(Weak::upgrade)
+            && !existing.is_closed()
+        {
+            return Ok(existing);
+        }
+        let recovered = recover(&key, &self.config)?;
+        let shard = Arc::new(ShardLog::new(
+            key.clone(),
+            &self.config,
+            self.syncer.clone(),
+            recovered,
+        ));
+        reg.open.insert(key, Arc::downgrade(&shard));
+        Ok(shard)
+    }
+
+    /// Flushes and fsyncs every open shard, then stops the syncer. Idempotent; also run on drop.
+    pub fn shutdown(&self) {
+        let shards: Vec<Arc<ShardLog>> = {
+            let mut reg = lock(&self.registry);
+            if reg.shut_down {
+                return;
+            }
+            reg.shut_down = true;
+            reg.open.drain().filter_map(|(_, w)| w.upgrade()).collect()
+        };
+        for shard in shards {
+            if let Err(e) = shard.close() {
+                tracing::warn!(dir = %shard.dir().display(), error = %e, "Shard log did not close cleanly.");
+            }
+        }
+        // Shards dropped by their owners may still sit in the queue with unsynced data.
+        self.syncer.stop();
+        self.syncer.flush_queue();
+        if let Some(t) = lock(&self.thread).take()
+            && t.join().is_err()
+        {
+            tracing::error!("Log syncer thread panicked.");
+        }
+    }
+}
+
+impl Drop for LogStore {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

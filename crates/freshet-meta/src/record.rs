@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Persisted metadata records. These are stored as JSON: add fields only with
+//! `#[serde(default)]`, never rename or reuse one.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A stream's lifecycle state, as the API reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StreamStatus {
+    /// Being created; not yet readable or writable.
+    Creating,
+    /// Ready.
+    Active,
+    /// A change is being applied; reads and writes continue.
+    Updating,
+    /// Being deleted.
+    Deleting,
+}
+
+impl StreamStatus {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamStatus::Creating => "CREATING",
+            StreamStatus::Active => "ACTIVE",
+            StreamStatus::Updating => "UPDATING",
+            StreamStatus::Deleting => "DELETING",
+        }
+    }
+}
+
+/// Capacity mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StreamMode {
+    /// Fixed shard count.
+    Provisioned,
+    /// Shard count managed by the server.
+    OnDemand,
+}
+
+impl StreamMode {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamMode::Provisioned => "PROVISIONED",
+            StreamMode::OnDemand => "ON_DEMAND",
+        }
+    }
+}
+
+/// One shard of a stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardRecord {
+    /// Index in `shardId-<index:012>`.
+    pub index: u32,
+    /// First hash key owned.
+    pub hash_start: u128,
+    /// Last hash key owned, inclusive.
+    pub hash_end: u128,
+    /// Parent shard index, after a split or merge.
+    #[serde(default)]
+    pub parent: Option<u32>,
+    /// The other parent of a merge.
+    #[serde(default)]
+    pub adjacent_parent: Option<u32>,
+    /// When the shard was created (ms since epoch).
+    pub created_ms: i64,
+    /// When the shard was closed by a reshard; `None` while open.
+    #[serde(default)]
+    pub closed_ms: Option<i64>,
+    /// Offset of the shard's last record once closed.
+    #[serde(default)]
+    pub ending_offset: Option<u64>,
+}
+
+/// A stream and everything known about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamRecord {
+    /// Name, unique among live streams.
+    pub name: String,
+    /// Random number chosen at creation; part of every sequence number and of the data
+    /// directory name, so a re-created stream shares nothing with its predecessor.
+    pub incarnation: u64,
+    /// Lifecycle state.
+    pub status: StreamStatus,
+    /// Capacity mode.
+    pub mode: StreamMode,
+    /// Creation time (ms since epoch).
+    pub created_ms: i64,
+    /// Retention in hours.
+    pub retention_hours: u32,
+    /// Every shard, open and closed, in index order.
+    pub shards: Vec<ShardRecord>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Largest record accepted, in KiB.
+    #[serde(default = "default_max_record_kib")]
+    pub max_record_size_kib: u32,
+}
+
+fn default_max_record_kib() -> u32 {
+    1024
+}

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Server configuration: the structs, the embedded commented defaults, and the loader.
+//!
+//! Precedence, lowest first: built-in defaults (identical to `default.toml`), the `--config`
+//! file, environment variables `FRESHET__<SECTION>__<KEY>`, then command-line overrides. Unknown
+//! keys anywhere fail the load with the key's name.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+/// The fully commented default configuration, which is also its reference documentation.
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("default.toml");
+
+/// Prefix of environment variables that set configuration keys.
+pub const ENV_PREFIX: &str = "FRESHET__";
+
+/// Everything `freshet serve` can be configured with.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The listener.
+    pub server: ServerConfig,
+    /// The data directory and durability.
+    pub storage: StorageConfig,
+    /// Stream behaviour.
+    pub streams: StreamsConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Listen address (HTTP/1.1 and h2c).
+    pub listen: SocketAddr,
+    /// Largest request body accepted.
+    pub max_body_size: ByteSize,
+    /// Grace period for in-flight requests at shutdown.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4567)),
+            max_body_size: ByteSize(16 * 1024 * 1024),
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// When puts are acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DurabilityMode {
+    /// After fdatasync (group commit).
+    #[default]
+    Fsync,
+    /// After the write; fsync every `fsync_interval`.
+    Interval,
+    /// After the write; fsync only on segment roll and shutdown.
+    None,
+}
+
+impl fmt::Display for DurabilityMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DurabilityMode::Fsync => "fsync",
+            DurabilityMode::Interval => "interval",
+            DurabilityMode::None => "none",
+        })
+    }
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Durability mode.
+    pub durability: DurabilityMode,
+    /// Fsync period in interval mode.
+    #[serde(with = "humantime_serde")]
+    pub fsync_interval: Duration,
+    /// Segment roll size.
+    pub segment_size: ByteSize,
+    /// Period of the retention task.
+    #[serde(with = "humantime_serde")]
+    pub retention_check_interval: Duration,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./freshet-data"),
+            durability: DurabilityMode::Fsync,
+            fsync_interval: Duration::from_millis(100),
+            segment_size: ByteSize(64 * 1024 * 1024),
+            retention_check_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+/// `[streams]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StreamsConfig {
+    /// Account id in ARNs and messages.
+    pub account_id: String,
+    /// Region in ARNs.
+    pub region: String,
+    /// CREATING → ACTIVE delay.
+    #[serde(with = "humantime_serde")]
+    pub create_delay: Duration,
+    /// DELETING → gone delay.
+    #[serde(with = "humantime_serde")]
+    pub delete_delay: Duration,
+    /// UPDATING → ACTIVE delay.
+    #[serde(with = "humantime_serde")]
+    pub update_delay: Duration,
+    /// Most open shards across all streams.
+    pub shard_limit: u32,
+    /// Lifetime of shard iterators.
+    #[serde(with = "humantime_serde")]
+    pub iterator_ttl: Duration,
+}
+
+impl Default for StreamsConfig {
+    fn default() -> Self {
+        Self {
+            account_id: "000000000000".to_owned(),
+            region: "us-east-1".to_owned(),
+            create_delay: Duration::from_millis(100),
+            delete_delay: Duration::from_millis(100),
+            update_delay: Duration::from_millis(100),
+            shard_limit: 10_000,
+            iterator_ttl: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Env-filter directives.
+    pub level: String,
+    /// Output format.
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".to_owned(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+/// A size in bytes, written in configuration as `"64MiB"`, `"512KiB"`, `"1GB"` or a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByteSize(pub u64);
+
+impl FromStr for ByteSize {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("invalid size {s:?}: expected e.g. \"64MiB\""))?;
+        let mult: u64 = match unit.trim() {
+            "" | "B" => 1,
+            "KB" | "kB" => 1000,
+            "KiB" => 1 << 10,
+            "MB" => 1000 * 1000,
+            "MiB" => 1 << 20,
+            "GB" => 1000 * 1000 * 1000,
+            "GiB" => 1 << 30,
+            other => {
+                return Err(format!(
+                    "invalid size unit {other:?} in {s:?}: use B, KiB, MiB or GiB"
+                ));
+            }
+        };
+        n.checked_mul(mult)
+            .map(ByteSize)
+            .ok_or_else(|| format!("size {s:?} is too large"))
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(u64),
+            Str(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Int(n) => Ok(ByteSize(n)),
+            Raw::Str(s) => s.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Where configuration comes from, besides the defaults.
+#[derive(Debug, Default, Clone)]
+pub struct LoadOptions {
+    /// The `--config` file.
+    pub file: Option<PathBuf>,
+    /// Whether to read `FRESHET__*` environment variables.
+    pub read_env: bool,
+    /// Command-line overrides as (`section.key`, value) pairs; values are parsed as TOML when
+    /// they parse, as strings otherwise.
+    pub overrides: Vec<(String, String)>,
+}
+
+/// Why configuration could not be loaded. Every problem found is listed.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .problems.join("\n  - "))]
+pub struct ConfigError {
+    /// One line per problem.
+    pub problems: Vec<String>,
+}
+
+impl ConfigError {
+    fn one(p: String) -> Self {
+        Self { problems: vec![p] }
+    }
+}
+
+impl Config {
+    /// Loads configuration from the sources in `opts`, then validates it.
+    pub fn load(opts: &LoadOptions) -> Result<Config, ConfigError> {
+        let mut table = match &opts.file {
+            Some(path) => read_file(path)?,
+            None => toml::Table::new(),
+        };
+        if opts.read_env {
+            let mut vars: Vec<(String, String)> = std::env::vars()
+                .filter_map(|(k, v)| {
+                    let rest = k.strip_prefix(ENV_PREFIX)?;
+                    Some((rest.to_ascii_lowercase().replace("__", "."), v))
+                })
+                .collect();
+            vars.sort();
+            for (key, value) in vars {
+                set_dotted(&mut table, &key, &value).map_err(|e| {
+                    ConfigError::one(format!(
+                        "environment {ENV_PREFIX}{}: {e}",
+                        key.to_ascii_uppercase().replace('.', "__")
+                    ))
+                })?;
+            }
+        }
+        for (key, value) in &opts.overrides {
+            set_dotted(&mut table, key, value)
+                .map_err(|e| ConfigError::one(format!("{key}: {e}")))?;
+        }
+        let config: Config = Config::deserialize(toml::Value::Table(table))
+            .map_err(|e| ConfigError::one(e.to_string().trim().to_owned()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that parse but make no sense, returning every problem at once.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if self.server.max_body_size.0 < 1024 * 1024 {
+            problems.push("server.max_body_size must be at least 1MiB".to_owned());
+        }
+        if self.storage.segment_size.0 < 64 * 1024 {
+            problems.push("storage.segment_size must be at least 64KiB".to_owned());
+        }
+        if self.storage.segment_size.0 > u64::from(u32::MAX) {
+            problems.push("storage.segment_size must be under 4GiB".to_owned());
+        }
+        if self.storage.durability == DurabilityMode::Interval
+            && self.storage.fsync_interval.is_zero()
+        {
+            problems.push("storage.fsync_interval must be greater than zero".to_owned());
+        }
+        if self.storage.retention_check_interval.is_zero() {
+            problems.push("storage.retention_check_interval must be greater than zero".to_owned());
+        }
+        let a = &self.streams.account_id;
+        if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+            problems.push(format!("streams.account_id must be 12 digits, not {a:?}"));
+        }
+        let r = &self.streams.region;
+        if r.is_empty()
+            || !r
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            problems.push(format!(
+                "streams.region must look like \"us-east-1\", not {r:?}"
+            ));
+        }
+        if self.streams.iterator_ttl.is_zero() {
+            problems.push("streams.iterator_ttl must be greater than zero".to_owned());
+        }
+        if self.streams.shard_limit == 0 {
+            problems.push("streams.shard_limit must be at least 1".to_owned());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError { problems })
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<toml::Table, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::one(format!("cannot read {}: {e}", path.display())))?;
+    text.parse::<toml::Table>()
+        .map_err(|e| ConfigError::one(format!("{}: {}", path.display(), e.to_string().trim())))
+}
+
+fn set_dotted(table: &mut toml::Table, key: &str, raw: &str) -> Result<(), String> {
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("invalid key {key:?}"));
+    }
+    let value = parse_value(raw);
+    let (last, sections) = parts
+        .split_last()
+        .ok_or_else(|| format!("invalid key {key:?}"))?;
+    let mut t = table;
+    for s in sections {
+        let entry = t
+            .entry((*s).to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("{s} is not a section"))?;
+    }
+    t.insert((*last).to_owned(), value);
+    Ok(())
+}
+
+/// A value given on the command line or in the environment: TOML when it parses as a TOML
+/// scalar (numbers, booleans, quoted strings), a plain string otherwise.
+fn parse_value(raw: &str) -> toml::Value {
+    match format!("v = {raw}").parse::<toml::Table>() {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.to_owned())),
+        Err(_) => toml::Value::String(raw.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_file_equals_built_in_defaults() {
+        let from_file: Config = toml::from_str(DEFAULT_CONFIG_TOML).expect("default.toml parses");
+        let built_in = Config::default();
+        assert_eq!(format!("{from_file:?}"), format!("{built_in:?}"));
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_by_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[storage]\ndurabilty = \"none\"\n").expect("write");
+        let err = Config::load(&LoadOptions {
+            file: Some(path),
+            ..Default::default()
+        })
+        .expect_err("typo must fail");
+        assert!(err.to_string().contains("durabilty"), "{err}");
+    }
+
+    #[test]
+    fn overrides_beat_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "[storage]\ndurability = \"none\"\nsegment_size = \"1MiB\"\n",
+        )
+        .expect("write");
+        let c = Config::load(&LoadOptions {
+            file: Some(path),
+            read_env: false,
+            overrides: vec![("storage.durability".into(), "interval".into())],
+        })
+        .expect("loads");
+        assert_eq!(c.storage.durability, DurabilityMode::Interval);
+        assert_eq!(c.storage.segment_size, ByteSize(1 << 20));
+    }
+
+    #[test]
+    fn validation_reports_every_problem() {
+        let mut c = Config::default();
+        c.streams.account_id = "12".into();
+        c.streams.shard_limit = 0;
+        let err = c.validate().expect_err("invalid");
+        assert_eq!(err.problems.len(), 2, "{err}");
+    }
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!("64MiB".parse::<ByteSize>(), Ok(ByteSize(64 << 20)));
+        assert_eq!("512 KiB".parse::<ByteSize>(), Ok(ByteSize(512 << 10)));
+        assert_eq!("100".parse::<ByteSize>(), Ok(ByteSize(100)));
+        assert!("5 parsecs".parse::<ByteSize>().is_err());
+    }
+}

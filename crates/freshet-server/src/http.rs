@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The HTTP front: connections (HTTP/1.1 and h2c prior knowledge on one port), request
+//! routing, body limits, AWS response headers and CORS.
+//!
+//! Routing follows what AWS endpoints do: `POST` with `X-Amz-Target` is an API call; `GET
+//! /health` is ours; anything else gets AWS's `AccessDeniedException` XML.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use freshet_aws::{ApiError, JSON_1_1, Kinesis, Response as ApiResponse};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// What request handlers share.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub kinesis: Kinesis,
+    pub max_body: u64,
+}
+
+type Body = Full<Bytes>;
+
+/// Accepts connections until `stop` turns true, then waits up to `grace` for open
+/// connections to finish their requests.
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<State>,
+    mut stop: watch::Receiver<bool>,
+    grace: Duration,
+) {
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().keep_alive(true);
+    builder.http2().max_concurrent_streams(1024);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(x) => x,
+                    Err(error) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!(%error, "Accept failed.");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let state = state.clone();
+                let svc = service_fn(move |req| {
+                    let state = state.clone();
+                    async move { Ok::<_, Infallible>(route(&state, req).await) }
+                });
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(error) = conn.await {
+                        tracing::debug!(%peer, %error, "Connection ended with an error.");
+                    }
+                });
+            }
+            _ = stop.changed() => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {},
+        () = tokio::time::sleep(grace) => {
+            tracing::warn!("Connections still open after the shutdown grace period; closing them.");
+        }
+    }
+}
+
+async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
+    let started = Instant::now();
+    let origin = req.headers().get(http::header::ORIGIN).cloned();
+    let mut resp = match (req.method(), req.uri().path()) {
+        (&Method::GET, "/health") => health(state),
+        (&Method::OPTIONS, _) if origin.is_some() => preflight(req.headers()),
+        (&Method::POST, _) => api_call(state, req, started).await,
+        _ => access_denied(),
+    };
+    if origin.is_some() {
+        let h = resp.headers_mut();
+        h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+        h.insert(
+            "access-control-expose-headers",
+            HeaderValue::from_static(
+                "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date",
+            ),
+        );
+    }
+    resp
+}
+
+async fn api_call(state: &State, req: Request<Incoming>, started: Instant) -> Response<Body> {
+    let target = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let content_type = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let Some(target) = target else {
+        return access_denied();
+    };
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > state.max_body) {
+        return too_large(state.max_body);
+    }
+    let body = match Limited::new(req.into_body(), state.max_body as usize)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(state.max_body),
+        Err(error) => {
+            tracing::debug!(%error, "Reading the request body failed.");
+            return api_response(&ApiResponse::error(&ApiError::serialization(None)));
+        }
+    };
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    let resp = if media == JSON_1_1 || media == "application/json" {
+        state.kinesis.handle(&target, body).await
+    } else {
+        ApiResponse::error(&ApiError {
+            code: "UnknownOperationException",
+            status: 400,
+            message: Some(format!(
+                "Content type {media:?} is not supported; use {JSON_1_1}. (Java SDKs: disable CBOR \
+                 with AWS_CBOR_DISABLE=true or -Daws.cborEnabled=false.)"
+            )),
+        })
+    };
+    let op = target.rsplit('.').next().unwrap_or("");
+    tracing::debug!(
+        op,
+        status = resp.status,
+        error = resp.error_code.unwrap_or(""),
+        micros = started.elapsed().as_micros() as u64,
+        "Request handled."
+    );
+    api_response(&resp)
+}
+
+fn api_response(r: &ApiResponse) -> Response<Body> {
+    let mut resp = Response::new(Full::new(r.body.clone()));
+    *resp.status_mut() =
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(r.content_type),
+    );
+    add_request_ids(h);
+    if let Some(code) = r.error_code {
+        h.insert("x-amzn-errortype", HeaderValue::from_static(code));
+    }
+    resp
+}
+
+/// `x-amzn-RequestId` (a UUID) and `x-amz-id-2`, which SDKs log and surface as request ids.
+fn add_request_ids(h: &mut HeaderMap) {
+    let id = uuid::Uuid::new_v4();
+    if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
+        h.insert("x-amzn-requestid", v);
+    }
+    let id2 = STANDARD.encode([id.as_bytes().as_slice(); 4].concat());
+    if let Ok(v) = HeaderValue::from_str(&id2) {
+        h.insert("x-amz-id-2", v);
+    }
+}
+
+fn too_large(max: u64) -> Response<Body> {
+    let e = ApiError {
+        code: "SerializationException",
+        status: 413,
+        message: Some(format!(
+            "Request body is larger than the limit of {max} bytes."
+        )),
+    };
+    api_response(&ApiResponse::error(&e))
+}
+
+fn access_denied() -> Response<Body> {
+    let body = "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n";
+    let mut resp = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *resp.status_mut() = StatusCode::FORBIDDEN;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    add_request_ids(resp.headers_mut());
+    resp
+}
+
+fn preflight(req: &HeaderMap) -> Response<Body> {
+    let mut resp = Response::new(Full::new(Bytes::new()));
+    let h = resp.headers_mut();
+    if let Some(v) = req.get("access-control-request-headers") {
+        h.insert("access-control-allow-headers", v.clone());
+    }
+    if let Some(v) = req.get("access-control-request-method") {
+        h.insert("access-control-allow-methods", v.clone());
+    }
+    h.insert("access-control-max-age", HeaderValue::from_static("172800"));
+    resp
+}
+
+fn health(state: &State) -> Response<Body> {
+    let healthy = state.kinesis.streams().healthy();
+    let body = if healthy {
+        r#"{"status":"ok"}"#.to_owned()
+    } else {
+        r#"{"status":"degraded","reason":"a shard log is read-only after a storage failure; restart the server to recover"}"#.to_owned()
+    };
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    if !healthy {
+        *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    }
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Freshet server wiring: configuration, the HTTP listener, background tasks and shutdown.
+//!
+//! A library so that tests can start a real server in-process on `127.0.0.1:0`:
+//! [`start`] opens and recovers the data directory, binds the listener and returns a
+//! [`RunningServer`]; [`serve`] does the same and runs until SIGINT or SIGTERM.
+//!
+//! Tasks: one accept loop (one tokio task per connection, HTTP/1.1 or h2c detected per
+//! connection), one retention task, and the log's group-commit thread owned by `freshet-log`.
+
+pub mod config;
+mod http;
+mod lock;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use freshet_aws::Kinesis;
+use freshet_log::{Durability, LogConfig};
+use freshet_streams::{Streams, StreamsOptions};
+use freshet_types::SystemClock;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use crate::config::{Config, DurabilityMode, LoadOptions};
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The listener could not bind.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address asked for.
+        addr: SocketAddr,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Storage could not be opened or recovered.
+    #[error("cannot open data directory {dir}: {reason}")]
+    Storage {
+        /// The data directory.
+        dir: String,
+        /// What failed.
+        reason: String,
+    },
+}
+
+/// A server that is running. Dropping it does not stop it; call [`RunningServer::shutdown`].
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    accept: JoinHandle<()>,
+    retention: JoinHandle<()>,
+    streams: Streams,
+    _lock: lock::DirLock,
+}
+
+impl RunningServer {
+    /// The address the server listens on (the real port when `listen` asked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The streams service, for tests that look beneath the API.
+    pub fn streams(&self) -> &Streams {
+        &self.streams
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (up to the configured
+    /// grace period), then flushes and fsyncs the logs.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        let _ = self.stop.send(true);
+        if let Err(error) = self.accept.await {
+            tracing::warn!(%error, "Accept loop ended abnormally.");
+        }
+        self.retention.abort();
+        let streams = self.streams.clone();
+        // Fsyncs can block; keep them off the async workers.
+        let _ = tokio::task::spawn_blocking(move || streams.shutdown()).await;
+        tracing::info!("Shutdown complete.");
+        Ok(())
+    }
+}
+
+/// Opens storage, recovers it, binds the listener and starts serving in the background.
+pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
+    let dir = config.storage.data_dir.clone();
+    let storage_err = |reason: String| ServerError::Storage {
+        dir: dir.display().to_string(),
+        reason,
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| storage_err(e.to_string()))?;
+    let lock = lock::DirLock::acquire(&dir).map_err(storage_err)?;
+    let log_config = LogConfig {
+        durability: match config.storage.durability {
+            DurabilityMode::Fsync => Durability::Fsync,
+            DurabilityMode::Interval => Durability::Interval(config.storage.fsync_interval),
+            DurabilityMode::None => Durability::None,
+        },
+        segment_bytes: config.storage.segment_size.0,
+        ..LogConfig::default()
+    };
+    let s = &config.streams;
+    let opts = StreamsOptions {
+        account_id: s.account_id.clone(),
+        region: s.region.clone(),
+        create_delay: s.create_delay,
+        delete_delay: s.delete_delay,
+        update_delay: s.update_delay,
+        shard_limit: s.shard_limit,
+        iterator_ttl_ms: i64::try_from(s.iterator_ttl.as_millis()).unwrap_or(i64::MAX),
+    };
+    let streams = Streams::open(&dir, log_config, opts, Arc::new(SystemClock))
+        .await
+        .map_err(|e| storage_err(e.to_string()))?;
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.server.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: config.server.listen,
+        source,
+    })?;
+    let (stop, stop_rx) = watch::channel(false);
+    let state = Arc::new(http::State {
+        kinesis: Kinesis::new(streams.clone()),
+        max_body: config.server.max_body_size.0,
+    });
+    let accept = tokio::spawn(http::accept_loop(
+        listener,
+        state,
+        stop_rx.clone(),
+        config.server.shutdown_timeout,
+    ));
+    let retention = tokio::spawn(retention_task(
+        streams.clone(),
+        config.storage.retention_check_interval,
+    ));
+    tracing::info!(
+        %addr,
+        data_dir = %dir.display(),
+        durability = %config.storage.durability,
+        "Freshet is serving Kinesis (HTTP/1.1 and h2c)."
+    );
+    Ok(RunningServer {
+        addr,
+        stop,
+        accept,
+        retention,
+        streams,
+        _lock: lock,
+    })
+}
+
+/// Runs the server until SIGINT or SIGTERM, then shuts down gracefully.
+pub async fn serve(config: Config) -> Result<(), ServerError> {
+    let server = start(config).await?;
+    wait_for_signal().await;
+    tracing::info!("Shutting down.");
+    server.shutdown().await
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "Cannot listen for SIGINT.");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "Cannot listen for SIGTERM.");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// Deletes expired segments periodically.
+async fn retention_task(streams: Streams, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let s = streams.clone();
+        match tokio::task::spawn_blocking(move || s.enforce_retention()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(segments = n, "Retention deleted expired segments."),
+            Err(error) => tracing::warn!(%error, "Retention task failed."),
+        }
+    }
+}

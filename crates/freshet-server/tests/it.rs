@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Conformance tests: the official `aws-sdk-kinesis` client (and raw HTTP for wire-level
+//! checks) against an in-process Freshet server started by `freshet-testkit`.
+//!
+//! Every test starts its own server on a fresh temporary data directory, so tests are
+//! independent and run in parallel. Expected error codes and messages are the AWS ones from
+//! `shared/reference/kinesis-data-streams.md` (sections 1.4, 3.4 and 6). Nothing here asserts
+//! how fast anything is.
+
+mod it {
+    pub mod common;
+
+    mod arn;
+    mod lifecycle;
+    mod put;
+    mod read;
+    mod restart;
+    mod shards;
+    mod validation;
+    mod wire;
+}

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The data plane: PutRecord(s), GetShardIterator and GetRecords.
+//!
+//! A put routes each record to the open shard owning its hash key, groups the records by
+//! shard, and appends each group as one batch; the groups are appended concurrently, so one
+//! PutRecords call costs one shared fsync, not one per shard. Reads are positioned by opaque
+//! iterators (see [`crate::token`]) and never return records older than the retention period.
+
+use std::sync::Arc;
+
+use freshet_log::{LogError, RecordIn};
+use freshet_types::limits::{MAX_GET_RECORDS_BYTES, MAX_GET_RECORDS_LIMIT, MAX_PUT_RECORDS_BYTES};
+use freshet_types::{SequenceNumber, ShardId, partition_key_hash};
+use futures_util::future::join_all;
+
+use crate::model::{
+    GetShardIterator, IteratorStart, PutEntry, PutOutcome, RecordOut, RecordsPage, StreamRef,
+};
+use crate::state::{Shard, Stream};
+use crate::token::ShardIterator;
+use crate::{Error, Streams};
+
+impl Streams {
+    /// PutRecords: every entry is stored or fails on its own; the answer is aligned with
+    /// `entries`. Validation failures (size) fail the whole request.
+    pub async fn put_records(
+        &self,
+        r: &StreamRef,
+        entries: &[PutEntry<'_>],
+    ) -> Result<Vec<PutOutcome>, Error> {
+        let stream = self.data_stream(r)?;
+        let max = stream.record().max_record_size_kib as usize * 1024;
+        let mut total = 0usize;
+        for e in entries {
+            let size = e.data.len() + e.partition_key.len();
+            if size > max {
+                return Err(self.too_large(&stream, size, max));
+            }
+            total += size;
+        }
+        if total > MAX_PUT_RECORDS_BYTES {
+            return Err(Error::RequestTooLarge);
+        }
+        let shards = stream.shards();
+        // Group entry indexes by shard, keeping request order within each group.
+        let mut groups: Vec<(Arc<Shard>, Vec<usize>)> = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            let hash = e
+                .explicit_hash_key
+                .unwrap_or_else(|| partition_key_hash(e.partition_key));
+            let shard = shards.route(hash);
+            match groups.iter_mut().find(|(s, _)| s.id == shard.id) {
+                Some((_, idx)) => idx.push(i),
+                None => groups.push((shard.clone(), vec![i])),
+            }
+        }
+        let now = self.now();
+        let appends = groups.iter().map(|(shard, idx)| {
+            let batch: Vec<RecordIn<'_>> = idx
+                .iter()
+                .map(|&i| RecordIn {
+                    partition_key: entries[i].partition_key,
+                    data: entries[i].data,
+                })
+                .collect();
+            async move { shard.log.append(&batch, now).await }
+        });
+        let results = join_all(appends).await;
+        let mut out = vec![None; entries.len()];
+        for ((shard, idx), result) in groups.iter().zip(results) {
+            match result {
+                Ok(appended) => {
+                    for (k, &i) in idx.iter().enumerate() {
+                        out[i] = Some(PutOutcome::Stored {
+                            shard: shard.id,
+                            sequence: stream.seq(shard.id, appended.first_offset + k as u64),
+                        });
+                    }
+                }
+                Err(err) => {
+                    let message = self.append_error(&stream, shard, err).to_string();
+                    for &i in idx {
+                        out[i] = Some(PutOutcome::Failed {
+                            code: "InternalFailure",
+                            message: message.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// PutRecord. `sequence_for_ordering`, when given, must be a sequence number of this
+    /// stream; the new record's number is always greater than every number the shard issued
+    /// before, which is the guarantee it asks for.
+    pub async fn put_record(
+        &self,
+        r: &StreamRef,
+        entry: PutEntry<'_>,
+        sequence_for_ordering: Option<&str>,
+    ) -> Result<(ShardId, SequenceNumber), Error> {
+        let stream = self.data_stream(r)?;
+        if let Some(s) = sequence_for_ordering {
+            let ok = s == "0"
+                || SequenceNumber::parse(s).is_some_and(|q| q.incarnation == stream.incarnation);
+            if !ok {
+                return Err(Error::InvalidSequenceForOrdering {
+                    sequence: s.to_owned(),
+                    stream: stream.name.clone(),
+                    account: self.inner.opts.account_id.clone(),
+                });
+            }
+        }
+        let max = stream.record().max_record_size_kib as usize * 1024;
+        let size = entry.data.len() + entry.partition_key.len();
+        if size > max {
+            return Err(self.too_large(&stream, size, max));
+        }
+        let hash = entry
+            .explicit_hash_key
+            .unwrap_or_else(|| partition_key_hash(entry.partition_key));
+        let shard = stream.shards().route(hash).clone();
+        let record = [RecordIn {
+            partition_key: entry.partition_key,
+            data: entry.data,
+        }];
+        match shard.log.append(&record, self.now()).await {
+            Ok(a) => Ok((shard.id, stream.seq(shard.id, a.first_offset))),
+            Err(err) => Err(self.append_error(&stream, &shard, err)),
+        }
+    }
+
+    /// GetShardIterator.
+    pub fn get_shard_iterator(
+        &self,
+        req: &GetShardIterator,
+        start: IteratorStart,
+    ) -> Result<String, Error> {
+        let stream = self.data_stream(&req.stream)?;
+        let shard = self.find_shard(&stream, &req.shard_id)?;
+        let now = self.now();
+        let retention_start = now - i64::from(stream.record().retention_hours) * 3_600_000;
+        let log = &shard.log;
+        let trim_horizon = || log.offset_at_time(retention_start).max(log.start_offset());
+        let offset = match start {
+            IteratorStart::AtSequence(s) | IteratorStart::AfterSequence(s)
+                if SequenceNumber::parse(&s)
+                    .is_none_or(|q| q.incarnation != stream.incarnation) =>
+            {
+                return Err(Error::InvalidStartingSequence {
+                    foreign: SequenceNumber::parse(&s).is_some(),
+                    sequence: s,
+                    shard: shard.id,
+                    stream: stream.name.clone(),
+                    account: self.inner.opts.account_id.clone(),
+                });
+            }
+            IteratorStart::AtSequence(s) | IteratorStart::AfterSequence(s)
+                if SequenceNumber::parse(&s).is_some_and(|q| q.shard != shard.id.0) =>
+            {
+                let q = SequenceNumber::parse(&s).map_or(0, |q| q.shard);
+                return Err(Error::SequenceOfOtherShard {
+                    encodes: ShardId(q),
+                    used: shard.id,
+                });
+            }
+            IteratorStart::AtSequence(s) => SequenceNumber::parse(&s)
+                .map_or(0, |q| q.offset)
+                .min(log.next_offset()),
+            IteratorStart::AfterSequence(s) => SequenceNumber::parse(&s)
+                .map_or(0, |q| q.offset.saturating_add(1))
+                .min(log.next_offset()),
+            IteratorStart::TrimHorizon => trim_horizon(),
+            IteratorStart::Latest => log.next_offset(),
+            IteratorStart::AtTimestamp(ts) => {
+                if ts > now {
+                    return Err(Error::TimestampInFuture {
+                        timestamp_ms: ts,
+                        now_ms: now,
+                    });
+                }
+                log.offset_at_time(ts.max(retention_start))
+                    .max(trim_horizon())
+            }
+        };
+        let it = ShardIterator {
+            stream: stream.name.clone(),
+            incarnation: stream.incarnation,
+            shard: shard.id,
+            offset,
+            issued_ms: now,
+        };
+        Ok(it.encode(&self.inner.key))
+    }
+
+    /// GetRecords.
+    pub fn get_records(&self, iterator: &str, limit: Option<u32>) -> Result<RecordsPage, Error> {
+        let it = ShardIterator::decode(&self.inner.key, iterator).ok_or(Error::InvalidIterator)?;
+        let now = self.now();
+        let ttl = self.inner.opts.iterator_ttl_ms;
+        if now - it.issued_ms > ttl {
+            return Err(Error::IteratorExpired {
+                created_ms: it.issued_ms,
+                now_ms: now,
+                ttl_ms: ttl,
+            });
+        }
+        let stream = self
+            .streams()
+            .get(&it.stream)
+            .filter(|s| s.incarnation == it.incarnation)
+            .cloned()
+            .ok_or_else(|| self.not_found(&it.stream))?;
+        let shard = stream
+            .shards()
+            .get(it.shard)
+            .cloned()
+            .ok_or_else(|| Error::ShardNotFound {
+                shard: it.shard,
+                stream: stream.name.clone(),
+                account: self.inner.opts.account_id.clone(),
+            })?;
+        let retention_start = now - i64::from(stream.record().retention_hours) * 3_600_000;
+        let limit = limit
+            .unwrap_or(MAX_GET_RECORDS_LIMIT)
+            .min(MAX_GET_RECORDS_LIMIT) as usize;
+        let batch = shard
+            .log
+            .read(it.offset, limit, MAX_GET_RECORDS_BYTES, retention_start)
+            .map_err(|e| Error::Storage(e.to_string()))?;
+        let tip = shard.log.next_offset();
+        // How far the consumer is from the tip once it has processed this page: zero when the
+        // page ends at the tip, else the age gap between its last record and the newest.
+        let millis_behind_latest = match (batch.records.last(), shard.log.last_arrival_ms()) {
+            (Some(last), Some(newest)) if batch.next_offset < tip => {
+                (newest - last.arrival_ms).max(0)
+            }
+            _ => 0,
+        };
+        let records = batch
+            .records
+            .into_iter()
+            .map(|r| RecordOut {
+                sequence: stream.seq(shard.id, r.offset),
+                arrival_ms: r.arrival_ms,
+                partition_key: r.partition_key,
+                data: r.data,
+            })
+            .collect();
+        let next = ShardIterator {
+            offset: batch.next_offset,
+            issued_ms: now,
+            ..it
+        };
+        Ok(RecordsPage {
+            records,
+            next_iterator: Some(next.encode(&self.inner.key)),
+            millis_behind_latest,
+            child_shards: Vec::new(),
+        })
+    }
+
+    fn find_shard(&self, stream: &Stream, raw: &str) -> Result<Arc<Shard>, Error> {
+        let account = || self.inner.opts.account_id.clone();
+        let id = ShardId::parse(raw).ok_or_else(|| Error::ShardUnparsable {
+            raw: raw.to_owned(),
+            stream: stream.name.clone(),
+            account: account(),
+        })?;
+        stream
+            .shards()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::ShardNotFound {
+                shard: id,
+                stream: stream.name.clone(),
+                account: account(),
+            })
+    }
+
+    fn too_large(&self, stream: &Stream, size: usize, max: usize) -> Error {
+        Error::RecordTooLarge {
+            size,
+            max,
+            stream: stream.name.clone(),
+            account: self.inner.opts.account_id.clone(),
+        }
+    }
+
+    fn append_error(&self, stream: &Stream, shard: &Shard, err: LogError) -> Error {
+        match err {
+            LogError::Closed => self.not_found(&stream.name),
+            LogError::Poisoned { .. } => Error::ShardReadOnly {
+                shard: shard.id,
+                stream: stream.name.clone(),
+                reason: err.to_string(),
+            },
+            other => Error::Storage(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Streams and shards: the domain behind the Kinesis API.
+//!
+//! [`Streams`] owns the live streams of one data directory: their metadata (persisted in
+//! `freshet-meta`), their shard logs (`freshet-log`), routing of records to shards, iterators,
+//! retention and status transitions. It does not know HTTP or JSON; the wire layer calls it
+//! with domain types from [`model`] and maps [`Error`] to AWS errors.
+//!
+//! Concurrency: control-plane changes (create, delete, retention) are serialized by one async
+//! mutex; the data path takes no global lock: it clones the stream's `Arc` out of a read-locked
+//! map and writes through the shard's own log, which serializes appends per shard.
+//!
+//! Layout of the data directory:
+//!
+//! ```text
+//! <data>/meta.redb                                   metadata store
+//! <data>/streams/<name>.<incarnation>/shardId-<12>/  one log directory per shard
+//! ```
+//!
+//! The incarnation in the directory name keeps a re-created stream's data apart from the old
+//! one's while the old directory is still being removed.
+
+mod data;
+mod describe;
+pub mod error;
+mod lifecycle;
+pub mod model;
+mod state;
+pub mod time;
+pub mod token;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use freshet_log::{LogConfig, LogStore};
+use freshet_meta::{Meta, StreamRecord};
+use freshet_types::{Clock, StreamArn, parse_stream_arn};
+use rand::RngCore;
+
+pub use crate::error::{Error, ErrorKind};
+pub use crate::model::*;
+use crate::state::{Shard, ShardSet, Stream, range_of, shard_dir};
+use crate::token::TokenKey;
+
+/// Settings of the streams service.
+#[derive(Debug, Clone)]
+pub struct StreamsOptions {
+    /// Account id in ARNs and messages.
+    pub account_id: String,
+    /// Region in ARNs.
+    pub region: String,
+    /// CREATING → ACTIVE delay.
+    pub create_delay: Duration,
+    /// DELETING → gone delay.
+    pub delete_delay: Duration,
+    /// UPDATING → ACTIVE delay.
+    pub update_delay: Duration,
+    /// Most open shards across all streams.
+    pub shard_limit: u32,
+    /// Lifetime of shard iterators, ms.
+    pub iterator_ttl_ms: i64,
+}
+
+impl Default for StreamsOptions {
+    fn default() -> Self {
+        Self {
+            account_id: "000000000000".to_owned(),
+            region: "us-east-1".to_owned(),
+            create_delay: Duration::from_millis(100),
+            delete_delay: Duration::from_millis(100),
+            update_delay: Duration::from_millis(100),
+            shard_limit: 10_000,
+            iterator_ttl_ms: freshet_types::limits::ITERATOR_TTL_MS,
+        }
+    }
+}
+
+/// Why the streams service could not open its data directory.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// A filesystem operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// Path involved.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The metadata store failed.
+    #[error(transparent)]
+    Meta(#[from] freshet_meta::MetaError),
+    /// A shard log failed to open or recover.
+    #[error(transparent)]
+    Log(#[from] freshet_log::LogError),
+}
+
+/// The streams of one data directory. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Streams {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    opts: StreamsOptions,
+    clock: Arc<dyn Clock>,
+    meta: Meta,
+    logs: LogStore,
+    streams_dir: PathBuf,
+    key: TokenKey,
+    streams: RwLock<BTreeMap<String, Arc<Stream>>>,
+    /// Serializes control-plane changes so check-then-act sequences are atomic.
+    control: tokio::sync::Mutex<()>,
+}
+
+impl Streams {
+    /// Opens the data directory, recovering every stream's logs, and finishes any status
+    /// transition a restart interrupted.
+    pub async fn open(
+        data_dir: &Path,
+        log_config: LogConfig,
+        opts: StreamsOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Streams, OpenError> {
+        let streams_dir = data_dir.join("streams");
+        std::fs::create_dir_all(&streams_dir).map_err(|source| OpenError::Io {
+            path: streams_dir.clone(),
+            source,
+        })?;
+        let meta = Meta::open(&data_dir.join("meta.redb"))?;
+        let key_bytes = meta.setting_or_init("token-key", || {
+            let mut k = vec![0u8; 32];
+            rand::rng().fill_bytes(&mut k);
+            k
+        })?;
+        let key = TokenKey::from_bytes(&key_bytes).ok_or_else(|| {
+            freshet_meta::MetaError::Db("stored token key is not 32 bytes".to_owned())
+        })?;
+        let logs = LogStore::open(log_config)?;
+        let inner = Arc::new(Inner {
+            opts,
+            clock,
+            meta,
+            logs,
+            streams_dir,
+            key,
+            streams: RwLock::new(BTreeMap::new()),
+            control: tokio::sync::Mutex::new(()),
+        });
+        let this = Streams { inner };
+        this.recover()?;
+        Ok(this)
+    }
+
+    fn recover(&self) -> Result<(), OpenError> {
+        let records = self.inner.meta.load_streams()?;
+        let mut live_dirs = Vec::new();
+        let mut finished_deletes = Vec::new();
+        for mut rec in records {
+            if rec.status == StreamStatus::Deleting {
+                finished_deletes.push(rec.name.clone());
+                self.inner.meta.remove_stream(&rec.name)?;
+                continue;
+            }
+            if rec.status != StreamStatus::Active {
+                // The delay of an interrupted transition has long passed.
+                rec.status = StreamStatus::Active;
+                self.inner.meta.put_stream(&rec)?;
+            }
+            let stream = self.load_stream(rec)?;
+            live_dirs.push(stream.dir.clone());
+            self.streams_mut()
+                .insert(stream.name.clone(), Arc::new(stream));
+        }
+        // Directories with no live stream belong to deleted streams whose removal a crash
+        // interrupted: finish it.
+        let entries =
+            std::fs::read_dir(&self.inner.streams_dir).map_err(|source| OpenError::Io {
+                path: self.inner.streams_dir.clone(),
+                source,
+            })?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if !live_dirs.contains(&path) {
+                tracing::info!(dir = %path.display(), "Removing data of a deleted stream.");
+                if let Err(error) = std::fs::remove_dir_all(&path) {
+                    tracing::warn!(dir = %path.display(), %error, "Could not remove directory.");
+                }
+            }
+        }
+        tracing::info!(
+            streams = self.streams().len(),
+            finished_deletes = finished_deletes.len(),
+            "Streams recovered."
+        );
+        Ok(())
+    }
+
+    /// Opens the logs of a stream record and builds its in-memory state.
+    fn load_stream(&self, rec: StreamRecord) -> Result<Stream, OpenError> {
+        let dir = self.stream_dir(&rec.name, rec.incarnation);
+        let mut set = ShardSet::default();
+        for s in &rec.shards {
+            let id = freshet_types::ShardId(s.index);
+            let log = self.inner.logs.open_shard(&shard_dir(&dir, id))?;
+            set.all.push(Arc::new(Shard {
+                id,
+                range: range_of(s),
+                log,
+            }));
+        }
+        let mut open: Vec<usize> = rec
+            .shards
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.closed_ms.is_none())
+            .map(|(i, _)| i)
+            .collect();
+        open.sort_by_key(|&i| set.all[i].range.start);
+        set.open_by_hash = open;
+        let arn = self.arn(&rec.name);
+        Ok(Stream::new(rec, arn, dir, set))
+    }
+
+    /// Flushes and fsyncs every log. Call once at shutdown, after the last request.
+    pub fn shutdown(&self) {
+        self.inner.logs.shutdown();
+    }
+
+    /// Deletes whole log segments that only hold records older than their stream's retention.
+    /// Returns the number of segments deleted.
+    pub fn enforce_retention(&self) -> usize {
+        let now = self.now();
+        let mut deleted = 0;
+        for stream in self.streams().values() {
+            let cutoff = now - i64::from(stream.record().retention_hours) * 3_600_000;
+            for shard in &stream.shards().all {
+                match shard.log.delete_segments_before(cutoff) {
+                    Ok(n) => deleted += n,
+                    Err(error) => tracing::warn!(
+                        stream = %stream.name, shard = %shard.id, %error,
+                        "Retention could not delete expired segments."
+                    ),
+                }
+            }
+        }
+        deleted
+    }
+
+    /// Whether every shard log accepts writes; `false` after a storage failure.
+    pub fn healthy(&self) -> bool {
+        self.streams()
+            .values()
+            .all(|s| s.shards().all.iter().all(|sh| !sh.log.is_poisoned()))
+    }
+
+    /// The account id.
+    pub fn account(&self) -> &str {
+        &self.inner.opts.account_id
+    }
+
+    fn now(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+
+    fn arn(&self, name: &str) -> String {
+        StreamArn::new(&self.inner.opts.region, &self.inner.opts.account_id, name).to_string()
+    }
+
+    fn stream_dir(&self, name: &str, incarnation: u64) -> PathBuf {
+        self.inner
+            .streams_dir
+            .join(format!("{name}.{incarnation:010}"))
+    }
+
+    fn streams(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Stream>>> {
+        self.inner.streams.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn streams_mut(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Arc<Stream>>> {
+        self.inner
+            .streams
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn not_found(&self, name: &str) -> Error {
+        Error::StreamNotFound {
+            stream: name.to_owned(),
+            account: self.inner.opts.account_id.clone(),
+        }
+    }
+
+    /// Resolves a StreamName/StreamARN pair to a stream name.
+    fn resolve_name(&self, r: &StreamRef) -> Result<String, Error> {
+        match (&r.name, &r.arn) {
+            (None, None) => Err(Error::StreamUnnamed),
+            (Some(name), None) => Ok(name.clone()),
+            (name, Some(arn)) => {
+                let parsed = parse_stream_arn(arn).ok_or_else(|| self.not_found(arn))?;
+                if let Some(name) = name {
+                    if *name != parsed.stream {
+                        return Err(Error::StreamNameArnMismatch {
+                            stream: name.clone(),
+                            arn: arn.clone(),
+                        });
+                    }
+                }
+                // An ARN of another account or region names a stream this server does not
+                // have; AWS names the stream, not the ARN, in the message.
+                if parsed.account != self.inner.opts.account_id
+                    || parsed.region != self.inner.opts.region
+                {
+                    return Err(self.not_found(&parsed.stream));
+                }
+                Ok(parsed.stream)
+            }
+        }
+    }
+
+    /// The live stream a request names, in any status.
+    fn stream(&self, r: &StreamRef) -> Result<Arc<Stream>, Error> {
+        let name = self.resolve_name(r)?;
+        self.streams()
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| self.not_found(&name))
+    }
+
+    /// The stream, if its data can be read or written: not while it is still being created.
+    fn data_stream(&self, r: &StreamRef) -> Result<Arc<Stream>, Error> {
+        let stream = self.stream(r)?;
+        if stream.status() == StreamStatus::Creating {
+            return Err(self.not_found(&stream.name));
+        }
+        Ok(stream)
+    }
+
+    fn not_active(&self, stream: &Stream) -> Error {
+        Error::StreamNotActive {
+            stream: stream.name.clone(),
+            account: self.inner.opts.account_id.clone(),
+            state: stream.status().as_str(),
+        }
+    }
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Building the AWS SDK Kinesis client that every client command (and later `freshet bench`)
+//! uses, and turning SDK errors into messages that name the AWS error code.
+
+use std::error::Error as StdError;
+use std::fmt::Debug;
+
+use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::cli::GlobalOpts;
+
+/// Credentials used when the environment has none; Freshet accepts any signature.
+const DUMMY_KEY: &str = "freshet";
+
+/// Builds a Kinesis client for `opts.endpoint` over plain HTTP.
+///
+/// Uses `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`) when both keys are
+/// set, so the same command can talk to real Kinesis through a proxy; dummy keys otherwise.
+pub fn build(opts: &GlobalOpts) -> aws_sdk_kinesis::Client {
+    let credentials = match (
+        std::env::var("AWS_ACCESS_KEY_ID"),
+        std::env::var("AWS_SECRET_ACCESS_KEY"),
+    ) {
+        (Ok(key), Ok(secret)) if !key.is_empty() && !secret.is_empty() => Credentials::new(
+            key,
+            secret,
+            std::env::var("AWS_SESSION_TOKEN")
+                .ok()
+                .filter(|t| !t.is_empty()),
+            None,
+            "environment",
+        ),
+        _ => Credentials::new(DUMMY_KEY, DUMMY_KEY, None, None, DUMMY_KEY),
+    };
+    let config = aws_sdk_kinesis::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(opts.region.clone()))
+        .credentials_provider(credentials)
+        .endpoint_url(opts.endpoint.clone())
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build();
+    aws_sdk_kinesis::Client::from_conf(config)
+}
+
+/// Converts an SDK error into one line: `<Operation>: <AwsCode>: <message>` for service
+/// errors, or the full cause chain (connection refused, timeout, ...) otherwise.
+pub fn aws_error<E, R>(operation: &str, err: SdkError<E, R>) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    if let SdkError::ServiceError(service) = &err {
+        let e = service.err();
+        if let Some(code) = e.code() {
+            return anyhow::anyhow!(
+                "{operation}: {code}: {}",
+                e.message().unwrap_or("(no message)")
+            );
+        }
+    }
+    let hint = match &err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            " (is the server running? check --endpoint / FRESHET_ENDPOINT)"
+        }
+        _ => "",
+    };
+    anyhow::anyhow!("{operation}: {}{hint}", DisplayErrorContext(&err))
+}
+
+/// `result.aws("Op")?` converts an SDK error with [`aws_error`].
+pub trait AwsResultExt<T> {
+    /// Maps the error, naming the operation that failed.
+    fn aws(self, operation: &str) -> anyhow::Result<T>;
+}
+
+impl<T, E, R> AwsResultExt<T> for Result<T, SdkError<E, R>>
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    fn aws(self, operation: &str) -> anyhow::Result<T> {
+        self.map_err(|e| aws_error(operation, e))
+    }
+}
+
+/// The AWS error code of an SDK error, when the service returned one.
+pub fn error_code<E, R>(err: &SdkError<E, R>) -> Option<&str>
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    }
+}

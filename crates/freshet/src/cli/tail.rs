@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: Apache-2.0
+//! `freshet tail`: print records from every shard of a stream.
+//!
+//! One task per shard follows its iterator chain with GetRecords and sends formatted lines to
+//! the printer (the command's own task), which enforces `--max-records`, stops on Ctrl-C and
+//! stops quietly when stdout is closed (`freshet tail s | head`). Lines of one shard keep their
+//! order; lines of different shards interleave.
+
+use std::io::{BufWriter, ErrorKind, Write as _};
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::Duration;
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::operation::get_records::GetRecordsError;
+use aws_sdk_kinesis::types::{Record, ShardIteratorType};
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use clap::{Args, ValueEnum};
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::cli::client::{AwsResultExt, aws_error};
+use crate::cli::streams::list_shards;
+
+/// Pause after a GetRecords call that returned nothing.
+const IDLE_POLL: Duration = Duration::from_millis(200);
+/// Pause after the shard's read throughput was exceeded.
+const THROTTLED_POLL: Duration = Duration::from_secs(1);
+
+/// `freshet tail`.
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// Stream name.
+    pub stream: String,
+    /// Where to start: trim-horizon, latest, an RFC 3339 timestamp or epoch seconds.
+    #[arg(long, default_value = "latest")]
+    pub from: StartFrom,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Stop each shard once it is caught up instead of waiting for new records.
+    #[arg(long)]
+    pub no_follow: bool,
+    /// Stop after this many records in total.
+    #[arg(long)]
+    pub max_records: Option<u64>,
+    /// Most records per GetRecords call.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub limit: i32,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// `<shardId> <sequenceNumber> <partitionKey> <data as UTF-8, lossy>`.
+    Text,
+    /// Like text, with the data in base64.
+    Base64,
+    /// One JSON object per line; data in base64.
+    Json,
+}
+
+/// The starting position of `--from`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartFrom {
+    /// The oldest record kept.
+    TrimHorizon,
+    /// Only records written after the iterator is created.
+    Latest,
+    /// The first record at or after this time.
+    At(DateTime),
+}
+
+impl FromStr for StartFrom {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        match t.to_ascii_lowercase().replace('_', "-").as_str() {
+            "trim-horizon" => return Ok(StartFrom::TrimHorizon),
+            "latest" => return Ok(StartFrom::Latest),
+            _ => {}
+        }
+        if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            let secs: f64 = t
+                .parse()
+                .map_err(|_| format!("invalid epoch seconds {t:?}"))?;
+            return Ok(StartFrom::At(DateTime::from_secs_f64(secs)));
+        }
+        parse_rfc3339(t).map(StartFrom::At).ok_or_else(|| {
+            format!(
+                "invalid --from {s:?}: use trim-horizon, latest, epoch seconds or an RFC 3339 \
+                 timestamp such as 2024-05-01T12:00:00Z"
+            )
+        })
+    }
+}
+
+/// RFC 3339 with `Z`, a `±HH:MM` offset, or no zone (taken as UTC).
+fn parse_rfc3339(s: &str) -> Option<DateTime> {
+    let s = s.replacen(' ', "T", 1);
+    if let Some(base) = s.strip_suffix(['Z', 'z']) {
+        return DateTime::from_str(&format!("{base}Z"), Format::DateTime).ok();
+    }
+    let bytes = s.as_bytes();
+    let n = bytes.len();
+    if n > 6 && matches!(bytes[n - 6], b'+' | b'-') && bytes[n - 3] == b':' && s.contains('T') {
+        let (base, zone) = s.split_at(n - 6);
+        let hours: i64 = zone[1..3].parse().ok()?;
+        let minutes: i64 = zone[4..6].parse().ok()?;
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        let local = DateTime::from_str(&format!("{base}Z"), Format::DateTime).ok()?;
+        let utc_secs = local.secs() - sign * (hours * 3600 + minutes * 60);
+        return Some(DateTime::from_secs_and_nanos(
+            utc_secs,
+            local.subsec_nanos(),
+        ));
+    }
+    DateTime::from_str(&format!("{s}Z"), Format::DateTime).ok()
+}
+
+/// Runs `freshet tail`.
+pub async fn run(client: Client, args: TailArgs) -> anyhow::Result<ExitCode> {
+    let shards = list_shards(&client, &args.stream).await?;
+    if shards.is_empty() {
+        anyhow::bail!("stream {} has no shards", args.stream);
+    }
+    let (tx, mut rx) = mpsc::channel::<Vec<String>>(shards.len() * 2);
+    let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
+    for shard in &shards {
+        let reader = ShardReader {
+            client: client.clone(),
+            stream: args.stream.clone(),
+            shard_id: shard.shard_id().to_owned(),
+            from: args.from.clone(),
+            follow: !args.no_follow,
+            limit: args.limit,
+            format: args.format,
+        };
+        tasks.spawn(reader.run(tx.clone()));
+    }
+    drop(tx);
+
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut printed = 0u64;
+    let mut failure: Option<anyhow::Error> = None;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    'printing: loop {
+        tokio::select! {
+            _ = &mut ctrl_c => break,
+            lines = rx.recv() => {
+                let Some(lines) = lines else { break };
+                for line in lines {
+                    if args.max_records.is_some_and(|max| printed >= max) {
+                        break 'printing;
+                    }
+                    if let Err(err) = out.write_all(line.as_bytes()) {
+                        failure = stdout_failure(err);
+                        break 'printing;
+                    }
+                    printed += 1;
+                }
+                if args.max_records.is_some_and(|max| printed >= max) {
+                    break;
+                }
+                if rx.is_empty()
+                    && let Err(err) = out.flush()
+                {
+                    failure = stdout_failure(err);
+                    break;
+                }
+            }
+            Some(joined) = tasks.join_next() => {
+                let err = match joined {
+                    Ok(Ok(())) => continue,
+                    Ok(Err(err)) => err,
+                    Err(join) => anyhow::anyhow!("a shard reader failed: {join}"),
+                };
+                failure = Some(err);
+                break;
+            }
+        }
+    }
+    tasks.abort_all();
+    if let Err(err) = out.flush()
+        && failure.is_none()
+    {
+        failure = stdout_failure(err);
+    }
+    match failure {
+        Some(err) => Err(err),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// A closed stdout is a normal way to stop; other write errors are failures.
+fn stdout_failure(err: std::io::Error) -> Option<anyhow::Error> {
+    if err.kind() == ErrorKind::BrokenPipe {
+        None
+    } else {
+        Some(anyhow::Error::new(err).context("cannot write to stdout"))
+    }
+}
+
+/// Follows one shard's iterator chain.
+struct ShardReader {
+    client: Client,
+    stream: String,
+    shard_id: String,
+    from: StartFrom,
+    follow: bool,
+    limit: i32,
+    format: OutputFormat,
+}
+
+impl ShardReader {
+    async fn run(self, tx: mpsc::Sender<Vec<String>>) -> anyhow::Result<()> {
+        let mut iterator = self.iterator(None).await?;
+        let mut last_seq: Option<String> = None;
+        loop {
+            let result = self
+                .client
+                .get_records()
+                .shard_iterator(&iterator)
+                .limit(self.limit)
+                .send()
+                .await;
+            let out = match result {
+                Ok(out) => out,
+                Err(err) => match err.as_service_error() {
+                    Some(GetRecordsError::ExpiredIteratorException(_)) => {
+                        iterator = self.iterator(last_seq.as_deref()).await?;
+                        continue;
+                    }
+                    Some(GetRecordsError::ProvisionedThroughputExceededException(_)) => {
+                        tokio::time::sleep(THROTTLED_POLL).await;
+                        continue;
+                    }
+                    _ => return Err(aws_error("GetRecords", err)),
+                },
+            };
+            let records = out.records();
+            if let Some(last) = records.last() {
+                last_seq = Some(last.sequence_number().to_owned());
+                let lines = records.iter().map(|r| self.format_record(r)).collect();
+                if tx.send(lines).await.is_err() {
+                    return Ok(());
+                }
+            }
+            match out.next_shard_iterator() {
+                Some(next) => iterator = next.to_owned(),
+                // The shard is closed and fully read.
+                None => return Ok(()),
+            }
+            if records.is_empty() {
+                if !self.follow && out.millis_behind_latest().unwrap_or(0) == 0 {
+                    return Ok(());
+                }
+                tokio::time::sleep(IDLE_POLL).await;
+            }
+        }
+    }
+
+    /// A fresh iterator: after `after_seq` when resuming, else at the `--from` position.
+    async fn iterator(&self, after_seq: Option<&str>) -> anyhow::Result<String> {
+        let mut req = self
+            .client
+            .get_shard_iterator()
+            .stream_name(&self.stream)
+            .shard_id(&self.shard_id);
+        req = match (after_seq, &self.from) {
+            (Some(seq), _) => req
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .starting_sequence_number(seq),
+            (None, StartFrom::TrimHorizon) => {
+                req.shard_iterator_type(ShardIteratorType::TrimHorizon)
+            }
+            (None, StartFrom::Latest) => req.shard_iterator_type(ShardIteratorType::Latest),
+            (None, StartFrom::At(ts)) => req
+                .shard_iterator_type(ShardIteratorType::AtTimestamp)
+                .timestamp(*ts),
+        };
+        let out = req.send().await.aws("GetShardIterator")?;
+        out.shard_iterator.ok_or_else(|| {
+            anyhow::anyhow!(
+                "GetShardIterator: no iterator returned for {}",
+                self.shard_id
+            )
+        })
+    }
+
+    fn format_record(&self, r: &Record) -> String {
+        format_record(&self.shard_id, r, self.format)
+    }
+}
+
+/// One output line, newline included.
+fn format_record(shard_id: &str, r: &Record, format: OutputFormat) -> String {
+    let key = r.partition_key().unwrap_or("");
+    let data = r.data().as_ref();
+    match format {
+        OutputFormat::Text => format!(
+            "{shard_id} {} {key} {}\n",
+            r.sequence_number(),
+            String::from_utf8_lossy(data)
+        ),
+        OutputFormat::Base64 => {
+            format!(
+                "{shard_id} {} {key} {}\n",
+                r.sequence_number(),
+                BASE64.encode(data)
+            )
+        }
+        OutputFormat::Json => {
+            let ts = r
+                .approximate_arrival_timestamp()
+                .and_then(|t| t.fmt(Format::DateTime).ok());
+            let value = json!({
+                "shardId": shard_id,
+                "sequenceNumber": r.sequence_number(),
+                "partitionKey": key,
+                "approximateArrivalTimestamp": ts,
+                "data": BASE64.encode(data),
+            });
+            format!("{value}\n")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_accepts_keywords_epochs_and_timestamps() {
+        assert_eq!("trim-horizon".parse(), Ok(StartFrom::TrimHorizon));
+        assert_eq!("TRIM_HORIZON".parse(), Ok(StartFrom::TrimHorizon));
+        assert_eq!("latest".parse(), Ok(StartFrom::Latest));
+        assert_eq!(
+            "1700000000".parse(),
+            Ok(StartFrom::At(DateTime::from_secs(1_700_000_000)))
+        );
+        assert_eq!(
+            "2023-11-14T22:13:20Z".parse(),
+            Ok(StartFrom::At(DateTime::from_secs(1_700_000_000)))
+        );
+        assert_eq!(
+            "2023-11-14T23:13:20+01:00".parse(),
+            Ok(StartFrom::At(DateTime::from_secs(1_700_000_000)))
+        );
+        assert_eq!(
+            "2023-11-14 22:13:20".parse(),
+            Ok(StartFrom::At(DateTime::from_secs(1_700_000_000)))
+        );
+        assert!("yesterday".parse::<StartFrom>().is_err());
+    }
+
+    #[test]
+    fn json_lines_carry_base64_data_and_rfc3339_time() {
+        let record = Record::builder()
+            .sequence_number("49")
+            .partition_key("k")
+            .data(aws_smithy_types::Blob::new(b"hi".to_vec()))
+            .approximate_arrival_timestamp(DateTime::from_millis(1_700_000_000_123))
+            .build()
+            .expect("record");
+        let line = format_record("shardId-000000000000", &record, OutputFormat::Json);
+        let v: serde_json::Value = serde_json::from_str(&line).expect("json");
+        assert_eq!(v["data"], "aGk=");
+        assert_eq!(v["approximateArrivalTimestamp"], "2023-11-14T22:13:20.123Z");
+        let text = format_record("shardId-000000000000", &record, OutputFormat::Text);
+        assert_eq!(text, "shardId-000000000000 49 k hi\n");
+    }
+}

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
+//! `freshet`: the only binary. Parses the command line, dispatches to a subcommand and turns
+//! the outcome into an exit code: 0 on success, 1 on a runtime failure, 2 on a usage or
+//! configuration error.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -55,17 +55,14 @@ impl ApiError {
     /// The JSON body: `{"__type": ..., "message": ...}`. Coral's own protocol errors
     /// (SerializationException) spell the member `Message`.
     pub fn body(&self) -> Vec<u8> {
-        let mut obj = serde_json::Map::new();
-        obj.insert("__type".into(), self.code.into());
+        let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned());
+        let mut out = format!("{{\"__type\":{}", quote(self.code));
         if let Some(m) = &self.message {
-            let key = if self.code == "SerializationException" {
-                "Message"
-            } else {
-                "message"
-            };
-            obj.insert(key.into(), m.clone().into());
+            let key = if self.code == "SerializationException" { "Message" } else { "message" };
+            out.push_str(&format!(",\"{key}\":{}", quote(m)));
         }
-        serde_json::to_vec(&obj).unwrap_or_default()
+        out.push('}');
+        out.into_bytes()
     }
 }
 

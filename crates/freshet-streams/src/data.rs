@@ -137,7 +137,17 @@ impl Streams {
         req: &GetShardIterator,
         start: IteratorStart,
     ) -> Result<String, Error> {
-        let stream = self.data_stream(&req.stream)?;
+        let stream = match self.data_stream(&req.stream) {
+            Ok(s) => s,
+            // AWS answers a missing stream here with the shard wording.
+            Err(Error::StreamNotFound { stream, account }) => {
+                return Err(match ShardId::parse(&req.shard_id) {
+                    Some(shard) => Error::ShardNotFound { shard, stream, account },
+                    None => Error::ShardUnparsable { raw: req.shard_id.clone(), stream, account },
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let shard = self.find_shard(&stream, &req.shard_id)?;
         let now = self.now();
         let retention_start = now - i64::from(stream.record().retention_hours) * 3_600_000;

@@ -58,7 +58,11 @@ impl ApiError {
         let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned());
         let mut out = format!("{{\"__type\":{}", quote(self.code));
         if let Some(m) = &self.message {
-            let key = if self.code == "SerializationException" { "Message" } else { "message" };
+            let key = if self.code == "SerializationException" {
+                "Message"
+            } else {
+                "message"
+            };
             out.push_str(&format!(",\"{key}\":{}", quote(m)));
         }
         out.push('}');

@@ -7,6 +7,9 @@
 //! Within one member, constraints are checked in Coral's order: not null, value bounds,
 //! pattern, length bounds, enum.
 
+/// A model pattern: the matcher and the pattern text quoted in messages.
+pub type Pattern = (fn(&str) -> bool, &'static str);
+
 /// Collects constraint failures of one request.
 #[derive(Debug, Default)]
 pub struct Validator {
@@ -62,34 +65,25 @@ impl Validator {
         v: Option<&str>,
         min: usize,
         max: Option<usize>,
-        pattern: Option<(fn(&str) -> bool, &str)>,
+        pattern: Option<Pattern>,
     ) {
         let Some(s) = v else { return };
-        if let Some((matches, text)) = pattern {
-            if !matches(s) {
-                self.fail(
-                    Shown::Text(s),
-                    path,
-                    &format!("Member must satisfy regular expression pattern: {text}"),
-                );
-            }
+        if let Some((matches, text)) = pattern
+            && !matches(s)
+        {
+            let rule = format!("Member must satisfy regular expression pattern: {text}");
+            self.fail(Shown::Text(s), path, &rule);
         }
         let len = s.chars().count();
         if len < min {
-            self.fail(
-                Shown::Text(s),
-                path,
-                &format!("Member must have length greater than or equal to {min}"),
-            );
+            let rule = format!("Member must have length greater than or equal to {min}");
+            self.fail(Shown::Text(s), path, &rule);
         }
-        if let Some(max) = max {
-            if len > max {
-                self.fail(
-                    Shown::Text(s),
-                    path,
-                    &format!("Member must have length less than or equal to {max}"),
-                );
-            }
+        if let Some(max) = max
+            && len > max
+        {
+            let rule = format!("Member must have length less than or equal to {max}");
+            self.fail(Shown::Text(s), path, &rule);
         }
     }
 
@@ -97,23 +91,17 @@ impl Validator {
     pub fn int(&mut self, path: &str, v: Option<i64>, min: Option<i64>, max: Option<i64>) {
         let Some(n) = v else { return };
         let text = n.to_string();
-        if let Some(min) = min {
-            if n < min {
-                self.fail(
-                    Shown::Text(&text),
-                    path,
-                    &format!("Member must have value greater than or equal to {min}"),
-                );
-            }
+        if let Some(min) = min
+            && n < min
+        {
+            let rule = format!("Member must have value greater than or equal to {min}");
+            self.fail(Shown::Text(&text), path, &rule);
         }
-        if let Some(max) = max {
-            if n > max {
-                self.fail(
-                    Shown::Text(&text),
-                    path,
-                    &format!("Member must have value less than or equal to {max}"),
-                );
-            }
+        if let Some(max) = max
+            && n > max
+        {
+            let rule = format!("Member must have value less than or equal to {max}");
+            self.fail(Shown::Text(&text), path, &rule);
         }
     }
 

@@ -301,13 +301,13 @@ impl Streams {
             (Some(name), None) => Ok(name.clone()),
             (name, Some(arn)) => {
                 let parsed = parse_stream_arn(arn).ok_or_else(|| self.not_found(arn))?;
-                if let Some(name) = name {
-                    if *name != parsed.stream {
-                        return Err(Error::StreamNameArnMismatch {
-                            stream: name.clone(),
-                            arn: arn.clone(),
-                        });
-                    }
+                if let Some(name) = name
+                    && *name != parsed.stream
+                {
+                    return Err(Error::StreamNameArnMismatch {
+                        stream: name.clone(),
+                        arn: arn.clone(),
+                    });
                 }
                 // An ARN of another account or region names a stream this server does not
                 // have; AWS names the stream, not the ARN, in the message.

@@ -105,22 +105,3 @@ pub(crate) fn range_of(s: &ShardRecord) -> HashKeyRange {
         end: s.hash_end,
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use freshet_types::even_hash_ranges;
-
-    use super::*;
-
-    #[test]
-    fn routing_finds_the_owning_range() {
-        let ranges = even_hash_ranges(5);
-        // Route over ranges only: the ShardSet logic is the partition_point, mirrored here.
-        for (i, r) in ranges.iter().enumerate() {
-            for key in [r.start, r.end, r.start + (r.end - r.start) / 2] {
-                let pos = ranges.partition_point(|x| x.start <= key);
-                assert_eq!(pos - 1, i);
-            }
-        }
-    }
-}

@@ -142,8 +142,16 @@ impl Streams {
             // AWS answers a missing stream here with the shard wording.
             Err(Error::StreamNotFound { stream, account }) => {
                 return Err(match ShardId::parse(&req.shard_id) {
-                    Some(shard) => Error::ShardNotFound { shard, stream, account },
-                    None => Error::ShardUnparsable { raw: req.shard_id.clone(), stream, account },
+                    Some(shard) => Error::ShardNotFound {
+                        shard,
+                        stream,
+                        account,
+                    },
+                    None => Error::ShardUnparsable {
+                        raw: req.shard_id.clone(),
+                        stream,
+                        account,
+                    },
                 });
             }
             Err(e) => return Err(e),

@@ -42,8 +42,11 @@ pub fn partition_key_hash(partition_key: &str) -> u128 {
 /// The ranges of a new stream of `shards` shards, in shard order. `shards` must be at least 1.
 pub fn even_hash_ranges(shards: u32) -> Vec<HashKeyRange> {
     let n = u128::from(shards.max(1));
+    if n == 1 {
+        return vec![HashKeyRange::FULL];
+    }
     // floor(2^128 / n) computed without 2^128: (2^128 - 1) / n is one short exactly when n
-    // divides 2^128, i.e. when n is a power of two.
+    // divides 2^128, i.e. when n is a power of two (and n >= 2, so this cannot overflow).
     let mut step = HASH_KEY_MAX / n;
     if n.is_power_of_two() {
         step += 1;

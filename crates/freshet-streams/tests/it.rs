@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Integration tests of the streams service on a temporary data directory, with a manual
+//! clock so retention and expiry can be tested without waiting.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use freshet_log::LogConfig;
+use freshet_streams::{
+    CreateStream, Error, GetShardIterator, IteratorStart, PutEntry, PutOutcome, StreamMode,
+    StreamRef, Streams, StreamsOptions,
+};
+use freshet_types::ManualClock;
+
+const HOUR: i64 = 3_600_000;
+const T0: i64 = 1_800_000_000_000;
+
+async fn open(dir: &std::path::Path, clock: &ManualClock, segment_bytes: u64) -> Streams {
+    let opts = StreamsOptions {
+        create_delay: Duration::ZERO,
+        delete_delay: Duration::ZERO,
+        update_delay: Duration::ZERO,
+        ..StreamsOptions::default()
+    };
+    let log = LogConfig {
+        segment_bytes,
+        ..LogConfig::default()
+    };
+    Streams::open(dir, log, opts, Arc::new(clock.clone()))
+        .await
+        .expect("open streams")
+}
+
+async fn create(s: &Streams, name: &str, shards: u32) {
+    s.create_stream(CreateStream {
+        name: name.to_owned(),
+        shard_count: Some(shards),
+        mode: StreamMode::Provisioned,
+        tags: Default::default(),
+        max_record_size_kib: None,
+    })
+    .await
+    .expect("create");
+}
+
+async fn put(s: &Streams, name: &str, key: &str, data: &[u8]) -> String {
+    let out = s
+        .put_records(
+            &StreamRef::name(name),
+            &[PutEntry {
+                data,
+                partition_key: key,
+                explicit_hash_key: None,
+            }],
+        )
+        .await
+        .expect("put");
+    match &out[0] {
+        PutOutcome::Stored { sequence, .. } => sequence.to_string(),
+        PutOutcome::Failed { message, .. } => panic!("put failed: {message}"),
+    }
+}
+
+fn iterator(s: &Streams, name: &str, start: IteratorStart) -> Result<String, Error> {
+    let (ty, seq, ts) = match &start {
+        IteratorStart::AtSequence(q) => ("AT_SEQUENCE_NUMBER", Some(q.clone()), None),
+        IteratorStart::AfterSequence(q) => ("AFTER_SEQUENCE_NUMBER", Some(q.clone()), None),
+        IteratorStart::TrimHorizon => ("TRIM_HORIZON", None, None),
+        IteratorStart::Latest => ("LATEST", None, None),
+        IteratorStart::AtTimestamp(t) => ("AT_TIMESTAMP", None, Some(*t)),
+    };
+    let req = GetShardIterator {
+        stream: StreamRef::name(name),
+        shard_id: "shardId-000000000000".to_owned(),
+        iterator_type: ty,
+        starting_sequence: seq,
+        timestamp_ms: ts,
+    };
+    s.get_shard_iterator(&req, start)
+}
+
+fn read_all(s: &Streams, name: &str) -> Vec<Vec<u8>> {
+    let it = iterator(s, name, IteratorStart::TrimHorizon).expect("iterator");
+    let page = s.get_records(&it, None).expect("get records");
+    page.records.into_iter().map(|r| r.data.to_vec()).collect()
+}
+
+#[tokio::test]
+async fn records_older_than_retention_become_unreadable_and_their_segments_are_deleted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new(T0);
+    // Tiny segments so old records sit in sealed segments that retention can delete.
+    let s = open(dir.path(), &clock, 64 * 1024).await;
+    create(&s, "r", 1).await;
+    let old = vec![b'o'; 10_000];
+    for _ in 0..20 {
+        put(&s, "r", "k", &old).await;
+    }
+    clock.advance(23 * HOUR);
+    put(&s, "r", "k", b"young").await;
+    assert_eq!(read_all(&s, "r").len(), 21, "nothing has expired yet");
+
+    clock.advance(2 * HOUR);
+    // The old records are 25 hours old now; the young one is 2 hours old.
+    assert_eq!(read_all(&s, "r"), vec![b"young".to_vec()]);
+    let before: u64 = disk_bytes(dir.path());
+    let deleted = s.enforce_retention();
+    assert!(
+        deleted >= 1,
+        "sealed segments holding only expired records are deleted"
+    );
+    assert!(disk_bytes(dir.path()) < before, "disk space is reclaimed");
+    assert_eq!(read_all(&s, "r"), vec![b"young".to_vec()]);
+}
+
+#[tokio::test]
+async fn decreasing_retention_hides_older_data_and_increasing_does_not_bring_it_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new(T0);
+    let s = open(dir.path(), &clock, 1 << 20).await;
+    create(&s, "d", 1).await;
+    s.increase_retention(&StreamRef::name("d"), 72)
+        .await
+        .expect("increase");
+    put(&s, "d", "k", b"old").await;
+    clock.advance(48 * HOUR);
+    put(&s, "d", "k", b"new").await;
+    assert_eq!(read_all(&s, "d").len(), 2);
+    s.decrease_retention(&StreamRef::name("d"), 24)
+        .await
+        .expect("decrease");
+    assert_eq!(read_all(&s, "d"), vec![b"new".to_vec()]);
+    let err = s
+        .decrease_retention(&StreamRef::name("d"), 48)
+        .await
+        .expect_err("longer");
+    assert_eq!(
+        err.to_string(),
+        "Requested retention period (48 hours) for stream d can not be longer than existing \
+         retention period (24 hours). Use IncreaseRetentionPeriod API."
+    );
+}
+
+#[tokio::test]
+async fn iterators_expire_after_five_minutes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new(T0);
+    let s = open(dir.path(), &clock, 1 << 20).await;
+    create(&s, "e", 1).await;
+    let it = iterator(&s, "e", IteratorStart::TrimHorizon).expect("iterator");
+    clock.advance(300_000);
+    let page = s
+        .get_records(&it, None)
+        .expect("still valid at exactly five minutes");
+    clock.advance(1_000);
+    let next = page.next_iterator.expect("open shard has a next iterator");
+    // The fresh iterator was issued at +5 min, so it is valid until +10 min.
+    s.get_records(&next, None).expect("fresh iterator is valid");
+    let err = s.get_records(&it, None).expect_err("expired");
+    assert!(
+        err.to_string()
+            .starts_with("Iterator expired. The iterator was created at time "),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn at_timestamp_starts_at_the_first_record_at_or_after_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new(T0);
+    let s = open(dir.path(), &clock, 1 << 20).await;
+    create(&s, "t", 1).await;
+    put(&s, "t", "k", b"a").await;
+    clock.advance(1000);
+    put(&s, "t", "k", b"b").await;
+    clock.advance(1000);
+    put(&s, "t", "k", b"c").await;
+    let it = iterator(&s, "t", IteratorStart::AtTimestamp(T0 + 500)).expect("iterator");
+    let got: Vec<_> = s
+        .get_records(&it, None)
+        .expect("read")
+        .records
+        .into_iter()
+        .map(|r| r.data.to_vec())
+        .collect();
+    assert_eq!(got, vec![b"b".to_vec(), b"c".to_vec()]);
+    let err = iterator(&s, "t", IteratorStart::AtTimestamp(T0 + 10_000)).expect_err("future");
+    assert!(
+        err.to_string()
+            .starts_with("The timestampInMillis parameter cannot be greater")
+    );
+}
+
+#[tokio::test]
+async fn streams_data_and_sequence_numbers_survive_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new(T0);
+    let first_seq;
+    {
+        let s = open(dir.path(), &clock, 1 << 20).await;
+        create(&s, "p", 2).await;
+        first_seq = put(&s, "p", "k", b"one").await;
+        s.shutdown();
+    }
+    let s = open(dir.path(), &clock, 1 << 20).await;
+    let summary = s
+        .describe_stream_summary(&StreamRef::name("p"))
+        .expect("stream survives");
+    assert_eq!(summary.open_shard_count, 2);
+    let second = put(&s, "p", "k", b"two").await;
+    assert!(second > first_seq, "{second} must be above {first_seq}");
+    let it = {
+        let req = GetShardIterator {
+            stream: StreamRef::name("p"),
+            shard_id: String::new(),
+            iterator_type: "AT_SEQUENCE_NUMBER",
+            starting_sequence: Some(first_seq.clone()),
+            timestamp_ms: None,
+        };
+        let shard = freshet_types::SequenceNumber::parse(&first_seq)
+            .expect("ours")
+            .shard;
+        let req = GetShardIterator {
+            shard_id: freshet_types::ShardId(shard).to_string(),
+            ..req
+        };
+        s.get_shard_iterator(&req, IteratorStart::AtSequence(first_seq.clone()))
+            .expect("iterator")
+    };
+    let data: Vec<_> = s
+        .get_records(&it, None)
+        .expect("read")
+        .records
+        .into_iter()
+        .map(|r| r.data.to_vec())
+        .collect();
+    assert_eq!(data, vec![b"one".to_vec(), b"two".to_vec()]);
+}
+
+#[tokio::test]
+async fn a_recreated_stream_rejects_the_old_incarnations_numbers_and_iterators() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new(T0);
+    let s = open(dir.path(), &clock, 1 << 20).await;
+    create(&s, "x", 1).await;
+    let old_seq = put(&s, "x", "k", b"old").await;
+    let old_it = iterator(&s, "x", IteratorStart::TrimHorizon).expect("iterator");
+    s.delete_stream(&StreamRef::name("x"), false)
+        .await
+        .expect("delete");
+    create(&s, "x", 1).await;
+    let err = iterator(&s, "x", IteratorStart::AtSequence(old_seq)).expect_err("foreign");
+    assert!(
+        err.to_string()
+            .ends_with("is invalid because it did not come from this stream."),
+        "{err}"
+    );
+    let err = s.get_records(&old_it, None).expect_err("old iterator");
+    assert!(matches!(err, Error::StreamNotFound { .. }), "{err}");
+    assert!(read_all(&s, "x").is_empty(), "the new stream starts empty");
+}
+
+fn disk_bytes(dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let md = e.metadata().expect("metadata");
+            if md.is_dir() {
+                stack.push(e.path());
+            } else if e.path().extension().is_some_and(|x| x == "log") {
+                total += md.len();
+            }
+        }
+    }
+    total
+}

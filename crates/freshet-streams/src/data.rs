@@ -42,16 +42,29 @@ impl Streams {
             return Err(Error::RequestTooLarge);
         }
         let shards = stream.shards();
-        // Group entry indexes by shard, keeping request order within each group.
+        // Group entry indexes by shard, keeping request order within each group: a stable
+        // sort by shard index makes each group contiguous.
+        let mut routed: Vec<(u32, usize)> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let hash = e
+                    .explicit_hash_key
+                    .unwrap_or_else(|| partition_key_hash(e.partition_key));
+                (shards.route(hash).id.0, i)
+            })
+            .collect();
+        routed.sort_by_key(|&(shard, _)| shard);
         let mut groups: Vec<(Arc<Shard>, Vec<usize>)> = Vec::new();
-        for (i, e) in entries.iter().enumerate() {
-            let hash = e
-                .explicit_hash_key
-                .unwrap_or_else(|| partition_key_hash(e.partition_key));
-            let shard = shards.route(hash);
-            match groups.iter_mut().find(|(s, _)| s.id == shard.id) {
-                Some((_, idx)) => idx.push(i),
-                None => groups.push((shard.clone(), vec![i])),
+        for (shard, i) in routed {
+            match groups.last_mut() {
+                Some((s, idx)) if s.id.0 == shard => idx.push(i),
+                _ => {
+                    let s = shards.get(ShardId(shard)).cloned().ok_or_else(|| {
+                        Error::Storage(format!("routing chose a missing shard {}", ShardId(shard)))
+                    })?;
+                    groups.push((s, vec![i]));
+                }
             }
         }
         let now = self.now();

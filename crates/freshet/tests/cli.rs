@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //! End-to-end tests of the `freshet` binary for commands that need no server.
 
+use std::collections::BTreeSet;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 fn freshet(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_freshet"))
@@ -90,6 +93,147 @@ fn client_commands_report_an_unreachable_server() {
     let err = stderr(&out);
     assert!(err.contains("ListStreams"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// A `freshet serve` child process on a free port with a temporary data dir; killed on drop.
+struct Server {
+    child: Child,
+    endpoint: String,
+    data: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let data = tempfile::tempdir().expect("tempdir");
+        // Ask the OS for a free port, then hand it to the server (a small, accepted race).
+        let addr: SocketAddr = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port");
+        let child = Command::new(env!("CARGO_BIN_EXE_freshet"))
+            .args([
+                "serve",
+                "--listen",
+                &addr.to_string(),
+                "--durability",
+                "none",
+            ])
+            .arg("--data-dir")
+            .arg(data.path())
+            .env_remove("FRESHET_CONFIG")
+            .env("FRESHET__STREAMS__CREATE_DELAY", "0ms")
+            .env("FRESHET__STREAMS__DELETE_DELAY", "0ms")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn freshet serve");
+        let server = Server {
+            child,
+            endpoint: format!("http://{addr}"),
+            data,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(addr).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "freshet serve did not start listening on {addr}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_freshet"))
+            .args(args)
+            .env("FRESHET_ENDPOINT", &self.endpoint)
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .output()
+            .expect("run freshet")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn put_then_tail_returns_every_line() {
+    let server = Server::start();
+    let out = server.run(&["streams", "create", "cli-e2e", "--shards", "3"]);
+    assert!(out.status.success(), "create: {}", stderr(&out));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.txt");
+    let lines: Vec<String> = (0..1000).map(|i| format!("record number {i}")).collect();
+    std::fs::write(&input, lines.join("\n") + "\n").expect("write input");
+    let out = server.run(&["put", "cli-e2e", path_str(&input), "--batch-size", "100"]);
+    assert!(
+        out.status.success(),
+        "put: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("sent 1000 records, 0 failed"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = server.run(&["tail", "cli-e2e", "--no-follow", "--from", "trim-horizon"]);
+    assert!(out.status.success(), "tail: {}", stderr(&out));
+    let text = stdout(&out);
+    let got: BTreeSet<&str> = text
+        .lines()
+        .map(|l| l.splitn(4, ' ').nth(3).expect("4 fields per line"))
+        .collect();
+    let want: BTreeSet<&str> = lines.iter().map(String::as_str).collect();
+    assert_eq!(text.lines().count(), 1000);
+    assert_eq!(got, want);
+
+    let out = server.run(&[
+        "tail",
+        "cli-e2e",
+        "--no-follow",
+        "--from",
+        "trim-horizon",
+        "--max-records",
+        "7",
+    ]);
+    assert!(out.status.success(), "tail: {}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 7);
+
+    let out = server.run(&["inspect", path_str(server.data.path())]);
+    assert!(out.status.success(), "inspect: {}", stderr(&out));
+    assert!(
+        stdout(&out).contains("3 shards, 1000 records"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = server.run(&["streams", "delete", "cli-e2e"]);
+    assert!(out.status.success(), "delete: {}", stderr(&out));
+    let out = server.run(&["streams", "list"]);
+    assert!(out.status.success(), "list: {}", stderr(&out));
+    assert!(!stdout(&out).contains("cli-e2e"), "{}", stdout(&out));
+}
+
+#[test]
+fn put_to_a_missing_stream_names_the_aws_error() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "one\ntwo\n").expect("write input");
+    let out = server.run(&["put", "no-such-stream", path_str(&input)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("ResourceNotFoundException"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 fn path_str(p: &Path) -> &str {

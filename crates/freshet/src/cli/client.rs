@@ -65,7 +65,25 @@ where
         }
         _ => "",
     };
-    anyhow::anyhow!("{operation}: {}{hint}", DisplayErrorContext(&err))
+    anyhow::anyhow!("{operation}: {}{hint}", cause_chain(&err))
+}
+
+/// `outer: inner: innermost`, skipping a cause whose text repeats its parent's. Falls back to
+/// [`DisplayErrorContext`] (which includes debug output) when the chain is empty.
+fn cause_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if parts.last().is_none_or(|last| !last.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    if parts.len() == 1 {
+        return DisplayErrorContext(err).to_string();
+    }
+    parts.join(": ")
 }
 
 /// `result.aws("Op")?` converts an SDK error with [`aws_error`].

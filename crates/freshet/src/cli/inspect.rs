@@ -71,11 +71,15 @@ fn has_ext(path: &Path, ext: &str) -> bool {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn arrival(ms: i64) -> String {
-    DateTime::from_millis(ms).fmt(Format::DateTime).unwrap_or_else(|_| format!("{ms} ms"))
+    DateTime::from_millis(ms)
+        .fmt(Format::DateTime)
+        .unwrap_or_else(|_| format!("{ms} ms"))
 }
 
 /// Whether a batch lies before the segment's bad tail (and so would survive recovery).
@@ -83,8 +87,17 @@ fn is_valid(seg: &SegmentDump, b: &BatchDump) -> bool {
     seg.tail.as_ref().is_none_or(|t| b.position < t.position)
 }
 
-fn print_segment(out: &mut impl Write, seg: &SegmentDump, args: &InspectArgs) -> std::io::Result<()> {
-    writeln!(out, "segment {} ({} bytes)", seg.path.display(), seg.file_len)?;
+fn print_segment(
+    out: &mut impl Write,
+    seg: &SegmentDump,
+    args: &InspectArgs,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "segment {} ({} bytes)",
+        seg.path.display(),
+        seg.file_len
+    )?;
     match &seg.header {
         Some(h) => {
             let status = match &h.problem {
@@ -126,9 +139,15 @@ fn print_segment(out: &mut impl Write, seg: &SegmentDump, args: &InspectArgs) ->
                 let shown = if args.base64 {
                     BASE64.encode(data)
                 } else {
-                    String::from_utf8_lossy(data).escape_debug().to_string()
+                    escape_controls(&String::from_utf8_lossy(data))
                 };
-                writeln!(out, "    {} key={:?} {} bytes: {shown}", r.offset, r.partition_key, data.len())?;
+                writeln!(
+                    out,
+                    "    {} key={:?} {} bytes: {shown}",
+                    r.offset,
+                    r.partition_key,
+                    data.len()
+                )?;
             }
         }
     }
@@ -143,10 +162,26 @@ fn print_segment(out: &mut impl Write, seg: &SegmentDump, args: &InspectArgs) ->
     writeln!(out, "  total: {batches} valid batches, {records} records")
 }
 
+/// Keeps a record on one line: control characters are escaped, everything else is shown as is.
+fn escape_controls(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn print_index(out: &mut impl Write, idx: &IndexDump) -> std::io::Result<()> {
     writeln!(out, "index {}", idx.path.display())?;
     match &idx.contents {
-        Err(reason) => writeln!(out, "  INVALID: {reason} (recovery rebuilds it from the segment)"),
+        Err(reason) => writeln!(
+            out,
+            "  INVALID: {reason} (recovery rebuilds it from the segment)"
+        ),
         Ok(f) => {
             writeln!(
                 out,
@@ -154,7 +189,9 @@ fn print_index(out: &mut impl Write, idx: &IndexDump) -> std::io::Result<()> {
                 f.base_offset,
                 f.next_offset,
                 f.log_len,
-                f.last_arrival_ms.map(arrival).unwrap_or_else(|| "none".to_owned())
+                f.last_arrival_ms
+                    .map(arrival)
+                    .unwrap_or_else(|| "none".to_owned())
             )?;
             for e in &f.entries {
                 writeln!(
@@ -282,7 +319,12 @@ fn find_shard_dirs(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) -> anyhow
 fn inspect_dir(out: &mut impl Write, dir: &Path) -> anyhow::Result<()> {
     let meta_db = dir.join("meta.redb");
     if let Ok(m) = fs::metadata(&meta_db) {
-        writeln!(out, "data dir {} (meta.redb: {} bytes)", dir.display(), m.len())?;
+        writeln!(
+            out,
+            "data dir {} (meta.redb: {} bytes)",
+            dir.display(),
+            m.len()
+        )?;
     } else {
         writeln!(out, "{}", dir.display())?;
     }
@@ -316,4 +358,14 @@ fn inspect_dir(out: &mut impl Write, dir: &Path) -> anyhow::Result<()> {
         shards.len()
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_text_escapes_only_control_characters() {
+        assert_eq!(escape_controls("{\"a\":1}\n\t"), "{\"a\":1}\\n\\t");
+    }
 }

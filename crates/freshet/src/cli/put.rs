@@ -387,7 +387,96 @@ fn backoff(attempt: u32) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+
     use super::*;
+    use crate::cli::GlobalOpts;
+
+    /// A one-thread HTTP server that fails the first record of the first PutRecords request
+    /// and accepts everything after. Returns its endpoint and the record count of each request.
+    fn flaky_put_records_server() -> (String, Arc<Mutex<Vec<usize>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen2 = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut conn) = stream else { return };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let (head_end, len) = loop {
+                    let n = conn.read(&mut chunk).expect("read");
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
+                        let len = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        break (i + 4, len);
+                    }
+                };
+                while buf.len() < head_end + len {
+                    let n = conn.read(&mut chunk).expect("read body");
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                let body: serde_json::Value =
+                    serde_json::from_slice(&buf[head_end..head_end + len]).expect("json body");
+                let count = body["Records"].as_array().map_or(0, Vec::len);
+                let first = {
+                    let mut s = seen2.lock().expect("lock");
+                    s.push(count);
+                    s.len() == 1
+                };
+                let results: Vec<serde_json::Value> = (0..count)
+                    .map(|i| {
+                        if first && i == 0 {
+                            serde_json::json!({"ErrorCode": "ProvisionedThroughputExceededException",
+                                               "ErrorMessage": "slow down"})
+                        } else {
+                            serde_json::json!({"SequenceNumber": "1", "ShardId": "shardId-000000000000"})
+                        }
+                    })
+                    .collect();
+                let reply = serde_json::json!({
+                    "FailedRecordCount": usize::from(first),
+                    "Records": results,
+                })
+                .to_string();
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                    reply.len()
+                );
+                conn.write_all(response.as_bytes()).expect("write");
+            }
+        });
+        (endpoint, seen)
+    }
+
+    #[tokio::test]
+    async fn failed_entries_alone_are_resent() {
+        let (endpoint, seen) = flaky_put_records_server();
+        let client = crate::cli::client::build(&GlobalOpts {
+            endpoint,
+            region: "us-east-1".into(),
+        });
+        let batch = (0..3)
+            .map(|i| Entry {
+                key: format!("k{i}"),
+                data: Blob::new(vec![b'x'; 10]),
+            })
+            .collect();
+        let outcome = send_batch(client, "s".into(), batch, 3)
+            .await
+            .expect("sent");
+        assert_eq!((outcome.sent, outcome.failed), (3, 0));
+        assert_eq!(outcome.bytes, 3 * 12);
+        assert_eq!(*seen.lock().expect("lock"), vec![3, 1]);
+    }
 
     #[test]
     fn key_field_accepts_strings_and_numbers() {

@@ -287,15 +287,15 @@ async fn describe(client: &Client, args: &DescribeArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
-    println!("Stream:     {}", s.stream_name());
-    println!("ARN:        {}", s.stream_arn());
-    println!("Status:     {}", s.stream_status());
-    println!("Mode:       {mode}");
-    println!("Retention:  {} hours", s.retention_period_hours());
-    println!("Created:    {created}");
-    println!("Open shards: {}", s.open_shard_count());
+    println!("Stream:       {}", s.stream_name());
+    println!("ARN:          {}", s.stream_arn());
+    println!("Status:       {}", s.stream_status());
+    println!("Mode:         {mode}");
+    println!("Retention:    {} hours", s.retention_period_hours());
+    println!("Created:      {created}");
+    println!("Open shards:  {}", s.open_shard_count());
     if let Some(c) = s.consumer_count() {
-        println!("Consumers:  {c}");
+        println!("Consumers:    {c}");
     }
     println!("Shards ({}):", shards.len());
     for shard in &shards {
@@ -310,7 +310,10 @@ async fn describe(client: &Client, args: &DescribeArgs) -> anyhow::Result<()> {
         let state = if last.is_some() { "closed" } else { "open" };
         println!("  {} ({state})", shard.shard_id());
         println!("    hash keys:  {lo} .. {hi}");
-        println!("    sequence:   {first} .. {}", last.unwrap_or(""));
+        match last {
+            Some(last) => println!("    sequence:   {first} .. {last}"),
+            None => println!("    sequence:   {first} .."),
+        }
         if let Some(parent) = shard.parent_shard_id() {
             match shard.adjacent_parent_shard_id() {
                 Some(adj) => println!("    parents:    {parent}, {adj}"),

@@ -31,6 +31,9 @@ pub enum MetaError {
     /// The database could not be opened, read or written.
     #[error("metadata store: {0}")]
     Db(String),
+    /// The store was closed at shutdown.
+    #[error("metadata store is closed: the server is shutting down")]
+    Closed,
     /// A stored value could not be decoded.
     #[error("metadata record {key:?} is corrupt: {source}")]
     Corrupt {

@@ -77,6 +77,8 @@ impl RunningServer {
             tracing::warn!(%error, "Accept loop ended abnormally.");
         }
         self.retention.abort();
+        // An aborted task still holds its clone of the service until it is polled to the end.
+        let _ = self.retention.await;
         let streams = self.streams.clone();
         // Fsyncs can block; keep them off the async workers.
         let _ = tokio::task::spawn_blocking(move || streams.shutdown()).await;

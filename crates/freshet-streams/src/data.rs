@@ -221,6 +221,7 @@ impl Streams {
             shard: shard.id,
             offset,
             issued_ms: now,
+            nonce: self.next_nonce(),
         };
         Ok(it.encode(&self.inner.key))
     }
@@ -282,6 +283,7 @@ impl Streams {
         let next = ShardIterator {
             offset: batch.next_offset,
             issued_ms: now,
+            nonce: self.next_nonce(),
             ..it
         };
         Ok(RecordsPage {

@@ -107,8 +107,11 @@ pub struct Streams {
 struct Inner {
     opts: StreamsOptions,
     clock: Arc<dyn Clock>,
-    meta: Meta,
+    /// `None` once shut down, so the database is closed even while tasks still hold clones.
+    meta: RwLock<Option<Meta>>,
     logs: LogStore,
+    /// Makes every iterator unique, even two for the same position in the same millisecond.
+    iterator_nonce: std::sync::atomic::AtomicU64,
     streams_dir: PathBuf,
     key: TokenKey,
     streams: RwLock<BTreeMap<String, Arc<Stream>>>,
@@ -143,8 +146,9 @@ impl Streams {
         let inner = Arc::new(Inner {
             opts,
             clock,
-            meta,
+            meta: RwLock::new(Some(meta)),
             logs,
+            iterator_nonce: std::sync::atomic::AtomicU64::new(rand::rng().next_u64()),
             streams_dir,
             key,
             streams: RwLock::new(BTreeMap::new()),
@@ -156,19 +160,19 @@ impl Streams {
     }
 
     fn recover(&self) -> Result<(), OpenError> {
-        let records = self.inner.meta.load_streams()?;
+        let records = self.with_meta(Meta::load_streams)?;
         let mut live_dirs = Vec::new();
         let mut finished_deletes = Vec::new();
         for mut rec in records {
             if rec.status == StreamStatus::Deleting {
                 finished_deletes.push(rec.name.clone());
-                self.inner.meta.remove_stream(&rec.name)?;
+                self.with_meta(|m| m.remove_stream(&rec.name))?;
                 continue;
             }
             if rec.status != StreamStatus::Active {
                 // The delay of an interrupted transition has long passed.
                 rec.status = StreamStatus::Active;
-                self.inner.meta.put_stream(&rec)?;
+                self.with_meta(|m| m.put_stream(&rec))?;
             }
             let stream = self.load_stream(rec)?;
             live_dirs.push(stream.dir.clone());
@@ -225,9 +229,36 @@ impl Streams {
         Ok(Stream::new(rec, arn, dir, set))
     }
 
-    /// Flushes and fsyncs every log. Call once at shutdown, after the last request.
+    /// Flushes and fsyncs every log and closes the metadata store. Call once at shutdown,
+    /// after the last request; later calls that need storage fail with an internal error.
     pub fn shutdown(&self) {
         self.inner.logs.shutdown();
+        let meta = self
+            .inner
+            .meta
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        drop(meta);
+    }
+
+    /// Runs `f` on the metadata store, unless it was closed at shutdown.
+    fn with_meta<T>(
+        &self,
+        f: impl FnOnce(&Meta) -> Result<T, freshet_meta::MetaError>,
+    ) -> Result<T, freshet_meta::MetaError> {
+        let guard = self.inner.meta.read().unwrap_or_else(|p| p.into_inner());
+        match guard.as_ref() {
+            Some(meta) => f(meta),
+            None => Err(freshet_meta::MetaError::Closed),
+        }
+    }
+
+    /// A value that differs for every iterator this process issues.
+    fn next_nonce(&self) -> u64 {
+        self.inner
+            .iterator_nonce
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Deletes whole log segments that only hold records older than their stream's retention.

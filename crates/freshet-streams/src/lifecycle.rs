@@ -168,9 +168,7 @@ impl Streams {
     }
 
     fn persist(&self, rec: &StreamRecord) -> Result<(), Error> {
-        self.inner
-            .meta
-            .put_stream(rec)
+        self.with_meta(|m| m.put_stream(rec))
             .map_err(|e| Error::Storage(e.to_string()))
     }
 
@@ -207,7 +205,7 @@ impl Streams {
     /// Forgets a stream and removes its data. Called with the control lock held.
     fn remove_stream(&self, stream: &Arc<Stream>) {
         self.streams_mut().remove(&stream.name);
-        if let Err(error) = self.inner.meta.remove_stream(&stream.name) {
+        if let Err(error) = self.with_meta(|m| m.remove_stream(&stream.name)) {
             tracing::error!(stream = %stream.name, %error, "Could not remove stream metadata.");
         }
         for shard in &stream.shards().all {

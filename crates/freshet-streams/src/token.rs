@@ -99,13 +99,17 @@ pub struct ShardIterator {
     pub offset: u64,
     /// Issue time, ms since epoch.
     pub issued_ms: i64,
+    /// Distinguishes iterators issued for the same position in the same millisecond: clients
+    /// expect every GetRecords to return a new iterator.
+    pub nonce: u64,
 }
 
 impl ShardIterator {
     /// Seals the iterator.
     pub fn encode(&self, key: &TokenKey) -> String {
-        let mut p = Vec::with_capacity(29 + self.stream.len());
+        let mut p = Vec::with_capacity(36 + self.stream.len());
         p.extend_from_slice(&self.issued_ms.to_le_bytes());
+        p.extend_from_slice(&self.nonce.to_le_bytes());
         p.extend_from_slice(&self.incarnation.to_le_bytes());
         p.extend_from_slice(&self.shard.0.to_le_bytes());
         p.extend_from_slice(&self.offset.to_le_bytes());
@@ -116,20 +120,22 @@ impl ShardIterator {
     /// Opens and decodes an iterator.
     pub fn decode(key: &TokenKey, token: &str) -> Option<ShardIterator> {
         let p = key.open(TokenKind::ShardIterator, token)?;
-        if p.len() < 28 {
+        if p.len() < 36 {
             return None;
         }
         let issued_ms = i64::from_le_bytes(p[0..8].try_into().ok()?);
-        let incarnation = u64::from_le_bytes(p[8..16].try_into().ok()?);
-        let shard = ShardId(u32::from_le_bytes(p[16..20].try_into().ok()?));
-        let offset = u64::from_le_bytes(p[20..28].try_into().ok()?);
-        let stream = String::from_utf8(p[28..].to_vec()).ok()?;
+        let nonce = u64::from_le_bytes(p[8..16].try_into().ok()?);
+        let incarnation = u64::from_le_bytes(p[16..24].try_into().ok()?);
+        let shard = ShardId(u32::from_le_bytes(p[24..28].try_into().ok()?));
+        let offset = u64::from_le_bytes(p[28..36].try_into().ok()?);
+        let stream = String::from_utf8(p[36..].to_vec()).ok()?;
         Some(ShardIterator {
             stream,
             incarnation,
             shard,
             offset,
             issued_ms,
+            nonce,
         })
     }
 
@@ -173,8 +179,8 @@ mod tests {
     proptest! {
         #[test]
         fn iterators_round_trip(stream in "[a-zA-Z0-9_.-]{1,128}", inc in 0u64..10_000_000_000,
-                                shard in any::<u32>(), offset in any::<u64>(), issued in any::<i64>()) {
-            let it = ShardIterator { stream, incarnation: inc, shard: ShardId(shard), offset, issued_ms: issued };
+                                shard in any::<u32>(), offset in any::<u64>(), issued in any::<i64>(), nonce in any::<u64>()) {
+            let it = ShardIterator { stream, incarnation: inc, shard: ShardId(shard), offset, issued_ms: issued, nonce };
             let s = it.encode(&key(7));
             prop_assert!(s.len() <= 512);
             prop_assert_eq!(ShardIterator::decode(&key(7), &s), Some(it.clone()));
@@ -184,7 +190,7 @@ mod tests {
 
         #[test]
         fn any_bit_flip_is_rejected(offset in any::<u64>(), byte in 0usize..40, bit in 0u8..8) {
-            let it = ShardIterator { stream: "s".into(), incarnation: 1, shard: ShardId(0), offset, issued_ms: 5 };
+            let it = ShardIterator { stream: "s".into(), incarnation: 1, shard: ShardId(0), offset, issued_ms: 5, nonce: 9 };
             let mut raw = STANDARD.decode(it.encode(&key(1))).expect("base64");
             let i = byte % raw.len();
             raw[i] ^= 1 << bit;

@@ -81,9 +81,16 @@ impl TestServer {
         config.streams.delete_delay = Duration::from_millis(50);
         config.streams.update_delay = Duration::from_millis(50);
         tweak(&mut config);
-        let server = boot(config.clone()).await.expect("start the Freshet server");
+        let server = boot(config.clone())
+            .await
+            .expect("start the Freshet server");
         let addr = server.local_addr();
-        Self { server: Some(server), config, addr, dir }
+        Self {
+            server: Some(server),
+            config,
+            addr,
+            dir,
+        }
     }
 
     /// Shuts the server down gracefully and starts it again on the same data directory, as a
@@ -94,9 +101,14 @@ impl TestServer {
     /// If shutdown or the new start fails.
     pub async fn restart(mut self) -> Self {
         if let Some(server) = self.server.take() {
-            server.shutdown().await.expect("shut the Freshet server down");
+            server
+                .shutdown()
+                .await
+                .expect("shut the Freshet server down");
         }
-        let server = boot(self.config.clone()).await.expect("restart the Freshet server");
+        let server = boot(self.config.clone())
+            .await
+            .expect("restart the Freshet server");
         self.addr = server.local_addr();
         self.server = Some(server);
         self
@@ -108,7 +120,10 @@ impl TestServer {
     /// If shutdown fails.
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
-            server.shutdown().await.expect("shut the Freshet server down");
+            server
+                .shutdown()
+                .await
+                .expect("shut the Freshet server down");
         }
     }
 
@@ -151,7 +166,9 @@ impl TestServer {
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .retry_config(RetryConfig::standard().with_max_attempts(2))
             .timeout_config(
-                TimeoutConfig::builder().operation_attempt_timeout(Duration::from_secs(120)).build(),
+                TimeoutConfig::builder()
+                    .operation_attempt_timeout(Duration::from_secs(120))
+                    .build(),
             )
             // Large uploads on a loaded machine must not be cut off as "stalled".
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
@@ -173,9 +190,14 @@ impl TestServer {
         body: impl Into<Bytes>,
         content_type: Option<&str>,
     ) -> RawResponse {
-        self.try_raw(http::Method::POST, "/", &raw_headers(target, content_type), body.into())
-            .await
-            .expect("raw HTTP request")
+        self.try_raw(
+            http::Method::POST,
+            "/",
+            &raw_headers(target, content_type),
+            body.into(),
+        )
+        .await
+        .expect("raw HTTP request")
     }
 
     /// A Kinesis JSON call over raw HTTP/1.1: `POST /` with `X-Amz-Target:
@@ -184,7 +206,8 @@ impl TestServer {
     /// # Panics
     /// As [`TestServer::raw_post`].
     pub async fn raw_call(&self, operation: &str, body: &serde_json::Value) -> RawResponse {
-        self.raw_post(Some(operation), body.to_string(), Some(AMZ_JSON)).await
+        self.raw_post(Some(operation), body.to_string(), Some(AMZ_JSON))
+            .await
     }
 
     /// Sends any HTTP/1.1 request and reads the whole response; returns the I/O or protocol
@@ -197,7 +220,8 @@ impl TestServer {
         body: Bytes,
     ) -> Result<RawResponse, Box<dyn std::error::Error + Send + Sync>> {
         let stream = TcpStream::connect(self.addr).await?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(async move {
             // The connection's own error, if any, surfaces through the request below.
             let _ = conn.await;
@@ -247,7 +271,10 @@ impl RawResponse {
     /// If the body is not JSON; the message shows the body.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("response body is not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body))
+            panic!(
+                "response body is not JSON ({e}): {:?}",
+                String::from_utf8_lossy(&self.body)
+            )
         })
     }
 
@@ -293,11 +320,16 @@ pub async fn wait_for_active(client: &Client, name: &str) {
             .send()
             .await
             .unwrap_or_else(|e| panic!("DescribeStreamSummary {name}: {e:?}"));
-        let status = out.stream_description_summary().map(|s| s.stream_status().clone());
+        let status = out
+            .stream_description_summary()
+            .map(|s| s.stream_status().clone());
         if status == Some(StreamStatus::Active) {
             return;
         }
-        assert!(Instant::now() < deadline, "stream {name} still {status:?} after {STATUS_WAIT:?}");
+        assert!(
+            Instant::now() < deadline,
+            "stream {name} still {status:?} after {STATUS_WAIT:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -310,9 +342,16 @@ pub async fn wait_for_gone(client: &Client, name: &str) {
     use aws_sdk_kinesis::error::ProvideErrorMetadata;
     let deadline = Instant::now() + STATUS_WAIT;
     loop {
-        match client.describe_stream_summary().stream_name(name).send().await {
+        match client
+            .describe_stream_summary()
+            .stream_name(name)
+            .send()
+            .await
+        {
             Ok(out) => {
-                let status = out.stream_description_summary().map(|s| s.stream_status().clone());
+                let status = out
+                    .stream_description_summary()
+                    .map(|s| s.stream_status().clone());
                 assert!(
                     Instant::now() < deadline,
                     "stream {name} still {status:?} after {STATUS_WAIT:?}"
@@ -345,7 +384,18 @@ pub fn initial_hash_ranges(shards: u32) -> Vec<(u128, u128)> {
     }
     let n = u128::from(shards);
     let h = u128::MAX / n + u128::from(u128::MAX % n == n - 1);
-    (0..n).map(|i| (i * h, if i == n - 1 { u128::MAX } else { (i + 1) * h - 1 })).collect()
+    (0..n)
+        .map(|i| {
+            (
+                i * h,
+                if i == n - 1 {
+                    u128::MAX
+                } else {
+                    (i + 1) * h - 1
+                },
+            )
+        })
+        .collect()
 }
 
 /// The canonical shard id for a shard index: `shardId-000000000007`.
@@ -353,7 +403,10 @@ pub fn shard_id(index: u32) -> String {
     format!("shardId-{index:012}")
 }
 
-fn raw_headers<'a>(target: Option<&'a str>, content_type: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+fn raw_headers<'a>(
+    target: Option<&'a str>,
+    content_type: Option<&'a str>,
+) -> Vec<(&'a str, &'a str)> {
     let mut headers = Vec::new();
     if let Some(ct) = content_type {
         headers.push(("content-type", ct));
@@ -388,7 +441,11 @@ async fn collect(
 ) -> Result<RawResponse, Box<dyn std::error::Error + Send + Sync>> {
     let (parts, body) = response.into_parts();
     let body = body.collect().await?.to_bytes();
-    Ok(RawResponse { status: parts.status.as_u16(), headers: parts.headers, body })
+    Ok(RawResponse {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body,
+    })
 }
 
 async fn boot(config: Config) -> Result<RunningServer, ServerError> {
@@ -401,7 +458,10 @@ fn init_tracing() {
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
         // A second subscriber (another test harness) is fine: keep whichever came first.
-        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
     });
 }
 
@@ -415,7 +475,10 @@ mod tests {
         assert_eq!(r[0], (0, 113427455640312821154458202477256070484));
         assert_eq!(
             r[1],
-            (113427455640312821154458202477256070485, 226854911280625642308916404954512140969)
+            (
+                113427455640312821154458202477256070485,
+                226854911280625642308916404954512140969
+            )
         );
         assert_eq!(r[2], (226854911280625642308916404954512140970, u128::MAX));
     }

@@ -725,3 +725,50 @@ async fn retention_changes_outside_the_rules_are_invalid_arguments() {
         48
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_iterator_never_reads_a_recreated_stream_of_the_same_name() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    create_active_stream(&client, "lc-reborn", 1).await;
+    put(&client, "lc-reborn", "k", b"old").await;
+    let old_it = iterator(
+        &client,
+        "lc-reborn",
+        &shard_id(0),
+        ShardIteratorType::Latest,
+        None,
+    )
+    .await;
+    client
+        .delete_stream()
+        .stream_name("lc-reborn")
+        .send()
+        .await
+        .expect("delete");
+    wait_for_gone(&client, "lc-reborn").await;
+
+    // The stream is gone: its iterator cannot read.
+    let r = client.get_records().shard_iterator(&old_it).send().await;
+    let e = expect_err(r);
+    assert_eq!(
+        e.code.as_deref(),
+        Some("ResourceNotFoundException"),
+        "{e:?}"
+    );
+
+    // Same name, new stream, new data: the old iterator must not reach it.
+    create_active_stream(&client, "lc-reborn", 1).await;
+    put(&client, "lc-reborn", "k", b"new").await;
+    match client.get_records().shard_iterator(&old_it).send().await {
+        Ok(out) => assert!(
+            out.records().is_empty(),
+            "an iterator of the deleted stream read the new one: {:?}",
+            out.records()
+        ),
+        Err(e) => {
+            let code = aws_sdk_kinesis::error::ProvideErrorMetadata::code(&e).map(str::to_owned);
+            assert_eq!(code.as_deref(), Some("ResourceNotFoundException"), "{e:?}");
+        }
+    }
+}

@@ -25,11 +25,6 @@ async fn put_record_routes_by_md5_of_the_partition_key() {
         let out = put(&client, "put-route", &key, key.as_bytes()).await;
         assert_eq!(out.shard_id(), expected_shard(&key, 4), "key {key}");
         assert_seq_shape(out.sequence_number());
-        assert_eq!(
-            out.encryption_type(),
-            None,
-            "unencrypted streams omit EncryptionType"
-        );
         *per_shard.entry(out.shard_id().to_owned()).or_default() += 1;
     }
     // 64 MD5-distributed keys certainly touch every one of 4 shards; a server that sends
@@ -193,11 +188,6 @@ async fn put_records_writes_500_entries_aligned_with_the_request() {
         .expect("PutRecords");
     assert_eq!(out.failed_record_count(), Some(0));
     assert_eq!(out.records().len(), 500);
-    assert_eq!(
-        out.encryption_type(),
-        None,
-        "unencrypted streams omit EncryptionType"
-    );
 
     // Response entry i belongs to request entry i: its shard is the key's shard.
     let mut expected: BTreeMap<String, BTreeMap<String, (String, Vec<u8>)>> = BTreeMap::new();
@@ -404,4 +394,65 @@ async fn partition_key_length_is_validated() {
             "Member must have length greater than or equal to 1",
         ),
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_puts_are_each_stored_once_in_sequence_order() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    create_active_stream(&client, "put-conc", 2).await;
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut acks = Vec::new();
+            for i in 0..40 {
+                let data = format!("t{t}-{i}");
+                let out = put(
+                    &client,
+                    "put-conc",
+                    &format!("key-{t}-{i}"),
+                    data.as_bytes(),
+                )
+                .await;
+                acks.push((
+                    out.shard_id().to_owned(),
+                    out.sequence_number().to_owned(),
+                    data,
+                ));
+            }
+            acks
+        }));
+    }
+    let mut by_shard: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for task in tasks {
+        for (shard, seq, data) in task.await.expect("put task") {
+            by_shard.entry(shard).or_default().push((seq, data));
+        }
+    }
+    for (shard, mut acks) in by_shard {
+        acks.sort_by(|a, b| seq_cmp(&a.0, &b.0));
+        let seq_list: Vec<String> = acks.iter().map(|a| a.0.clone()).collect();
+        assert_strictly_increasing(&seq_list); // also proves uniqueness
+        let it = iterator(
+            &client,
+            "put-conc",
+            &shard,
+            ShardIteratorType::TrimHorizon,
+            None,
+        )
+        .await;
+        let (records, _) = read_exactly(&client, it, acks.len()).await;
+        let got: Vec<(String, String)> = records
+            .iter()
+            .map(|r| {
+                let data = String::from_utf8(r.data().as_ref().to_vec()).expect("utf-8");
+                (r.sequence_number().to_owned(), data)
+            })
+            .collect();
+        assert_eq!(
+            got, acks,
+            "{shard}: acknowledged records, once each, in sequence order"
+        );
+    }
 }

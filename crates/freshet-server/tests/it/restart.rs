@@ -9,6 +9,9 @@ use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
 
 use super::common::*;
 
+/// Acknowledged records per (stream, shard): (sequence number, data) in put order.
+type Acked = BTreeMap<(String, String), Vec<(String, Vec<u8>)>>;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streams_records_and_sequence_numbers_survive_a_restart() {
     let server = TestServer::start().await;
@@ -32,7 +35,7 @@ async fn streams_records_and_sequence_numbers_survive_a_restart() {
     wait_for_gone(&client, "rs-gone").await;
 
     // Acknowledged writes, remembered per shard.
-    let mut acked: BTreeMap<(String, String), Vec<(String, Vec<u8>)>> = BTreeMap::new();
+    let mut acked: Acked = BTreeMap::new();
     for i in 0..30 {
         let stream = if i % 3 == 0 { "rs-one" } else { "rs-two" };
         let data = format!("record-{i}").into_bytes();
@@ -114,11 +117,7 @@ async fn streams_records_and_sequence_numbers_survive_a_restart() {
 }
 
 /// A partition key known to route to `shard` of `stream`: the one used for its first record.
-fn want_key(
-    stream: &str,
-    shard: &str,
-    acked: &BTreeMap<(String, String), Vec<(String, Vec<u8>)>>,
-) -> String {
+fn want_key(stream: &str, shard: &str, acked: &Acked) -> String {
     let data = &acked[&(stream.to_owned(), shard.to_owned())][0].1;
     let text = String::from_utf8(data.clone()).expect("utf-8");
     let i = text.strip_prefix("record-").expect("record-N");

@@ -267,3 +267,45 @@ async fn list_shards_rejects_a_forged_next_token() {
         "forged NextToken must be rejected as an argument error: {e:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_stream_returns_at_most_100_shards_per_call() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    create_active_stream(&client, "ds-cap", 105).await;
+    // Default Limit is 100; a larger Limit is capped at 100 (the model allows up to 10000).
+    for limit in [None, Some(1000)] {
+        let out = client
+            .describe_stream()
+            .stream_name("ds-cap")
+            .set_limit(limit)
+            .send()
+            .await
+            .expect("describe");
+        let d = out.stream_description().expect("description");
+        assert_eq!(ids(d.shards()), all_ids(100), "Limit {limit:?}");
+        assert!(d.has_more_shards());
+    }
+    let out = client
+        .describe_stream()
+        .stream_name("ds-cap")
+        .exclusive_start_shard_id(shard_id(99))
+        .send()
+        .await
+        .expect("second page");
+    let d = out.stream_description().expect("description");
+    assert_eq!(
+        ids(d.shards()),
+        (100..105).map(shard_id).collect::<Vec<_>>()
+    );
+    assert!(!d.has_more_shards());
+    // ListShards has no such cap below 1000.
+    let out = client
+        .list_shards()
+        .stream_name("ds-cap")
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(out.shards().len(), 105);
+    assert_eq!(out.next_token(), None);
+}

@@ -5,7 +5,9 @@
 #   scripts/test.sh            everything
 #   scripts/test.sh --e2e      only build the binary and run the end-to-end tests
 #
-# Extra pytest arguments can be passed in PYTEST_ARGS (e.g. PYTEST_ARGS="-k crash -x").
+# Every step runs even when an earlier one failed (so one run shows every problem); the script
+# exits non-zero if any step failed. Extra pytest arguments can be passed in PYTEST_ARGS
+# (e.g. PYTEST_ARGS="-k crash -x").
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,48 +17,57 @@ e2e_only=0
 for arg in "$@"; do
     case "$arg" in
         --e2e) e2e_only=1 ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
 
-section() {
-    printf '\n==================== %s ====================\n' "$*"
+started=$SECONDS
+failed=()
+
+# step "title" command...: prints a header, runs the command, records a failure.
+step() {
+    local title="$1"
+    shift
+    printf '\n==================== %s ====================\n' "$title"
+    local t0=$SECONDS
+    if "$@"; then
+        printf -- '---- ok: %s (%d s)\n' "$title" $((SECONDS - t0))
+        return 0
+    else
+        local rc=$?
+        printf -- '---- FAILED (exit %d): %s (%d s)\n' "$rc" "$title" $((SECONDS - t0))
+        failed+=("$title")
+        return 1
+    fi
 }
 
-started=$SECONDS
-
 if [[ $e2e_only -eq 0 ]]; then
-    section "cargo fmt --check"
-    cargo fmt --all -- --check
-
-    section "cargo clippy (warnings are errors)"
-    cargo clippy --workspace --all-targets -- -D warnings
-
+    step "cargo fmt --check" cargo fmt --all -- --check || true
+    step "cargo clippy (warnings are errors)" cargo clippy --workspace --all-targets -- -D warnings || true
     if cargo nextest --version >/dev/null 2>&1; then
-        section "cargo nextest run --workspace"
-        cargo nextest run --workspace
+        step "Rust tests: cargo nextest run --workspace" cargo nextest run --workspace --no-fail-fast || true
     else
-        section "cargo test --workspace (cargo-nextest not installed)"
-        cargo test --workspace
+        step "Rust tests: cargo test --workspace (cargo-nextest not installed)" cargo test --workspace --no-fail-fast || true
     fi
-
-    section "doc tests"
-    cargo test --workspace --doc
+    step "Rust doc tests" cargo test --workspace --doc || true
 fi
 
-section "build the freshet binary"
-cargo build -p freshet
 target_dir="${CARGO_TARGET_DIR:-$repo_root/target}"
 case "$target_dir" in /*) ;; *) target_dir="$repo_root/$target_dir" ;; esac
 export FRESHET_BIN="$target_dir/debug/freshet"
-if [[ ! -x "$FRESHET_BIN" ]]; then
-    echo "error: built binary not found at $FRESHET_BIN" >&2
-    exit 1
+
+if step "build the freshet binary" cargo build -p freshet; then
+    # shellcheck disable=SC2086 # PYTEST_ARGS is deliberately split into words
+    step "end-to-end tests (boto3, AWS CLI, crash) against $FRESHET_BIN" \
+        python3 -m pytest tests/e2e -q -p no:cacheprovider ${PYTEST_ARGS:-} || true
+else
+    failed+=("end-to-end tests (not run: the binary did not build)")
 fi
 
-section "end-to-end tests (boto3, AWS CLI, crash) against $FRESHET_BIN"
-# shellcheck disable=SC2086 # PYTEST_ARGS is deliberately split into words
-python3 -m pytest tests/e2e -q -p no:cacheprovider ${PYTEST_ARGS:-}
-
-section "all tests passed in $((SECONDS - started)) s"
+printf '\n==================== summary (%d s) ====================\n' $((SECONDS - started))
+if [[ ${#failed[@]} -gt 0 ]]; then
+    printf 'FAILED: %s\n' "${failed[@]}"
+    exit 1
+fi
+echo "all steps passed"

@@ -282,3 +282,13 @@ def test_put_records_then_read_with_stream_arn(kinesis, stream_name):
     for shard in list_all_shards(kinesis, stream_name):
         got += datas(read_shard(kinesis, stream_name, shard["ShardId"]))
     assert sorted(got) == [b"a", b"b"]
+
+
+def test_sequence_number_for_ordering(kinesis, stream_name):
+    create_stream(kinesis, stream_name, shards=2)
+    prev = kinesis.put_record(StreamName=stream_name, Data=b"0", PartitionKey="ordered")["SequenceNumber"]
+    for i in range(1, 20):
+        resp = kinesis.put_record(StreamName=stream_name, Data=str(i).encode(), PartitionKey="ordered",
+                                  SequenceNumberForOrdering=prev)
+        assert int(resp["SequenceNumber"]) > int(prev)
+        prev = resp["SequenceNumber"]

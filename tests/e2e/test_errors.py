@@ -285,6 +285,18 @@ def test_oversized_body_is_refused_and_server_stays_up(endpoint, kinesis):
     finally:
         conn.close()
     assert status in (413, 400, None), status
+    print(f"17 MiB body answered with {status if status else 'a connection reset'}")
     assert_up(kinesis)
     # And the same with a small, honest request on a new connection.
     assert raw_json(endpoint, "ListStreams", {})[0] == 200
+
+
+def test_non_post_is_access_denied_xml(endpoint, kinesis):
+    """AWS answers anything but POST with 403 and an XML AccessDeniedException."""
+    for method in ("GET", "PUT", "DELETE"):
+        status, _, data = raw_request(endpoint, b"", target=None, content_type=None, method=method)
+        assert status == 403, (method, status, data)
+        text = data.decode()
+        assert "<AccessDeniedException>" in text, text
+        assert "Unable to determine service/operation name to be authorized" in text, text
+    assert_up(kinesis)

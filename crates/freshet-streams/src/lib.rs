@@ -288,6 +288,25 @@ impl Streams {
             .all(|s| s.shards().all.iter().all(|sh| !sh.log.is_poisoned()))
     }
 
+    /// Makes the next write or fsync of one shard's log fail, to test how storage failures
+    /// surface. Returns whether the shard exists.
+    #[doc(hidden)]
+    pub fn inject_log_failure_for_tests(
+        &self,
+        stream: &str,
+        shard: freshet_types::ShardId,
+        failure: freshet_log::InjectedFailure,
+    ) -> bool {
+        let Some(s) = self.streams().get(stream).cloned() else {
+            return false;
+        };
+        let Some(sh) = s.shards().get(shard).cloned() else {
+            return false;
+        };
+        sh.log.inject_failure_for_tests(Some(failure));
+        true
+    }
+
     /// The account id.
     pub fn account(&self) -> &str {
         &self.inner.opts.account_id

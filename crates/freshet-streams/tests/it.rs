@@ -260,6 +260,50 @@ async fn a_recreated_stream_rejects_the_old_incarnations_numbers_and_iterators()
     assert!(read_all(&s, "x").is_empty(), "the new stream starts empty");
 }
 
+#[tokio::test]
+async fn a_failed_fsync_makes_the_shard_read_only_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new(T0);
+    let s = open(dir.path(), &clock, 1 << 20).await;
+    create(&s, "f", 1).await;
+    put(&s, "f", "k", b"kept").await;
+    assert!(s.healthy());
+    let shard = freshet_types::ShardId(0);
+    assert!(s.inject_log_failure_for_tests("f", shard, freshet_log::InjectedFailure::Fsync));
+    let entry = PutEntry {
+        data: b"lost",
+        partition_key: "k",
+        explicit_hash_key: None,
+    };
+    let err = s
+        .put_record(&StreamRef::name("f"), entry, None)
+        .await
+        .expect_err("a put whose fsync failed is never acknowledged");
+    assert!(matches!(err, Error::ShardReadOnly { .. }), "{err:?}");
+    assert!(err.to_string().contains("read-only"), "{err}");
+    assert!(!s.healthy(), "health reports the degraded shard");
+    // Later puts are refused too, per entry in PutRecords.
+    let out = s
+        .put_records(&StreamRef::name("f"), &[entry])
+        .await
+        .expect("request accepted");
+    assert!(
+        matches!(&out[0], PutOutcome::Failed { code: "InternalFailure", message } if message.contains("read-only")),
+        "{out:?}"
+    );
+    // What was acknowledged stays readable.
+    assert_eq!(read_all(&s, "f"), vec![b"kept".to_vec()]);
+    s.shutdown();
+    drop(s);
+    // A restart is the recovery path.
+    let s = open(dir.path(), &clock, 1 << 20).await;
+    assert!(s.healthy());
+    put(&s, "f", "k", b"after restart").await;
+    let data = read_all(&s, "f");
+    assert_eq!(data.first().map(Vec::as_slice), Some(&b"kept"[..]));
+    assert_eq!(data.last().map(Vec::as_slice), Some(&b"after restart"[..]));
+}
+
 fn disk_bytes(dir: &std::path::Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![dir.to_path_buf()];

@@ -70,7 +70,23 @@ pub fn parse_stream_arn(arn: &str) -> Option<StreamArn> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn arns_round_trip(region in "[a-z]{2}-[a-z]{4,9}-[1-9]", account in "[0-9]{12}",
+                           stream in "[a-zA-Z0-9_.-]{1,128}") {
+            let arn = StreamArn::new(&region, &account, &stream);
+            prop_assert_eq!(parse_stream_arn(&arn.to_string()), Some(arn));
+        }
+
+        #[test]
+        fn parsing_never_panics(s in "\\PC*") {
+            let _ = parse_stream_arn(&s);
+        }
+    }
 
     #[test]
     fn formats_and_parses_back() {

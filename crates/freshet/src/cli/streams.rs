@@ -36,7 +36,7 @@ pub enum StreamsCommand {
 pub struct CreateArgs {
     /// Stream name.
     pub name: String,
-    /// Number of shards (provisioned mode). Defaults to 1 unless --on-demand.
+    /// Number of shards (provisioned mode). Without it the server picks, as AWS does (4).
     #[arg(long, conflicts_with = "on_demand")]
     pub shards: Option<u32>,
     /// Create an on-demand stream.
@@ -103,8 +103,7 @@ async fn create(client: &Client, args: CreateArgs) -> anyhow::Result<()> {
                 .stream_mode(StreamMode::OnDemand)
                 .build()?,
         );
-    } else {
-        let shards = args.shards.unwrap_or(1);
+    } else if let Some(shards) = args.shards {
         let shards = i32::try_from(shards).map_err(|_| anyhow::anyhow!("--shards is too large"))?;
         req = req.shard_count(shards);
     }

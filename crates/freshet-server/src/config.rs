@@ -41,6 +41,8 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Largest request body accepted.
     pub max_body_size: ByteSize,
+    /// Most request-body bytes held in memory at once across all connections.
+    pub max_in_flight: ByteSize,
     /// Grace period for in-flight requests at shutdown.
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
@@ -51,6 +53,7 @@ impl Default for ServerConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 4567)),
             max_body_size: ByteSize(16 * 1024 * 1024),
+            max_in_flight: ByteSize(256 * 1024 * 1024),
             shutdown_timeout: Duration::from_secs(10),
         }
     }
@@ -291,6 +294,12 @@ impl Config {
         let mut problems = Vec::new();
         if self.server.max_body_size.0 < 1024 * 1024 {
             problems.push("server.max_body_size must be at least 1MiB".to_owned());
+        }
+        if self.server.max_in_flight < self.server.max_body_size {
+            problems.push("server.max_in_flight must be at least server.max_body_size".to_owned());
+        }
+        if self.server.max_in_flight.0 > u64::from(u32::MAX) {
+            problems.push("server.max_in_flight must be under 4GiB".to_owned());
         }
         if self.storage.segment_size.0 < 64 * 1024 {
             problems.push("storage.segment_size must be at least 64KiB".to_owned());

@@ -21,13 +21,15 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 /// What request handlers share.
 #[derive(Debug)]
 pub(crate) struct State {
     pub kinesis: Kinesis,
     pub max_body: u64,
+    /// Request-body memory budget, one permit per byte.
+    pub in_flight: Semaphore,
 }
 
 type Body = Full<Bytes>;
@@ -127,6 +129,12 @@ async fn api_call(state: &State, req: Request<Incoming>, started: Instant) -> Re
     if declared.is_some_and(|n| n > state.max_body) {
         return too_large(state.max_body);
     }
+    // Reserve the body's memory before reading it: the declared length, or the most a body
+    // may be when the length is not declared (chunked). Released when the request is done.
+    let reserve = declared.unwrap_or(state.max_body).max(1);
+    let Ok(_permit) = state.in_flight.acquire_many(reserve as u32).await else {
+        return api_response(&ApiResponse::error(&ApiError::serialization(None)));
+    };
     let body = match Limited::new(req.into_body(), state.max_body as usize)
         .collect()
         .await

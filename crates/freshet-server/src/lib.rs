@@ -132,6 +132,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let state = Arc::new(http::State {
         kinesis: Kinesis::new(streams.clone()),
         max_body: config.server.max_body_size.0,
+        // Validated to fit in u32 permits.
+        in_flight: tokio::sync::Semaphore::new(config.server.max_in_flight.0 as usize),
     });
     let accept = tokio::spawn(http::accept_loop(
         listener,

@@ -342,3 +342,38 @@ async fn data_is_base64_on_the_wire() {
     );
     assert_eq!(out["MillisBehindLatest"], json!(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_beyond_the_memory_budget_wait_their_turn_instead_of_failing() {
+    let server = freshet_testkit::TestServer::start_with(|c| {
+        c.server.max_body_size = freshet_server::config::ByteSize(1 << 20);
+        c.server.max_in_flight = freshet_server::config::ByteSize(1 << 20);
+    })
+    .await;
+    let client = server.client();
+    freshet_testkit::create_active_stream(&client, "budget", 2).await;
+    // Eight concurrent ~600 KiB bodies against a 1 MiB budget: at most one is in memory at a
+    // time, and every one is stored.
+    let data = aws_sdk_kinesis::primitives::Blob::new(vec![7u8; 450 * 1024]);
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let client = client.clone();
+        let data = data.clone();
+        tasks.push(tokio::spawn(async move {
+            client
+                .put_record()
+                .stream_name("budget")
+                .partition_key(format!("k{i}"))
+                .data(data)
+                .send()
+                .await
+        }));
+    }
+    for t in tasks {
+        let out = t
+            .await
+            .expect("task")
+            .expect("put succeeds once memory frees up");
+        assert!(out.sequence_number().len() == 56);
+    }
+}

@@ -62,6 +62,15 @@ async fn put(s: &Streams, name: &str, key: &str, data: &[u8]) -> String {
 }
 
 fn iterator(s: &Streams, name: &str, start: IteratorStart) -> Result<String, Error> {
+    iterator_on(s, name, freshet_types::ShardId(0), start)
+}
+
+fn iterator_on(
+    s: &Streams,
+    name: &str,
+    shard: freshet_types::ShardId,
+    start: IteratorStart,
+) -> Result<String, Error> {
     let (ty, seq, ts) = match &start {
         IteratorStart::AtSequence(q) => ("AT_SEQUENCE_NUMBER", Some(q.clone()), None),
         IteratorStart::AfterSequence(q) => ("AFTER_SEQUENCE_NUMBER", Some(q.clone()), None),
@@ -71,7 +80,7 @@ fn iterator(s: &Streams, name: &str, start: IteratorStart) -> Result<String, Err
     };
     let req = GetShardIterator {
         stream: StreamRef::name(name),
-        shard_id: "shardId-000000000000".to_owned(),
+        shard_id: shard.to_string(),
         iterator_type: ty,
         starting_sequence: seq,
         timestamp_ms: ts,
@@ -80,8 +89,14 @@ fn iterator(s: &Streams, name: &str, start: IteratorStart) -> Result<String, Err
 }
 
 fn read_all(s: &Streams, name: &str) -> Vec<Vec<u8>> {
-    let it = iterator(s, name, IteratorStart::TrimHorizon).expect("iterator");
-    let page = s.get_records(&it, None).expect("get records");
+    read_from(
+        s,
+        &iterator(s, name, IteratorStart::TrimHorizon).expect("iterator"),
+    )
+}
+
+fn read_from(s: &Streams, iterator: &str) -> Vec<Vec<u8>> {
+    let page = s.get_records(iterator, None).expect("get records");
     page.records.into_iter().map(|r| r.data.to_vec()).collect()
 }
 
@@ -176,13 +191,7 @@ async fn at_timestamp_starts_at_the_first_record_at_or_after_it() {
     clock.advance(1000);
     put(&s, "t", "k", b"c").await;
     let it = iterator(&s, "t", IteratorStart::AtTimestamp(T0 + 500)).expect("iterator");
-    let got: Vec<_> = s
-        .get_records(&it, None)
-        .expect("read")
-        .records
-        .into_iter()
-        .map(|r| r.data.to_vec())
-        .collect();
+    let got = read_from(&s, &it);
     assert_eq!(got, vec![b"b".to_vec(), b"c".to_vec()]);
     let err = iterator(&s, "t", IteratorStart::AtTimestamp(T0 + 10_000)).expect_err("future");
     assert!(
@@ -209,31 +218,17 @@ async fn streams_data_and_sequence_numbers_survive_reopen() {
     assert_eq!(summary.open_shard_count, 2);
     let second = put(&s, "p", "k", b"two").await;
     assert!(second > first_seq, "{second} must be above {first_seq}");
-    let it = {
-        let req = GetShardIterator {
-            stream: StreamRef::name("p"),
-            shard_id: String::new(),
-            iterator_type: "AT_SEQUENCE_NUMBER",
-            starting_sequence: Some(first_seq.clone()),
-            timestamp_ms: None,
-        };
-        let shard = freshet_types::SequenceNumber::parse(&first_seq)
-            .expect("ours")
-            .shard;
-        let req = GetShardIterator {
-            shard_id: freshet_types::ShardId(shard).to_string(),
-            ..req
-        };
-        s.get_shard_iterator(&req, IteratorStart::AtSequence(first_seq.clone()))
-            .expect("iterator")
-    };
-    let data: Vec<_> = s
-        .get_records(&it, None)
-        .expect("read")
-        .records
-        .into_iter()
-        .map(|r| r.data.to_vec())
-        .collect();
+    let shard = freshet_types::SequenceNumber::parse(&first_seq)
+        .expect("ours")
+        .shard;
+    let it = iterator_on(
+        &s,
+        "p",
+        freshet_types::ShardId(shard),
+        IteratorStart::AtSequence(first_seq),
+    )
+    .expect("iterator");
+    let data = read_from(&s, &it);
     assert_eq!(data, vec![b"one".to_vec(), b"two".to_vec()]);
 }
 

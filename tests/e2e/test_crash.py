@@ -191,10 +191,9 @@ def test_sigterm_is_graceful_and_keeps_data(tmp_path):
         for i in range(300):
             resp = client.put_record(StreamName="graceful", PartitionKey=str(i), Data=f"r{i}".encode())
             sent[f"r{i}".encode()] = (resp["ShardId"], resp["SequenceNumber"])
-        t0 = time.monotonic()
+        # A server that does not exit on SIGTERM is killed by stop() and reports -9 here.
         code = srv.stop(timeout=30)
         assert code == 0, f"SIGTERM should exit cleanly with 0, got {code}\n{srv.log_tail()}"
-        assert time.monotonic() - t0 < 30
 
         srv.start()
         client = kinesis_client(srv.endpoint)

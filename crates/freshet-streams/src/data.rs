@@ -16,7 +16,7 @@ use futures_util::future::join_all;
 use crate::model::{
     GetShardIterator, IteratorStart, PutEntry, PutOutcome, RecordOut, RecordsPage, StreamRef,
 };
-use crate::state::{Shard, Stream};
+use crate::state::{Shard, Stream, retention_start};
 use crate::token::ShardIterator;
 use crate::{Error, Streams};
 
@@ -171,36 +171,16 @@ impl Streams {
         };
         let shard = self.find_shard(&stream, &req.shard_id)?;
         let now = self.now();
-        let retention_start = now - i64::from(stream.record().retention_hours) * 3_600_000;
+        let retention_start = retention_start(stream.record().retention_hours, now);
         let log = &shard.log;
         let trim_horizon = || log.offset_at_time(retention_start).max(log.start_offset());
         let offset = match start {
-            IteratorStart::AtSequence(s) | IteratorStart::AfterSequence(s)
-                if SequenceNumber::parse(&s)
-                    .is_none_or(|q| q.incarnation != stream.incarnation) =>
-            {
-                return Err(Error::InvalidStartingSequence {
-                    foreign: SequenceNumber::parse(&s).is_some(),
-                    sequence: s,
-                    shard: shard.id,
-                    stream: stream.name.clone(),
-                    account: self.inner.opts.account_id.clone(),
-                });
-            }
-            IteratorStart::AtSequence(s) | IteratorStart::AfterSequence(s)
-                if SequenceNumber::parse(&s).is_some_and(|q| q.shard != shard.id.0) =>
-            {
-                let q = SequenceNumber::parse(&s).map_or(0, |q| q.shard);
-                return Err(Error::SequenceOfOtherShard {
-                    encodes: ShardId(q),
-                    used: shard.id,
-                });
-            }
-            IteratorStart::AtSequence(s) => SequenceNumber::parse(&s)
-                .map_or(0, |q| q.offset)
+            IteratorStart::AtSequence(s) => self
+                .sequence_offset(&stream, &shard, s)?
                 .min(log.next_offset()),
-            IteratorStart::AfterSequence(s) => SequenceNumber::parse(&s)
-                .map_or(0, |q| q.offset.saturating_add(1))
+            IteratorStart::AfterSequence(s) => self
+                .sequence_offset(&stream, &shard, s)?
+                .saturating_add(1)
                 .min(log.next_offset()),
             IteratorStart::TrimHorizon => trim_horizon(),
             IteratorStart::Latest => log.next_offset(),
@@ -253,7 +233,7 @@ impl Streams {
                 stream: stream.name.clone(),
                 account: self.inner.opts.account_id.clone(),
             })?;
-        let retention_start = now - i64::from(stream.record().retention_hours) * 3_600_000;
+        let retention_start = retention_start(stream.record().retention_hours, now);
         let limit = limit
             .unwrap_or(MAX_GET_RECORDS_LIMIT)
             .min(MAX_GET_RECORDS_LIMIT) as usize;
@@ -292,6 +272,24 @@ impl Streams {
             millis_behind_latest,
             child_shards: Vec::new(),
         })
+    }
+
+    /// The offset a StartingSequenceNumber names, if this stream issued it for this shard.
+    fn sequence_offset(&self, stream: &Stream, shard: &Shard, s: String) -> Result<u64, Error> {
+        match SequenceNumber::parse(&s) {
+            Some(q) if q.incarnation == stream.incarnation && q.shard == shard.id.0 => Ok(q.offset),
+            Some(q) if q.incarnation == stream.incarnation => Err(Error::SequenceOfOtherShard {
+                encodes: ShardId(q.shard),
+                used: shard.id,
+            }),
+            parsed => Err(Error::InvalidStartingSequence {
+                foreign: parsed.is_some(),
+                sequence: s,
+                shard: shard.id,
+                stream: stream.name.clone(),
+                account: self.inner.opts.account_id.clone(),
+            }),
+        }
     }
 
     fn find_shard(&self, stream: &Stream, raw: &str) -> Result<Arc<Shard>, Error> {

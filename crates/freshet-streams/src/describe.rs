@@ -12,7 +12,7 @@ use crate::model::{
     ListShards, ShardFilter, ShardInfo, ShardList, StreamDescription, StreamList, StreamRef,
     StreamSummary,
 };
-use crate::state::Stream;
+use crate::state::{Stream, retention_start};
 use crate::token::{TokenKind, put_str, take_i64, take_str};
 use crate::{Error, Streams};
 
@@ -163,26 +163,27 @@ impl Streams {
         };
         let stream = self.stream(&stream_ref)?;
         let rec = stream.record().clone();
-        if let Some(ts) = creation_ms {
-            // A token from a previous incarnation, or a timestamp that names another one,
-            // points at a stream that no longer exists.
-            if ts != rec.created_ms && req.next_token.is_none() {
+        // A token from a previous incarnation, or a timestamp that names another one, points
+        // at a stream that no longer exists.
+        match creation_ms {
+            Some(ts) if ts != rec.created_ms && req.next_token.is_some() => {
+                return Err(Error::InvalidNextToken);
+            }
+            Some(ts) if ts != rec.created_ms => {
                 return Err(Error::CreationTimestampMismatch {
                     timestamp_ms: ts,
                     stream: stream.name.clone(),
                     account: self.inner.opts.account_id.clone(),
                 });
             }
-            if ts != rec.created_ms {
-                return Err(Error::InvalidNextToken);
-            }
+            _ => {}
         }
         let limit = req
             .max_results
             .unwrap_or(LIST_SHARDS_MAX)
             .min(LIST_SHARDS_MAX) as usize;
         let after_key = after.as_deref().map(shard_sort_key);
-        let retention_start = now - i64::from(rec.retention_hours) * 3_600_000;
+        let retention_start = retention_start(rec.retention_hours, now);
         let mut shards: Vec<ShardInfo> = rec
             .shards
             .iter()
@@ -282,7 +283,7 @@ impl Streams {
         stream: &'a Stream,
         rec: &'a StreamRecord,
     ) -> impl Iterator<Item = ShardInfo> + 'a {
-        let retention_start = self.now() - i64::from(rec.retention_hours) * 3_600_000;
+        let retention_start = retention_start(rec.retention_hours, self.now());
         rec.shards
             .iter()
             .filter(move |s| s.closed_ms.is_none_or(|c| c >= retention_start))

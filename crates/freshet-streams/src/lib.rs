@@ -267,7 +267,7 @@ impl Streams {
         let now = self.now();
         let mut deleted = 0;
         for stream in self.streams().values() {
-            let cutoff = now - i64::from(stream.record().retention_hours) * 3_600_000;
+            let cutoff = state::retention_start(stream.record().retention_hours, now);
             for shard in &stream.shards().all {
                 match shard.log.delete_segments_before(cutoff) {
                     Ok(n) => deleted += n,

@@ -98,6 +98,11 @@ pub(crate) fn shard_dir(stream_dir: &std::path::Path, id: ShardId) -> PathBuf {
     stream_dir.join(id.to_string())
 }
 
+/// The oldest arrival time still within a retention of `hours`, at `now_ms`.
+pub(crate) fn retention_start(hours: u32, now_ms: i64) -> i64 {
+    now_ms - i64::from(hours) * 3_600_000
+}
+
 /// The range of a shard record.
 pub(crate) fn range_of(s: &ShardRecord) -> HashKeyRange {
     HashKeyRange {

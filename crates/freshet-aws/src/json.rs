@@ -13,6 +13,7 @@ use std::marker::PhantomData;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Serialize, Serializer};
 
 const STRING_CLASS: &str = "class java.lang.String";
 const BOOLEAN_CLASS: &str = "class java.lang.Boolean";
@@ -297,6 +298,38 @@ impl<'de> Deserialize<'de> for JMap {
     }
 }
 
+/// An output timestamp in epoch milliseconds.
+///
+/// JSON 1.1 writes epoch seconds with millisecond precision (`1506440188.749`). CBOR 1.1
+/// (`is_human_readable() == false`) writes tag 1 with *integer milliseconds*: the AWS quirk the
+/// Java SDKs decode, where a float would be read 1000x wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timestamp(pub i64);
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_f64(self.0 as f64 / 1000.0)
+        } else {
+            ciborium::tag::Required::<i64, 1>(self.0).serialize(s)
+        }
+    }
+}
+
+/// An output blob: base64 text in JSON 1.1, a byte string in CBOR 1.1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob(pub bytes::Bytes);
+
+impl Serialize for Blob {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&STANDARD.encode(&self.0))
+        } else {
+            s.serialize_bytes(&self.0)
+        }
+    }
+}
+
 /// The message of a serde_json data error without serde's position suffix, or `None` for
 /// syntax errors (AWS sends those with no message).
 pub fn serialization_message(e: &serde_json::Error) -> Option<String> {
@@ -375,6 +408,30 @@ mod tests {
                 "'abcde' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 5"
             )
         );
+    }
+
+    #[test]
+    fn outputs_follow_the_format() {
+        #[derive(Serialize)]
+        struct Out {
+            at: Timestamp,
+            data: Blob,
+        }
+        let out = Out {
+            at: Timestamp(1_506_440_188_749),
+            data: Blob(bytes::Bytes::from_static(b"hi")),
+        };
+        assert_eq!(
+            serde_json::to_string(&out).expect("json"),
+            r#"{"at":1506440188.749,"data":"aGk="}"#
+        );
+        let mut cbor = Vec::new();
+        ciborium::into_writer(&out, &mut cbor).expect("cbor");
+        // map(2), "at", tag 1, uint64 millis, "data", bytes(2) "hi"
+        let mut expected = vec![0xa2, 0x62, b'a', b't', 0xc1, 0x1b];
+        expected.extend_from_slice(&1_506_440_188_749_u64.to_be_bytes());
+        expected.extend_from_slice(&[0x64, b'd', b'a', b't', b'a', 0x42, b'h', b'i']);
+        assert_eq!(cbor, expected);
     }
 
     #[test]

@@ -5,10 +5,10 @@ use freshet_streams::Streams;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    EnhancedMetricsDto, ShardDto, StreamModeDetailsDto, no_enhanced_monitoring, seconds,
-    stream_ref, validate_stream,
+    EnhancedMetricsDto, ShardDto, StreamModeDetailsDto, no_enhanced_monitoring, stream_ref,
+    validate_stream,
 };
-use crate::json::{JInt, JStr};
+use crate::json::{JInt, JStr, Timestamp};
 use crate::validate::{NAME_PATTERN, Validator, is_name};
 use crate::{ApiError, Operation};
 
@@ -41,7 +41,7 @@ pub(crate) struct DescriptionDto {
     shards: Vec<ShardDto>,
     has_more_shards: bool,
     retention_period_hours: u32,
-    stream_creation_timestamp: f64,
+    stream_creation_timestamp: Timestamp,
     enhanced_monitoring: Vec<EnhancedMetricsDto>,
     encryption_type: &'static str,
 }
@@ -81,7 +81,7 @@ impl Operation for DescribeStream {
                 shards: d.shards.into_iter().map(ShardDto::from).collect(),
                 has_more_shards: d.has_more_shards,
                 retention_period_hours: s.retention_hours,
-                stream_creation_timestamp: seconds(s.created_ms),
+                stream_creation_timestamp: Timestamp(s.created_ms),
                 enhanced_monitoring: no_enhanced_monitoring(),
                 encryption_type: "NONE",
             },

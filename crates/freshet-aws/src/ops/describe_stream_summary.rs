@@ -5,10 +5,9 @@ use freshet_streams::{StreamSummary, Streams};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    EnhancedMetricsDto, StreamModeDetailsDto, no_enhanced_monitoring, seconds, stream_ref,
-    validate_stream,
+    EnhancedMetricsDto, StreamModeDetailsDto, no_enhanced_monitoring, stream_ref, validate_stream,
 };
-use crate::json::JStr;
+use crate::json::{JStr, Timestamp};
 use crate::validate::Validator;
 use crate::{ApiError, Operation};
 
@@ -37,7 +36,7 @@ pub(crate) struct SummaryDto {
     stream_status: &'static str,
     stream_mode_details: StreamModeDetailsDto,
     retention_period_hours: u32,
-    stream_creation_timestamp: f64,
+    stream_creation_timestamp: Timestamp,
     enhanced_monitoring: Vec<EnhancedMetricsDto>,
     encryption_type: &'static str,
     open_shard_count: u32,
@@ -56,7 +55,7 @@ impl From<StreamSummary> for SummaryDto {
                 stream_mode: s.mode.as_str(),
             },
             retention_period_hours: s.retention_hours,
-            stream_creation_timestamp: seconds(s.created_ms),
+            stream_creation_timestamp: Timestamp(s.created_ms),
             enhanced_monitoring: no_enhanced_monitoring(),
             encryption_type: "NONE",
             open_shard_count: s.open_shard_count,

@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //! GetRecords.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use freshet_streams::Streams;
 use serde::{Deserialize, Serialize};
 
-use super::{HashKeyRangeDto, seconds};
-use crate::json::{JInt, JStr};
+use super::HashKeyRangeDto;
+use crate::json::{Blob, JInt, JStr, Timestamp};
 use crate::validate::{STREAM_ARN_PATTERN, Validator, is_stream_arn};
 use crate::{ApiError, Operation};
 
@@ -37,8 +35,8 @@ pub(crate) struct Output {
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct RecordDto {
     sequence_number: String,
-    approximate_arrival_timestamp: f64,
-    data: String,
+    approximate_arrival_timestamp: Timestamp,
+    data: Blob,
     partition_key: String,
 }
 
@@ -83,8 +81,8 @@ impl Operation for GetRecords {
                 .into_iter()
                 .map(|r| RecordDto {
                     sequence_number: r.sequence.to_string(),
-                    approximate_arrival_timestamp: seconds(r.arrival_ms),
-                    data: STANDARD.encode(&r.data),
+                    approximate_arrival_timestamp: Timestamp(r.arrival_ms),
+                    data: Blob(r.data),
                     partition_key: r.partition_key,
                 })
                 .collect(),

@@ -4,8 +4,8 @@
 use freshet_streams::Streams;
 use serde::{Deserialize, Serialize};
 
-use super::{StreamModeDetailsDto, seconds};
-use crate::json::{JInt, JStr};
+use super::StreamModeDetailsDto;
+use crate::json::{JInt, JStr, Timestamp};
 use crate::validate::{NAME_PATTERN, Validator, is_name};
 use crate::{ApiError, Operation};
 
@@ -37,7 +37,7 @@ pub(crate) struct SummaryDto {
     stream_arn: String,
     stream_status: &'static str,
     stream_mode_details: StreamModeDetailsDto,
-    stream_creation_timestamp: f64,
+    stream_creation_timestamp: Timestamp,
 }
 
 impl Operation for ListStreams {
@@ -83,7 +83,7 @@ impl Operation for ListStreams {
                     stream_mode_details: StreamModeDetailsDto {
                         stream_mode: s.mode.as_str(),
                     },
-                    stream_creation_timestamp: seconds(s.created_ms),
+                    stream_creation_timestamp: Timestamp(s.created_ms),
                 })
                 .collect(),
         })

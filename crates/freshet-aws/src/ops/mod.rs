@@ -72,11 +72,6 @@ pub(crate) fn stream_ref(name: Option<JStr>, arn: Option<JStr>) -> StreamRef {
     }
 }
 
-/// Epoch seconds with millisecond precision, as AWS JSON timestamps are written.
-pub(crate) fn seconds(ms: i64) -> f64 {
-    ms as f64 / 1000.0
-}
-
 /// `HashKeyRange`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use freshet_aws::Kinesis;
+use freshet_aws::{Kinesis, Protocol};
 use freshet_log::LogConfig;
 use freshet_streams::{Streams, StreamsOptions};
 use freshet_types::SystemClock;
@@ -56,7 +56,11 @@ fn fixture() -> Fixture {
         .expect("open");
     let api = Kinesis::new(streams);
     let setup = r#"{"StreamName":"s","ShardCount":2}"#;
-    let r = rt.block_on(api.handle("Kinesis_20131202.CreateStream", Bytes::from(setup)));
+    let r = rt.block_on(api.handle(
+        "Kinesis_20131202.CreateStream",
+        Protocol::Json,
+        Bytes::from(setup),
+    ));
     assert_eq!(r.status, 200);
     Fixture { rt, api, _dir: dir }
 }
@@ -125,7 +129,8 @@ fn member() -> impl Strategy<Value = String> {
 
 fn check(f: &Fixture, op: &str, body: Vec<u8>) -> Result<(), TestCaseError> {
     let target = format!("Kinesis_20131202.{op}");
-    let r = f.rt.block_on(f.api.handle(&target, Bytes::from(body)));
+    let r =
+        f.rt.block_on(f.api.handle(&target, Protocol::Json, Bytes::from(body)));
     prop_assert!(
         r.status == 200 || r.status == 400,
         "status {} body {:?}",
@@ -166,10 +171,11 @@ proptest! {
 fn deeply_nested_json_is_refused_without_overflowing_the_stack() {
     let f = fixture();
     let body = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let r = f.rt.block_on(
-        f.api
-            .handle("Kinesis_20131202.PutRecords", Bytes::from(body)),
-    );
+    let r = f.rt.block_on(f.api.handle(
+        "Kinesis_20131202.PutRecords",
+        Protocol::Json,
+        Bytes::from(body),
+    ));
     assert_eq!(r.status, 400);
 }
 
@@ -180,10 +186,11 @@ fn put_records_with_501_entries_is_a_validation_error() {
         .map(|i| serde_json::json!({"Data": "aGk=", "PartitionKey": format!("k{i}")}))
         .collect();
     let body = serde_json::json!({"StreamName": "s", "Records": records}).to_string();
-    let r = f.rt.block_on(
-        f.api
-            .handle("Kinesis_20131202.PutRecords", Bytes::from(body)),
-    );
+    let r = f.rt.block_on(f.api.handle(
+        "Kinesis_20131202.PutRecords",
+        Protocol::Json,
+        Bytes::from(body),
+    ));
     assert_eq!(r.status, 400);
     let v: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
     assert_eq!(v["__type"], "ValidationException");

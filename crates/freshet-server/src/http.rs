@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use freshet_aws::{ApiError, JSON_1_1, Kinesis, Response as ApiResponse};
+use freshet_aws::{ApiError, JSON_1_1, Kinesis, Protocol, Response as ApiResponse};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -148,7 +148,7 @@ async fn api_call(state: &State, req: Request<Incoming>, started: Instant) -> Re
     };
     let media = content_type.split(';').next().unwrap_or("").trim();
     let resp = if media == JSON_1_1 || media == "application/json" {
-        state.kinesis.handle(&target, body).await
+        state.kinesis.handle(&target, Protocol::Json, body).await
     } else {
         ApiResponse::error(&ApiError {
             code: "UnknownOperationException",

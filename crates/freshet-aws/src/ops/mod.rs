@@ -19,28 +19,35 @@ use serde::Serialize;
 
 use crate::json::JStr;
 use crate::validate::{NAME_PATTERN, STREAM_ARN_PATTERN, Validator, is_name, is_stream_arn};
-use crate::{ApiError, Response, run};
+use crate::{ApiError, Protocol, Response, run};
 
 /// Routes an operation name to its module.
-pub(crate) async fn dispatch(streams: &Streams, op: &str, body: &[u8]) -> Response {
+pub(crate) async fn dispatch(
+    streams: &Streams,
+    op: &str,
+    protocol: Protocol,
+    body: &[u8],
+) -> Response {
     match op {
-        "CreateStream" => run::<create_stream::CreateStream>(streams, body).await,
-        "DeleteStream" => run::<delete_stream::DeleteStream>(streams, body).await,
-        "DescribeStream" => run::<describe_stream::DescribeStream>(streams, body).await,
+        "CreateStream" => run::<create_stream::CreateStream>(streams, protocol, body).await,
+        "DeleteStream" => run::<delete_stream::DeleteStream>(streams, protocol, body).await,
+        "DescribeStream" => run::<describe_stream::DescribeStream>(streams, protocol, body).await,
         "DescribeStreamSummary" => {
-            run::<describe_stream_summary::DescribeStreamSummary>(streams, body).await
+            run::<describe_stream_summary::DescribeStreamSummary>(streams, protocol, body).await
         }
-        "ListStreams" => run::<list_streams::ListStreams>(streams, body).await,
-        "ListShards" => run::<list_shards::ListShards>(streams, body).await,
-        "PutRecord" => run::<put_record::PutRecord>(streams, body).await,
-        "PutRecords" => run::<put_records::PutRecords>(streams, body).await,
-        "GetShardIterator" => run::<get_shard_iterator::GetShardIterator>(streams, body).await,
-        "GetRecords" => run::<get_records::GetRecords>(streams, body).await,
+        "ListStreams" => run::<list_streams::ListStreams>(streams, protocol, body).await,
+        "ListShards" => run::<list_shards::ListShards>(streams, protocol, body).await,
+        "PutRecord" => run::<put_record::PutRecord>(streams, protocol, body).await,
+        "PutRecords" => run::<put_records::PutRecords>(streams, protocol, body).await,
+        "GetShardIterator" => {
+            run::<get_shard_iterator::GetShardIterator>(streams, protocol, body).await
+        }
+        "GetRecords" => run::<get_records::GetRecords>(streams, protocol, body).await,
         "IncreaseStreamRetentionPeriod" => {
-            run::<retention::IncreaseStreamRetentionPeriod>(streams, body).await
+            run::<retention::IncreaseStreamRetentionPeriod>(streams, protocol, body).await
         }
         "DecreaseStreamRetentionPeriod" => {
-            run::<retention::DecreaseStreamRetentionPeriod>(streams, body).await
+            run::<retention::DecreaseStreamRetentionPeriod>(streams, protocol, body).await
         }
         _ => Response::error(&ApiError::unknown_operation()),
     }

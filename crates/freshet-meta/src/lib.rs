@@ -153,9 +153,11 @@ mod tests {
                 created_ms: 1_700_000_000_000,
                 closed_ms: None,
                 ending_offset: None,
+                expired: false,
             }],
             tags: BTreeMap::new(),
             max_record_size_kib: 1024,
+            scalings_ms: Vec::new(),
         }
     }
 

@@ -72,9 +72,22 @@ pub struct ShardRecord {
     /// When the shard was closed by a reshard; `None` while open.
     #[serde(default)]
     pub closed_ms: Option<i64>,
-    /// Offset of the shard's last record once closed.
+    /// Once closed: the log's next offset at the moment it closed, so every record of the
+    /// shard has a smaller offset (an empty closed shard has 0). Set in the same metadata write
+    /// that closes the shard.
     #[serde(default)]
     pub ending_offset: Option<u64>,
+    /// A closed shard whose every record has left the retention period: no longer listed,
+    /// readable or on disk. Persisted so a later retention increase does not bring it back.
+    #[serde(default)]
+    pub expired: bool,
+}
+
+impl ShardRecord {
+    /// Whether the shard still takes writes.
+    pub fn is_open(&self) -> bool {
+        self.closed_ms.is_none()
+    }
 }
 
 /// A stream and everything known about it.
@@ -101,6 +114,10 @@ pub struct StreamRecord {
     /// Largest record accepted, in KiB.
     #[serde(default = "default_max_record_kib")]
     pub max_record_size_kib: u32,
+    /// When UpdateShardCount changed this stream (ms since epoch), for its quota of ten
+    /// scalings per rolling 24 hours; entries older than a day are dropped on each call.
+    #[serde(default)]
+    pub scalings_ms: Vec<i64>,
 }
 
 fn default_max_record_kib() -> u32 {

@@ -14,7 +14,8 @@ use freshet_types::{SequenceNumber, ShardId, partition_key_hash};
 use futures_util::future::join_all;
 
 use crate::model::{
-    GetShardIterator, IteratorStart, PutEntry, PutOutcome, RecordOut, RecordsPage, StreamRef,
+    GetShardIterator, IteratorStart, PutEntry, PutOutcome, RecordOut, RecordsPage, ShardRead,
+    StreamRef,
 };
 use crate::state::{Shard, Stream, retention_start};
 use crate::token::ShardIterator;
@@ -41,6 +42,8 @@ impl Streams {
         if total > MAX_PUT_RECORDS_BYTES {
             return Err(Error::RequestTooLarge);
         }
+        // Held until every append resolved, so a reshard cannot close a shard under it.
+        let _gate = stream.gate.read().await;
         let shards = stream.shards();
         // Group entry indexes by shard, keeping request order within each group: a stable
         // sort by shard index makes each group contiguous.
@@ -76,6 +79,11 @@ impl Streams {
                     data: entries[i].data,
                 })
                 .collect();
+            let bytes = batch
+                .iter()
+                .map(|r| r.data.len() + r.partition_key.len())
+                .sum::<usize>();
+            shard.written.add(bytes as u64, batch.len() as u64);
             async move { shard.log.append(&batch, now).await }
         });
         let results = join_all(appends).await;
@@ -133,11 +141,13 @@ impl Streams {
         let hash = entry
             .explicit_hash_key
             .unwrap_or_else(|| partition_key_hash(entry.partition_key));
+        let _gate = stream.gate.read().await;
         let shard = stream.shards().route(hash).clone();
         let record = [RecordIn {
             partition_key: entry.partition_key,
             data: entry.data,
         }];
+        shard.written.add(size as u64, 1);
         match shard.log.append(&record, self.now()).await {
             Ok(a) => Ok((shard.id, stream.seq(shard.id, a.first_offset))),
             Err(err) => Err(self.append_error(&stream, &shard, err)),
@@ -224,30 +234,80 @@ impl Streams {
             .filter(|s| s.incarnation == it.incarnation)
             .cloned()
             .ok_or_else(|| self.not_found(&it.stream))?;
-        let shard = stream
-            .shards()
-            .get(it.shard)
-            .cloned()
-            .ok_or_else(|| Error::ShardNotFound {
-                shard: it.shard,
-                stream: stream.name.clone(),
-                account: self.inner.opts.account_id.clone(),
-            })?;
-        let retention_start = retention_start(stream.record().retention_hours, now);
+        let read = self.read_stream_shard(&stream, it.shard, it.offset, limit)?;
+        let next_iterator = read.next_offset.map(|offset| {
+            ShardIterator {
+                offset,
+                issued_ms: now,
+                nonce: self.next_nonce(),
+                ..it.clone()
+            }
+            .encode(&self.inner.key)
+        });
+        Ok(RecordsPage {
+            records: read.records,
+            next_iterator,
+            millis_behind_latest: read.millis_behind_latest,
+            child_shards: read.child_shards,
+        })
+    }
+
+    /// Reads one page of a shard from `offset`: the domain form of GetRecords for callers that
+    /// keep their own position (enhanced fan-out). At the end of a closed shard the answer has
+    /// no `next_offset` and lists the shard's children; a consumer that reads a parent to its
+    /// end before its children sees every record once, in per-key order.
+    pub fn read_shard(
+        &self,
+        r: &StreamRef,
+        shard: ShardId,
+        offset: u64,
+        limit: Option<u32>,
+    ) -> Result<ShardRead, Error> {
+        let stream = self.data_stream(r)?;
+        self.read_stream_shard(&stream, shard, offset, limit)
+    }
+
+    fn read_stream_shard(
+        &self,
+        stream: &Stream,
+        shard: ShardId,
+        offset: u64,
+        limit: Option<u32>,
+    ) -> Result<ShardRead, Error> {
+        let shards = stream.shards();
+        let shard = shards.get(shard).ok_or_else(|| Error::ShardNotFound {
+            shard,
+            stream: stream.name.clone(),
+            account: self.inner.opts.account_id.clone(),
+        })?;
+        let retention_start = retention_start(stream.record().retention_hours, self.now());
         let limit = limit
             .unwrap_or(MAX_GET_RECORDS_LIMIT)
             .min(MAX_GET_RECORDS_LIMIT) as usize;
         let batch = shard
             .log
-            .read(it.offset, limit, MAX_GET_RECORDS_BYTES, retention_start)
+            .read(offset, limit, MAX_GET_RECORDS_BYTES, retention_start)
             .map_err(|e| Error::Storage(e.to_string()))?;
         let tip = shard.log.next_offset();
+        // A closed shard ends once nothing is left before its end: an empty page (the read
+        // returns at least one record when any is left) or a page that reaches the end.
+        let at_end = shard
+            .end_offset
+            .is_some_and(|end| batch.records.is_empty() || batch.next_offset >= end);
         // How far the consumer is from the tip once it has processed this page: zero when the
-        // page ends at the tip, else the age gap between its last record and the newest.
-        let millis_behind_latest = match (batch.records.last(), shard.log.last_arrival_ms()) {
-            (Some(last), Some(newest)) if batch.next_offset < tip => {
-                (newest - last.arrival_ms).max(0)
-            }
+        // page ends at the tip, else the age gap between its last record and the newest. The
+        // tip of a closed shard has moved on to the open shards.
+        let newest = match shard.end_offset {
+            None => shard.log.last_arrival_ms(),
+            Some(_) => shards
+                .open_by_hash
+                .iter()
+                .filter_map(|s| s.log.last_arrival_ms())
+                .max(),
+        };
+        let behind_tip = shard.end_offset.is_some() || batch.next_offset < tip;
+        let millis_behind_latest = match (batch.records.last(), newest) {
+            (Some(last), Some(newest)) if behind_tip => (newest - last.arrival_ms).max(0),
             _ => 0,
         };
         let records = batch
@@ -260,17 +320,15 @@ impl Streams {
                 data: r.data,
             })
             .collect();
-        let next = ShardIterator {
-            offset: batch.next_offset,
-            issued_ms: now,
-            nonce: self.next_nonce(),
-            ..it
-        };
-        Ok(RecordsPage {
+        Ok(ShardRead {
             records,
-            next_iterator: Some(next.encode(&self.inner.key)),
+            next_offset: (!at_end).then_some(batch.next_offset),
             millis_behind_latest,
-            child_shards: Vec::new(),
+            child_shards: if at_end {
+                shards.children(shard.id)
+            } else {
+                Vec::new()
+            },
         })
     }
 

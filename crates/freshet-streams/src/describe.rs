@@ -192,7 +192,7 @@ impl Streams {
                     .as_ref()
                     .is_none_or(|a| shard_sort_key(&ShardId(s.index).to_string()) > *a)
             })
-            .filter(|s| s.closed_ms.is_none_or(|c| c >= retention_start))
+            .filter(|s| !s.expired && s.closed_ms.is_none_or(|c| c >= retention_start))
             .filter(|s| match filter {
                 ShardFilter::AtLatest => s.closed_ms.is_none(),
                 ShardFilter::AtTrimHorizon => {
@@ -286,7 +286,7 @@ impl Streams {
         let retention_start = retention_start(rec.retention_hours, self.now());
         rec.shards
             .iter()
-            .filter(move |s| s.closed_ms.is_none_or(|c| c >= retention_start))
+            .filter(move |s| !s.expired && s.closed_ms.is_none_or(|c| c >= retention_start))
             .map(move |s| self.shard_info(stream, s))
     }
 
@@ -298,7 +298,11 @@ impl Streams {
             adjacent_parent: s.adjacent_parent.map(ShardId),
             hash_range: crate::state::range_of(s),
             starting_sequence: SequenceNumber::new(stream.incarnation, s.index, 0),
-            ending_sequence: s.ending_offset.map(|o| stream.seq(id, o)),
+            // The last record's number (the start's for an empty shard): every record of the
+            // closed shard is at or below it, and every child's numbers are above it.
+            ending_sequence: s
+                .closed_ms
+                .map(|_| stream.seq(id, s.ending_offset.unwrap_or(0).saturating_sub(1))),
         }
     }
 
@@ -310,7 +314,7 @@ impl Streams {
             mode: rec.mode,
             retention_hours: rec.retention_hours,
             created_ms: rec.created_ms,
-            open_shard_count: rec.shards.iter().filter(|s| s.closed_ms.is_none()).count() as u32,
+            open_shard_count: rec.shards.iter().filter(|s| s.is_open()).count() as u32,
             consumer_count: 0,
             max_record_size_kib: rec.max_record_size_kib,
         }

@@ -325,6 +325,108 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+    /// SplitShard, MergeShards or UpdateShardCount on an ON_DEMAND stream.
+    #[error("Request is invalid. Stream {stream} under account {account} is in On-Demand mode.")]
+    OnDemandReshard {
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+    },
+    /// SplitShard with a key that would leave a child with fewer than two keys.
+    #[error(
+        "NewStartingHashKey {key} used in SplitShard() on shard {shard} in stream {stream} under \
+         account {account} is not both greater than one plus the shard's StartingHashKey \
+         {start} and less than the shard's EndingHashKey {end}."
+    )]
+    SplitKeyOutOfRange {
+        /// The key as given.
+        key: String,
+        /// Shard to split.
+        shard: ShardId,
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+        /// The shard's first key.
+        start: u128,
+        /// The shard's last key.
+        end: u128,
+    },
+    /// SplitShard or MergeShards on a closed shard.
+    #[error(
+        "Shard {shard} in stream {stream} under account {account} has already been merged or \
+         split, and thus is not eligible for merging or splitting."
+    )]
+    AlreadyResharded {
+        /// The closed shard.
+        shard: ShardId,
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+    },
+    /// MergeShards with shards whose ranges do not meet (ShardToMerge must come first).
+    #[error(
+        "Shards {shard} and {adjacent} in stream {stream} under account {account} are not an \
+         adjacent pair of shards eligible for merging"
+    )]
+    NotAdjacent {
+        /// ShardToMerge.
+        shard: ShardId,
+        /// AdjacentShardToMerge.
+        adjacent: ShardId,
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+    },
+    /// UpdateShardCount above twice the open shards.
+    #[error(
+        "UpdateShardCount cannot scale up over double your current open shard count. Current \
+         open shard count: {current} Target shard count: {target}"
+    )]
+    ScaleUpTooFar {
+        /// Open shards.
+        current: u32,
+        /// Target asked for.
+        target: u32,
+    },
+    /// UpdateShardCount below half the open shards.
+    #[error(
+        "UpdateShardCount cannot scale down below half your current open shard count. Current \
+         open shard count: {current} Target shard count: {target}"
+    )]
+    ScaleDownTooFar {
+        /// Open shards.
+        current: u32,
+        /// Target asked for.
+        target: u32,
+    },
+    /// UpdateShardCount above the per-stream maximum.
+    #[error(
+        "UpdateShardCount cannot scale up over {max} shards per stream. Target shard count: \
+         {target}"
+    )]
+    TooManyShardsForScaling {
+        /// Target asked for.
+        target: u32,
+        /// The maximum.
+        max: u32,
+    },
+    /// An eleventh UpdateShardCount within 24 hours.
+    #[error(
+        "UpdateShardCount can be called at most {max} times per rolling 24-hour period for \
+         stream {stream} under account {account}."
+    )]
+    TooManyScalings {
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+        /// Calls allowed per day.
+        max: usize,
+    },
     /// Storage failed in a way the caller cannot fix.
     #[error("Internal service failure: {0}")]
     Storage(String),
@@ -339,7 +441,12 @@ impl Error {
             | Error::ShardNotFound { .. }
             | Error::ShardUnparsable { .. } => K::ResourceNotFound,
             Error::StreamExists { .. } | Error::StreamNotActive { .. } => K::ResourceInUse,
-            Error::ShardLimit { .. } => K::LimitExceeded,
+            Error::ShardLimit { .. }
+            | Error::ScaleUpTooFar { .. }
+            | Error::ScaleDownTooFar { .. }
+            | Error::TooManyShardsForScaling { .. }
+            | Error::TooManyScalings { .. } => K::LimitExceeded,
+            Error::OnDemandReshard { .. } => K::Validation,
             Error::IteratorExpired { .. } => K::ExpiredIterator,
             Error::NextTokenExpired { .. } => K::ExpiredNextToken,
             Error::ShardReadOnly { .. } | Error::Storage(_) => K::InternalFailure,
@@ -366,7 +473,10 @@ impl Error {
             | Error::NextTokenWithCreationTimestamp
             | Error::InvalidShardFilter(_)
             | Error::InvalidNextToken
-            | Error::CreationTimestampMismatch { .. } => K::InvalidArgument,
+            | Error::CreationTimestampMismatch { .. }
+            | Error::SplitKeyOutOfRange { .. }
+            | Error::AlreadyResharded { .. }
+            | Error::NotAdjacent { .. } => K::InvalidArgument,
         }
     }
 }

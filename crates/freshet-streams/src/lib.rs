@@ -6,9 +6,11 @@
 //! retention and status transitions. It does not know HTTP or JSON; the wire layer calls it
 //! with domain types from [`model`] and maps [`Error`] to AWS errors.
 //!
-//! Concurrency: control-plane changes (create, delete, retention) are serialized by one async
-//! mutex; the data path takes no global lock: it clones the stream's `Arc` out of a read-locked
-//! map and writes through the shard's own log, which serializes appends per shard.
+//! Concurrency: control-plane changes (create, delete, retention, resharding, scaling, shard
+//! expiry) are serialized by one async mutex; the data path takes no global lock: it clones the
+//! stream's `Arc` out of a read-locked map, holds the stream's gate shared while it routes and
+//! appends (a reshard takes it exclusively, see `reshard.rs`), and writes through the shard's
+//! own log, which serializes appends per shard.
 //!
 //! Layout of the data directory:
 //!
@@ -25,6 +27,8 @@ mod describe;
 pub mod error;
 mod lifecycle;
 pub mod model;
+mod reshard;
+mod scaler;
 mod state;
 pub mod time;
 pub mod token;
@@ -36,12 +40,14 @@ use std::time::Duration;
 
 use freshet_log::{LogConfig, LogStore};
 use freshet_meta::{Meta, StreamRecord};
-use freshet_types::{Clock, StreamArn, parse_stream_arn};
+use freshet_types::{Clock, ShardId, StreamArn, parse_stream_arn};
 use rand::RngCore;
 
 pub use crate::error::{Error, ErrorKind};
 pub use crate::model::*;
-use crate::state::{Shard, ShardSet, Stream, range_of, shard_dir};
+pub use crate::reshard::{MAX_SCALING_SHARDS, MAX_SCALINGS_PER_DAY};
+pub use crate::scaler::ScalerOptions;
+use crate::state::{Shard, ShardSet, Stream, shard_dir};
 use crate::token::TokenKey;
 
 /// Settings of the streams service.
@@ -61,6 +67,8 @@ pub struct StreamsOptions {
     pub shard_limit: u32,
     /// Lifetime of shard iterators, ms.
     pub iterator_ttl_ms: i64,
+    /// On-demand scaling.
+    pub scaler: ScalerOptions,
 }
 
 impl Default for StreamsOptions {
@@ -73,6 +81,7 @@ impl Default for StreamsOptions {
             update_delay: Duration::from_millis(100),
             shard_limit: 10_000,
             iterator_ttl_ms: freshet_types::limits::ITERATOR_TTL_MS,
+            scaler: ScalerOptions::default(),
         }
     }
 }
@@ -117,6 +126,8 @@ struct Inner {
     streams: RwLock<BTreeMap<String, Arc<Stream>>>,
     /// Serializes control-plane changes so check-then-act sequences are atomic.
     control: tokio::sync::Mutex<()>,
+    /// What the on-demand scaler remembers between runs.
+    scaler: std::sync::Mutex<scaler::ScalerState>,
 }
 
 impl Streams {
@@ -153,6 +164,7 @@ impl Streams {
             key,
             streams: RwLock::new(BTreeMap::new()),
             control: tokio::sync::Mutex::new(()),
+            scaler: std::sync::Mutex::default(),
         });
         let this = Streams { inner };
         this.recover()?;
@@ -203,30 +215,29 @@ impl Streams {
         Ok(())
     }
 
-    /// Opens the logs of a stream record and builds its in-memory state.
+    /// Opens the logs of a stream record and builds its in-memory state. Closed shards' logs
+    /// are closed again (they take no appends); shard directories the record does not know
+    /// (children of a reshard a crash interrupted, expired shards) are removed.
     fn load_stream(&self, rec: StreamRecord) -> Result<Stream, OpenError> {
         let dir = self.stream_dir(&rec.name, rec.incarnation);
-        let mut set = ShardSet::default();
+        let mut all = Vec::with_capacity(rec.shards.len());
         for s in &rec.shards {
-            let id = freshet_types::ShardId(s.index);
-            let log = self.inner.logs.open_shard(&shard_dir(&dir, id))?;
-            set.all.push(Arc::new(Shard {
-                id,
-                range: range_of(s),
-                log,
-            }));
+            if s.expired {
+                all.push(None);
+                continue;
+            }
+            let log = self
+                .inner
+                .logs
+                .open_shard(&shard_dir(&dir, ShardId(s.index)))?;
+            if !s.is_open() {
+                log.close()?;
+            }
+            all.push(Some(Arc::new(Shard::from_record(s, log))));
         }
-        let mut open: Vec<usize> = rec
-            .shards
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.closed_ms.is_none())
-            .map(|(i, _)| i)
-            .collect();
-        open.sort_by_key(|&i| set.all[i].range.start);
-        set.open_by_hash = open;
+        remove_unknown_shard_dirs(&dir, &rec);
         let arn = self.arn(&rec.name);
-        Ok(Stream::new(rec, arn, dir, set))
+        Ok(Stream::new(rec, arn, dir, ShardSet::new(all)))
     }
 
     /// Flushes and fsyncs every log and closes the metadata store. Call once at shutdown,
@@ -268,7 +279,7 @@ impl Streams {
         let mut deleted = 0;
         for stream in self.streams().values() {
             let cutoff = state::retention_start(stream.record().retention_hours, now);
-            for shard in &stream.shards().all {
+            for shard in stream.shards().iter() {
                 match shard.log.delete_segments_before(cutoff) {
                     Ok(n) => deleted += n,
                     Err(error) => tracing::warn!(
@@ -285,7 +296,7 @@ impl Streams {
     pub fn healthy(&self) -> bool {
         self.streams()
             .values()
-            .all(|s| s.shards().all.iter().all(|sh| !sh.log.is_poisoned()))
+            .all(|s| s.shards().iter().all(|sh| !sh.log.is_poisoned()))
     }
 
     /// Makes the next write or fsync of one shard's log fail, to test how storage failures
@@ -294,7 +305,7 @@ impl Streams {
     pub fn inject_log_failure_for_tests(
         &self,
         stream: &str,
-        shard: freshet_types::ShardId,
+        shard: ShardId,
         failure: freshet_log::InjectedFailure,
     ) -> bool {
         let Some(s) = self.streams().get(stream).cloned() else {
@@ -394,6 +405,28 @@ impl Streams {
             stream: stream.name.clone(),
             account: self.inner.opts.account_id.clone(),
             state: stream.status().as_str(),
+        }
+    }
+}
+
+/// Removes the directories under `stream_dir` that hold no live shard of `rec`.
+fn remove_unknown_shard_dirs(stream_dir: &Path, rec: &StreamRecord) {
+    let Ok(entries) = std::fs::read_dir(stream_dir) else {
+        return;
+    };
+    let live: Vec<PathBuf> = rec
+        .shards
+        .iter()
+        .filter(|s| !s.expired)
+        .map(|s| shard_dir(stream_dir, ShardId(s.index)))
+        .collect();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !live.contains(&path) {
+            tracing::info!(dir = %path.display(), "Removing a shard directory no stream owns.");
+            if let Err(error) = std::fs::remove_dir_all(&path) {
+                tracing::warn!(dir = %path.display(), %error, "Could not remove directory.");
+            }
         }
     }
 }

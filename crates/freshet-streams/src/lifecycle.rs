@@ -55,6 +55,7 @@ impl Streams {
                 created_ms: now,
                 closed_ms: None,
                 ending_offset: None,
+                expired: false,
             })
             .collect();
         let delay = self.inner.opts.create_delay;
@@ -72,6 +73,7 @@ impl Streams {
             shards,
             tags: req.tags,
             max_record_size_kib: req.max_record_size_kib.unwrap_or(1024),
+            scalings_ms: Vec::new(),
         };
         // Logs first, metadata second: a crash in between leaves only an orphan directory,
         // which recovery removes.
@@ -167,14 +169,15 @@ impl Streams {
         Ok(())
     }
 
-    fn persist(&self, rec: &StreamRecord) -> Result<(), Error> {
+    pub(crate) fn persist(&self, rec: &StreamRecord) -> Result<(), Error> {
         self.with_meta(|m| m.put_stream(rec))
             .map_err(|e| Error::Storage(e.to_string()))
     }
 
     /// Completes a timed transition from `from` after `delay`, unless something else changed
     /// the stream in the meantime.
-    fn finish_later(&self, stream: Arc<Stream>, delay: std::time::Duration, from: StreamStatus) {
+    pub(crate) fn finish_later(
+        &self, stream: Arc<Stream>, delay: std::time::Duration, from: StreamStatus) {
         let this = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
@@ -208,7 +211,7 @@ impl Streams {
         if let Err(error) = self.with_meta(|m| m.remove_stream(&stream.name)) {
             tracing::error!(stream = %stream.name, %error, "Could not remove stream metadata.");
         }
-        for shard in &stream.shards().all {
+        for shard in stream.shards().iter() {
             if let Err(error) = shard.log.close() {
                 tracing::warn!(stream = %stream.name, shard = %shard.id, %error, "Closing shard log failed.");
             }
@@ -223,7 +226,7 @@ impl Streams {
         tracing::info!(stream = %stream.name, "Stream deleted.");
     }
 
-    fn open_shard_count(&self) -> u32 {
+    pub(crate) fn open_shard_count(&self) -> u32 {
         self.streams()
             .values()
             .map(|s| s.shards().open_by_hash.len() as u32)

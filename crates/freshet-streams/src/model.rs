@@ -147,6 +147,19 @@ pub struct ShardList {
     pub next_token: Option<String>,
 }
 
+/// UpdateShardCount's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardCountUpdate {
+    /// Stream name.
+    pub stream_name: String,
+    /// Stream ARN.
+    pub stream_arn: String,
+    /// Open shards before the call.
+    pub current: u32,
+    /// Open shards asked for.
+    pub target: u32,
+}
+
 /// One record to put.
 #[derive(Debug, Clone, Copy)]
 pub struct PutEntry<'a> {
@@ -231,6 +244,19 @@ pub struct RecordsPage {
     /// How far the last returned record is behind the shard's newest, in ms.
     pub millis_behind_latest: i64,
     /// Children of a closed shard, once its end is reached.
+    pub child_shards: Vec<ChildShard>,
+}
+
+/// One page of a shard read by position ([`crate::Streams::read_shard`]).
+#[derive(Debug, Clone)]
+pub struct ShardRead {
+    /// Records in sequence order.
+    pub records: Vec<RecordOut>,
+    /// Where the next read starts; `None` once a closed shard has been read to its end.
+    pub next_offset: Option<u64>,
+    /// How far the last returned record is behind the newest record, in ms.
+    pub millis_behind_latest: i64,
+    /// Children of a closed shard, on the page that reaches its end.
     pub child_shards: Vec<ChildShard>,
 }
 

@@ -134,6 +134,14 @@ pub struct StreamsConfig {
     /// Lifetime of shard iterators.
     #[serde(with = "humantime_serde")]
     pub iterator_ttl: Duration,
+    /// Whether ON_DEMAND streams split and merge shards with their write traffic.
+    pub on_demand_scaling: bool,
+    /// How often write rates are measured for on-demand scaling.
+    #[serde(with = "humantime_serde")]
+    pub on_demand_scaling_interval: Duration,
+    /// How long two neighbouring cold shards wait before they are merged.
+    #[serde(with = "humantime_serde")]
+    pub on_demand_scale_down_after: Duration,
 }
 
 impl Default for StreamsConfig {
@@ -146,6 +154,9 @@ impl Default for StreamsConfig {
             update_delay: Duration::from_millis(100),
             shard_limit: 10_000,
             iterator_ttl: Duration::from_secs(300),
+            on_demand_scaling: true,
+            on_demand_scaling_interval: Duration::from_secs(5),
+            on_demand_scale_down_after: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -331,6 +342,10 @@ impl Config {
         }
         if self.streams.iterator_ttl.is_zero() {
             problems.push("streams.iterator_ttl must be greater than zero".to_owned());
+        }
+        if self.streams.on_demand_scaling_interval.is_zero() {
+            problems
+                .push("streams.on_demand_scaling_interval must be greater than zero".to_owned());
         }
         if self.streams.shard_limit == 0 {
             problems.push("streams.shard_limit must be at least 1".to_owned());

@@ -6,7 +6,8 @@
 //! [`RunningServer`]; [`serve`] does the same and runs until SIGINT or SIGTERM.
 //!
 //! Tasks: one accept loop (one tokio task per connection, HTTP/1.1 or h2c detected per
-//! connection), one retention task, and the log's group-commit thread owned by `freshet-log`.
+//! connection), one retention task (expired segments and closed shards), one on-demand scaling
+//! task (unless disabled), and the log's group-commit thread owned by `freshet-log`.
 
 pub mod config;
 mod http;
@@ -18,7 +19,7 @@ use std::time::Duration;
 
 use freshet_aws::Kinesis;
 use freshet_log::{Durability, LogConfig};
-use freshet_streams::{Streams, StreamsOptions};
+use freshet_streams::{ScalerOptions, Streams, StreamsOptions};
 use freshet_types::SystemClock;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -54,6 +55,7 @@ pub struct RunningServer {
     stop: watch::Sender<bool>,
     accept: JoinHandle<()>,
     retention: JoinHandle<()>,
+    scaler: Option<JoinHandle<()>>,
     streams: Streams,
     _lock: lock::DirLock,
 }
@@ -79,6 +81,10 @@ impl RunningServer {
         self.retention.abort();
         // An aborted task still holds its clone of the service until it is polled to the end.
         let _ = self.retention.await;
+        if let Some(scaler) = self.scaler {
+            scaler.abort();
+            let _ = scaler.await;
+        }
         let streams = self.streams.clone();
         // Fsyncs can block; keep them off the async workers.
         let _ = tokio::task::spawn_blocking(move || streams.shutdown()).await;
@@ -114,6 +120,12 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         update_delay: s.update_delay,
         shard_limit: s.shard_limit,
         iterator_ttl_ms: i64::try_from(s.iterator_ttl.as_millis()).unwrap_or(i64::MAX),
+        scaler: ScalerOptions {
+            enabled: s.on_demand_scaling,
+            interval: s.on_demand_scaling_interval,
+            merge_after: s.on_demand_scale_down_after,
+            ..ScalerOptions::default()
+        },
     };
     let streams = Streams::open(&dir, log_config, opts, Arc::new(SystemClock))
         .await
@@ -145,6 +157,9 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         streams.clone(),
         config.storage.retention_check_interval,
     ));
+    let scaler = s
+        .on_demand_scaling
+        .then(|| tokio::spawn(scaler_task(streams.clone(), s.on_demand_scaling_interval)));
     tracing::info!(
         %addr,
         data_dir = %dir.display(),
@@ -156,6 +171,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         stop,
         accept,
         retention,
+        scaler,
         streams,
         _lock: lock,
     })
@@ -196,7 +212,7 @@ async fn wait_for_signal() {
     }
 }
 
-/// Deletes expired segments periodically.
+/// Deletes expired segments and expires closed shards periodically.
 async fn retention_task(streams: Streams, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -208,5 +224,16 @@ async fn retention_task(streams: Streams, every: Duration) {
             Ok(n) => tracing::info!(segments = n, "Retention deleted expired segments."),
             Err(error) => tracing::warn!(%error, "Retention task failed."),
         }
+        streams.expire_closed_shards().await;
+    }
+}
+
+/// Rescales ON_DEMAND streams periodically.
+async fn scaler_task(streams: Streams, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        streams.scale_on_demand().await;
     }
 }

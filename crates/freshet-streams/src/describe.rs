@@ -2,7 +2,7 @@
 //! Read-only control-plane calls: DescribeStream, DescribeStreamSummary, ListStreams and
 //! ListShards, with their pagination tokens.
 
-use freshet_meta::StreamRecord;
+use freshet_meta::{ShardRecord, StreamRecord};
 use freshet_types::limits::{
     DESCRIBE_STREAM_MAX_SHARDS, LIST_SHARDS_MAX, LIST_STREAMS_MAX, NEXT_TOKEN_TTL_MS,
 };
@@ -184,6 +184,38 @@ impl Streams {
             .min(LIST_SHARDS_MAX) as usize;
         let after_key = after.as_deref().map(shard_sort_key);
         let retention_start = retention_start(rec.retention_hours, now);
+        let listed =
+            |s: &ShardRecord| !s.expired && s.closed_ms.is_none_or(|c| c >= retention_start);
+        // Shards open at `ts` that hold its records: created by then (the initial shards when
+        // `ts` is before the stream) and not closed before it. A shard whose parent also
+        // qualifies is left out, so the answer is where a consumer starts: it reaches the
+        // child through the parent's end, never reading both at once (which would break
+        // per-key order when a reshard falls in the same millisecond as `ts`).
+        let open_at = |ts: i64| -> Vec<bool> {
+            let live: Vec<bool> = rec
+                .shards
+                .iter()
+                .map(|s| {
+                    listed(s)
+                        && s.created_ms <= ts.max(rec.created_ms)
+                        && s.closed_ms.is_none_or(|c| c >= ts)
+                })
+                .collect();
+            let is_live = |p: Option<u32>| p.is_some_and(|p| live.get(p as usize) == Some(&true));
+            rec.shards
+                .iter()
+                .zip(&live)
+                .map(|(s, &l)| l && !is_live(s.parent) && !is_live(s.adjacent_parent))
+                .collect()
+        };
+        let starts = match filter {
+            ShardFilter::AtTrimHorizon => Some(open_at(retention_start)),
+            ShardFilter::AtTimestamp(ts) => Some(open_at(ts)),
+            ShardFilter::AtLatest
+            | ShardFilter::FromTrimHorizon
+            | ShardFilter::AfterShardId(_)
+            | ShardFilter::FromTimestamp(_) => None,
+        };
         let mut shards: Vec<ShardInfo> = rec
             .shards
             .iter()
@@ -192,17 +224,13 @@ impl Streams {
                     .as_ref()
                     .is_none_or(|a| shard_sort_key(&ShardId(s.index).to_string()) > *a)
             })
-            .filter(|s| !s.expired && s.closed_ms.is_none_or(|c| c >= retention_start))
+            .filter(|s| listed(s))
             .filter(|s| match filter {
-                ShardFilter::AtLatest => s.closed_ms.is_none(),
-                ShardFilter::AtTrimHorizon => {
-                    s.created_ms <= retention_start.max(rec.created_ms)
-                        && s.closed_ms.is_none_or(|c| c >= retention_start)
-                }
+                ShardFilter::AtLatest => s.is_open(),
+                ShardFilter::AtTrimHorizon | ShardFilter::AtTimestamp(_) => starts
+                    .as_ref()
+                    .is_some_and(|st| st.get(s.index as usize) == Some(&true)),
                 ShardFilter::FromTrimHorizon | ShardFilter::AfterShardId(_) => true,
-                ShardFilter::AtTimestamp(ts) => {
-                    s.created_ms <= ts.max(rec.created_ms) && s.closed_ms.is_none_or(|c| c >= ts)
-                }
                 ShardFilter::FromTimestamp(ts) => s.closed_ms.is_none_or(|c| c >= ts),
             })
             .map(|s| self.shard_info(&stream, s))

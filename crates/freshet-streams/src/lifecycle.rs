@@ -177,7 +177,11 @@ impl Streams {
     /// Completes a timed transition from `from` after `delay`, unless something else changed
     /// the stream in the meantime.
     pub(crate) fn finish_later(
-        &self, stream: Arc<Stream>, delay: std::time::Duration, from: StreamStatus) {
+        &self,
+        stream: Arc<Stream>,
+        delay: std::time::Duration,
+        from: StreamStatus,
+    ) {
         let this = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;

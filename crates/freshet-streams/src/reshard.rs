@@ -53,7 +53,11 @@ pub(crate) enum Step {
 /// Applies `steps` to `shards` (every shard of a stream, position = index), closing parents
 /// and appending children, all at `now_ms`. `None` if a step names a missing or closed shard
 /// or an invalid split key, leaving `shards` partly changed.
-pub(crate) fn apply_steps(shards: &mut Vec<ShardRecord>, steps: &[Step], now_ms: i64) -> Option<()> {
+pub(crate) fn apply_steps(
+    shards: &mut Vec<ShardRecord>,
+    steps: &[Step],
+    now_ms: i64,
+) -> Option<()> {
     for step in steps {
         let next = u32::try_from(shards.len()).ok()?;
         match *step {
@@ -149,7 +153,13 @@ pub(crate) fn plan_uniform_scaling(
                             end: at - 1,
                         },
                     ));
-                    pieces.push((next + 1, HashKeyRange { start: at, end: r.end }));
+                    pieces.push((
+                        next + 1,
+                        HashKeyRange {
+                            start: at,
+                            end: r.end,
+                        },
+                    ));
                     next += 2;
                 }
                 None => pieces.push((index, r)),
@@ -201,7 +211,11 @@ pub(crate) fn plan_uniform_scaling(
 
 /// The inner boundaries (starts of shards 1..n) of the even layout of `n` shards.
 fn boundaries(n: u32) -> Vec<u128> {
-    even_hash_ranges(n).iter().skip(1).map(|r| r.start).collect()
+    even_hash_ranges(n)
+        .iter()
+        .skip(1)
+        .map(|r| r.start)
+        .collect()
 }
 
 /// Where to split `r`: the goal boundary inside it nearest its middle, else its middle.
@@ -655,13 +669,24 @@ mod tests {
         let mut shards = layout(1);
         apply_steps(&mut shards, &[Step::Split { shard: 0, at: 10 }], 5).expect("split");
         assert_eq!(shards[0].closed_ms, Some(5));
-        assert_eq!((shards[1].index, shards[1].hash_start, shards[1].hash_end), (1, 0, 9));
+        assert_eq!(
+            (shards[1].index, shards[1].hash_start, shards[1].hash_end),
+            (1, 0, 9)
+        );
         assert_eq!(
             (shards[2].index, shards[2].hash_start, shards[2].hash_end),
             (2, 10, u128::MAX)
         );
         assert_eq!(shards[2].parent, Some(0));
-        apply_steps(&mut shards, &[Step::Merge { shard: 1, adjacent: 2 }], 6).expect("merge");
+        apply_steps(
+            &mut shards,
+            &[Step::Merge {
+                shard: 1,
+                adjacent: 2,
+            }],
+            6,
+        )
+        .expect("merge");
         assert_eq!(shards[3].parent, Some(1));
         assert_eq!(shards[3].adjacent_parent, Some(2));
         assert_eq!((shards[3].hash_start, shards[3].hash_end), (0, u128::MAX));

@@ -82,7 +82,8 @@ pub(crate) struct Load {
 
 /// Whether `count` over `elapsed_ms` is above (`above`) or below `percent` of `per_sec`.
 fn rate_exceeds(count: u64, elapsed_ms: i64, per_sec: u64, percent: u64) -> bool {
-    u128::from(count) * 1000 * 100 > u128::from(per_sec) * elapsed_ms.max(1) as u128 * u128::from(percent)
+    u128::from(count) * 1000 * 100
+        > u128::from(per_sec) * elapsed_ms.max(1) as u128 * u128::from(percent)
 }
 
 /// The steps for one stream given its open shards' loads (in hash-key order) over
@@ -95,12 +96,30 @@ pub(crate) fn decide(
     o: &ScalerOptions,
 ) -> Vec<Step> {
     let hot = |l: &Load| {
-        rate_exceeds(l.bytes, elapsed_ms, o.shard_bytes_per_sec, o.split_above_percent)
-            || rate_exceeds(l.records, elapsed_ms, o.shard_records_per_sec, o.split_above_percent)
+        rate_exceeds(
+            l.bytes,
+            elapsed_ms,
+            o.shard_bytes_per_sec,
+            o.split_above_percent,
+        ) || rate_exceeds(
+            l.records,
+            elapsed_ms,
+            o.shard_records_per_sec,
+            o.split_above_percent,
+        )
     };
     let cold = |l: &Load| {
-        !rate_exceeds(l.bytes, elapsed_ms, o.shard_bytes_per_sec, o.merge_below_percent)
-            && !rate_exceeds(l.records, elapsed_ms, o.shard_records_per_sec, o.merge_below_percent)
+        !rate_exceeds(
+            l.bytes,
+            elapsed_ms,
+            o.shard_bytes_per_sec,
+            o.merge_below_percent,
+        ) && !rate_exceeds(
+            l.records,
+            elapsed_ms,
+            o.shard_records_per_sec,
+            o.merge_below_percent,
+        )
     };
     cold_since.retain(|index, _| loads.iter().any(|l| l.index == *index));
     for l in loads {
@@ -113,12 +132,7 @@ pub(crate) fn decide(
     let splits: Vec<Step> = loads
         .iter()
         .filter(|l| hot(l))
-        .filter_map(|l| {
-            midpoint(l.range).map(|at| Step::Split {
-                shard: l.index,
-                at,
-            })
-        })
+        .filter_map(|l| midpoint(l.range).map(|at| Step::Split { shard: l.index, at }))
         .collect();
     if !splits.is_empty() || loads.len() <= o.min_shards as usize {
         return splits;
@@ -155,11 +169,7 @@ impl Streams {
         let streams: Vec<Arc<Stream>> = self.streams().values().cloned().collect();
         let mut plans: Vec<(Arc<Stream>, Vec<Step>)> = Vec::new();
         {
-            let mut st = self
-                .inner
-                .scaler
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
+            let mut st = self.inner.scaler.lock().unwrap_or_else(|p| p.into_inner());
             let elapsed = st.last_ms.map(|last| now - last);
             st.last_ms = Some(now);
             st.cold_since

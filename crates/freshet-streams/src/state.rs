@@ -91,9 +91,7 @@ impl ShardSet {
 
     /// The open shard that owns `hash`. Open shards tile the key space, so one always does.
     pub fn route(&self, hash: u128) -> &Arc<Shard> {
-        let pos = self
-            .open_by_hash
-            .partition_point(|s| s.range.start <= hash);
+        let pos = self.open_by_hash.partition_point(|s| s.range.start <= hash);
         // partition_point returns the first shard starting after `hash`; the owner precedes it.
         &self.open_by_hash[pos.saturating_sub(1)]
     }

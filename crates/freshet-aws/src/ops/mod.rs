@@ -9,9 +9,12 @@ mod get_records;
 mod get_shard_iterator;
 mod list_shards;
 mod list_streams;
+mod merge_shards;
 mod put_record;
 mod put_records;
 mod retention;
+mod split_shard;
+mod update_shard_count;
 
 use freshet_streams::{ShardInfo, StreamRef, Streams};
 use freshet_types::HashKeyRange;
@@ -49,6 +52,11 @@ pub(crate) async fn dispatch(
         "DecreaseStreamRetentionPeriod" => {
             run::<retention::DecreaseStreamRetentionPeriod>(streams, protocol, body).await
         }
+        "SplitShard" => run::<split_shard::SplitShard>(streams, protocol, body).await,
+        "MergeShards" => run::<merge_shards::MergeShards>(streams, protocol, body).await,
+        "UpdateShardCount" => {
+            run::<update_shard_count::UpdateShardCount>(streams, protocol, body).await
+        }
         _ => Response::error(&ApiError::unknown_operation()),
     }
 }
@@ -68,6 +76,18 @@ pub(crate) fn validate_stream(v: &mut Validator, name: &Option<JStr>, arn: &Opti
         1,
         Some(2048),
         Some((is_stream_arn, STREAM_ARN_PATTERN)),
+    );
+}
+
+/// Validates a required shard id member (`ShardToSplit`, `ShardToMerge`, ...).
+pub(crate) fn validate_shard_id(v: &mut Validator, path: &str, id: &Option<JStr>) {
+    v.required(path, id);
+    v.string(
+        path,
+        id.as_ref().map(|s| s.0.as_str()),
+        1,
+        Some(128),
+        Some((is_name, NAME_PATTERN)),
     );
 }
 

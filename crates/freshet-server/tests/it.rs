@@ -14,6 +14,7 @@ mod it {
     mod lifecycle;
     mod put;
     mod read;
+    mod reshard;
     mod restart;
     mod shards;
     mod validation;

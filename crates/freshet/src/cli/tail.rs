@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-//! `freshet tail`: print records from every shard of a stream.
+//! `freshet tail`: print records from every shard of a stream, following resharding.
 //!
 //! One task per shard follows its iterator chain with GetRecords and sends formatted lines to
 //! the printer (the command's own task), which enforces `--max-records`, stops on Ctrl-C and
 //! stops quietly when stdout is closed (`freshet tail s | head`). Lines of one shard keep their
 //! order; lines of different shards interleave.
+//!
+//! Lineage: the printer starts with the shards ListShards names for the `--from` position
+//! (AT_LATEST, AT_TRIM_HORIZON or AT_TIMESTAMP: the oldest shards holding those records). When
+//! a closed shard is read to its end, GetRecords names its children; a child starts (at its
+//! trim horizon) only once every parent this command reads has ended, and its lines are queued
+//! after the parents' lines, so each partition key's records print in order across a split or
+//! merge.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{BufWriter, ErrorKind, Write as _};
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -13,7 +21,9 @@ use std::time::Duration;
 
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::operation::get_records::GetRecordsError;
-use aws_sdk_kinesis::types::{Record, ShardIteratorType};
+use aws_sdk_kinesis::types::{
+    ChildShard, Record, Shard, ShardFilter, ShardFilterType, ShardIteratorType,
+};
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use base64::Engine as _;
@@ -125,25 +135,35 @@ fn parse_rfc3339(s: &str) -> Option<DateTime> {
 
 /// Runs `freshet tail`.
 pub async fn run(client: Client, args: TailArgs) -> anyhow::Result<ExitCode> {
-    let shards = list_shards(&client, &args.stream).await?;
-    if shards.is_empty() {
+    let start_filter = match &args.from {
+        StartFrom::TrimHorizon => filter(ShardFilterType::AtTrimHorizon, None)?,
+        StartFrom::Latest => filter(ShardFilterType::AtLatest, None)?,
+        StartFrom::At(ts) => filter(ShardFilterType::AtTimestamp, Some(*ts))?,
+    };
+    let start = list_shards_filtered(&client, &args.stream, start_filter).await?;
+    if start.is_empty() {
         anyhow::bail!("stream {} has no shards", args.stream);
     }
-    let (tx, mut rx) = mpsc::channel::<Vec<String>>(shards.len() * 2);
-    let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
-    for shard in &shards {
-        let reader = ShardReader {
-            client: client.clone(),
-            stream: args.stream.clone(),
-            shard_id: shard.shard_id().to_owned(),
-            from: args.from.clone(),
-            follow: !args.no_follow,
-            limit: args.limit,
-            format: args.format,
-        };
-        tasks.spawn(reader.run(tx.clone()));
+    let mut lineage = Lineage::new(start.iter().map(|s| s.shard_id().to_owned()));
+    lineage.learn(&list_shards(&client, &args.stream).await?);
+    let (tx, mut rx) = mpsc::channel::<Vec<String>>(start.len() * 2);
+    // Kept while readers may still start, so the channel only closes once all have ended.
+    let mut tx = Some(tx);
+    let mut tasks: JoinSet<anyhow::Result<ShardEnd>> = JoinSet::new();
+    let reader = |shard_id: &str, from: StartFrom| ShardReader {
+        client: client.clone(),
+        stream: args.stream.clone(),
+        shard_id: shard_id.to_owned(),
+        from,
+        follow: !args.no_follow,
+        limit: args.limit,
+        format: args.format,
+    };
+    for shard in &start {
+        if let Some(tx) = &tx {
+            tasks.spawn(reader(shard.shard_id(), args.from.clone()).run(tx.clone()));
+        }
     }
-    drop(tx);
 
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut printed = 0u64;
@@ -176,13 +196,32 @@ pub async fn run(client: Client, args: TailArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             Some(joined) = tasks.join_next() => {
-                let err = match joined {
-                    Ok(Ok(())) => continue,
-                    Ok(Err(err)) => err,
-                    Err(join) => anyhow::anyhow!("a shard reader failed: {join}"),
+                let ended = match joined {
+                    Ok(Ok(ended)) => ended,
+                    Ok(Err(err)) => {
+                        failure = Some(err);
+                        break;
+                    }
+                    Err(join) => {
+                        failure = Some(anyhow::anyhow!("a shard reader failed: {join}"));
+                        break;
+                    }
                 };
-                failure = Some(err);
-                break;
+                let ready = match lineage.ended(&client, &args.stream, ended).await {
+                    Ok(ready) => ready,
+                    Err(err) => {
+                        failure = Some(err);
+                        break;
+                    }
+                };
+                if let Some(tx) = &tx {
+                    for child in ready {
+                        tasks.spawn(reader(&child, StartFrom::TrimHorizon).run(tx.clone()));
+                    }
+                }
+                if tasks.is_empty() {
+                    tx = None;
+                }
             }
         }
     }
@@ -195,6 +234,135 @@ pub async fn run(client: Client, args: TailArgs) -> anyhow::Result<ExitCode> {
     match failure {
         Some(err) => Err(err),
         None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn filter(kind: ShardFilterType, ts: Option<DateTime>) -> anyhow::Result<ShardFilter> {
+    Ok(ShardFilter::builder()
+        .r#type(kind)
+        .set_timestamp(ts)
+        .build()?)
+}
+
+/// Every shard ListShards names for `filter`, across pages.
+async fn list_shards_filtered(
+    client: &Client,
+    stream: &str,
+    filter: ShardFilter,
+) -> anyhow::Result<Vec<Shard>> {
+    let mut shards = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        // NextToken carries the filter; ListShards rejects it with either.
+        let req = match &next_token {
+            Some(token) => client.list_shards().next_token(token),
+            None => client
+                .list_shards()
+                .stream_name(stream)
+                .shard_filter(filter.clone()),
+        };
+        let out = req.send().await.aws("ListShards")?;
+        shards.extend(out.shards().iter().cloned());
+        match out.next_token() {
+            Some(t) if !out.shards().is_empty() => next_token = Some(t.to_owned()),
+            _ => return Ok(shards),
+        }
+    }
+}
+
+/// How a shard reader stopped: at the end of a closed shard (with its children) or because it
+/// was caught up with `--no-follow`.
+struct ShardEnd {
+    shard_id: String,
+    children: Vec<ChildShard>,
+}
+
+/// Which shards this command reads and which have ended, to start a child only after all of
+/// its parents that this command reads.
+struct Lineage {
+    /// Parents of every shard known (from ListShards and ChildShards).
+    parents: HashMap<String, Vec<String>>,
+    /// Shards started from the `--from` position.
+    start: HashSet<String>,
+    /// Shards whose readers ended.
+    ended: HashSet<String>,
+    /// Shards already started (or queued to start).
+    started: HashSet<String>,
+}
+
+impl Lineage {
+    fn new(start: impl Iterator<Item = String>) -> Lineage {
+        let start: HashSet<String> = start.collect();
+        Lineage {
+            parents: HashMap::new(),
+            started: start.clone(),
+            start,
+            ended: HashSet::new(),
+        }
+    }
+
+    fn learn(&mut self, shards: &[Shard]) {
+        for s in shards {
+            let parents = [s.parent_shard_id(), s.adjacent_parent_shard_id()]
+                .into_iter()
+                .flatten()
+                .map(str::to_owned)
+                .collect();
+            self.parents.insert(s.shard_id().to_owned(), parents);
+        }
+    }
+
+    /// Whether this command reads `shard`: it is a start shard or descends from one.
+    fn reads(&self, shard: &str) -> bool {
+        let mut stack = vec![shard];
+        let mut seen = HashSet::new();
+        while let Some(s) = stack.pop() {
+            if self.start.contains(s) {
+                return true;
+            }
+            if seen.insert(s)
+                && let Some(ps) = self.parents.get(s)
+            {
+                stack.extend(ps.iter().map(String::as_str));
+            }
+        }
+        false
+    }
+
+    /// Records that a reader ended and returns the children that may start now.
+    async fn ended(
+        &mut self,
+        client: &Client,
+        stream: &str,
+        end: ShardEnd,
+    ) -> anyhow::Result<Vec<String>> {
+        self.ended.insert(end.shard_id);
+        for c in &end.children {
+            self.parents
+                .insert(c.shard_id().to_owned(), c.parent_shards().to_vec());
+        }
+        // A parent this command has not heard of was created after the listing: list again
+        // so that the wait below knows whether it is read here.
+        let unknown = end
+            .children
+            .iter()
+            .flat_map(|c| c.parent_shards())
+            .any(|p| !self.parents.contains_key(p));
+        if unknown {
+            self.learn(&list_shards(client, stream).await?);
+        }
+        let mut ready = Vec::new();
+        for c in end.children {
+            let id = c.shard_id().to_owned();
+            let waiting = c
+                .parent_shards()
+                .iter()
+                .any(|p| !self.ended.contains(p) && self.reads(p));
+            if !waiting && self.started.insert(id.clone()) {
+                ready.push(id);
+            }
+        }
+        Ok(ready)
     }
 }
 
@@ -219,7 +387,11 @@ struct ShardReader {
 }
 
 impl ShardReader {
-    async fn run(self, tx: mpsc::Sender<Vec<String>>) -> anyhow::Result<()> {
+    async fn run(self, tx: mpsc::Sender<Vec<String>>) -> anyhow::Result<ShardEnd> {
+        let end = |children: &[ChildShard]| ShardEnd {
+            shard_id: self.shard_id.clone(),
+            children: children.to_vec(),
+        };
         let mut iterator = self.iterator(None).await?;
         let mut last_seq: Option<String> = None;
         loop {
@@ -249,17 +421,17 @@ impl ShardReader {
                 last_seq = Some(last.sequence_number().to_owned());
                 let lines = records.iter().map(|r| self.format_record(r)).collect();
                 if tx.send(lines).await.is_err() {
-                    return Ok(());
+                    return Ok(end(&[]));
                 }
             }
             match out.next_shard_iterator() {
                 Some(next) => iterator = next.to_owned(),
-                // The shard is closed and fully read.
-                None => return Ok(()),
+                // The shard is closed and fully read; its children continue it.
+                None => return Ok(end(out.child_shards())),
             }
             if records.is_empty() {
                 if !self.follow && out.millis_behind_latest().unwrap_or(0) == 0 {
-                    return Ok(());
+                    return Ok(end(&[]));
                 }
                 tokio::time::sleep(IDLE_POLL).await;
             }

@@ -525,6 +525,26 @@ mod tests {
              right now it is Thu Jan 01 00:05:00 UTC 1970 which is further in the future than the \
              tolerated delay of 300000 milliseconds."
         );
+        let e = Error::TooManyShardsForScaling {
+            target: 10_001,
+            max: 10_000,
+        };
+        assert_eq!(
+            e.to_string(),
+            "UpdateShardCount cannot scale up over 10000 shards per stream. Target shard count: \
+             10001"
+        );
+        assert_eq!(e.kind(), ErrorKind::LimitExceeded);
+        let e = Error::TooManyScalings {
+            stream: "s".into(),
+            account: "1".into(),
+            max: 10,
+        };
+        assert_eq!(
+            e.to_string(),
+            "UpdateShardCount can be called at most 10 times per rolling 24-hour period for \
+             stream s under account 1."
+        );
         let e = Error::RetentionTooShort { hours: 23 };
         assert_eq!(
             e.to_string(),

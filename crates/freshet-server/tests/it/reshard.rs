@@ -718,7 +718,7 @@ async fn a_lineage_following_consumer_reads_every_record_once_while_a_producer_w
             while !stop.load(Ordering::SeqCst) || n < 20 {
                 let key = format!("p{p}-k{}", n % 7);
                 let data = format!("p{p}-{n}").into_bytes();
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     let out = put(&client, "live", &key, &data).await;
                     acked.push((key, data, out.sequence_number().to_owned()));
                 } else {

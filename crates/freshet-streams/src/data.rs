@@ -160,6 +160,35 @@ impl Streams {
         req: &GetShardIterator,
         start: IteratorStart,
     ) -> Result<String, Error> {
+        let (stream, shard, offset) = self.resolve_start(req, start)?;
+        let it = ShardIterator {
+            stream: stream.name.clone(),
+            incarnation: stream.incarnation,
+            shard,
+            offset,
+            issued_ms: self.now(),
+            nonce: self.next_nonce(),
+        };
+        Ok(it.encode(&self.inner.key))
+    }
+
+    /// The shard and offset a GetShardIterator request (or a SubscribeToShard starting
+    /// position) names, with GetShardIterator's validation and errors; pair it with
+    /// [`Streams::read_shard`].
+    pub fn shard_position(
+        &self,
+        req: &GetShardIterator,
+        start: IteratorStart,
+    ) -> Result<(ShardId, u64), Error> {
+        let (_, shard, offset) = self.resolve_start(req, start)?;
+        Ok((shard, offset))
+    }
+
+    fn resolve_start(
+        &self,
+        req: &GetShardIterator,
+        start: IteratorStart,
+    ) -> Result<(Arc<Stream>, ShardId, u64), Error> {
         let stream = match self.data_stream(&req.stream) {
             Ok(s) => s,
             // AWS answers a missing stream here with the shard wording.
@@ -205,15 +234,7 @@ impl Streams {
                     .max(trim_horizon())
             }
         };
-        let it = ShardIterator {
-            stream: stream.name.clone(),
-            incarnation: stream.incarnation,
-            shard: shard.id,
-            offset,
-            issued_ms: now,
-            nonce: self.next_nonce(),
-        };
-        Ok(it.encode(&self.inner.key))
+        Ok((stream, shard.id, offset))
     }
 
     /// GetRecords.

@@ -45,7 +45,6 @@ use rand::RngCore;
 
 pub use crate::error::{Error, ErrorKind};
 pub use crate::model::*;
-pub use crate::reshard::{MAX_SCALING_SHARDS, MAX_SCALINGS_PER_DAY};
 pub use crate::scaler::ScalerOptions;
 use crate::state::{Shard, ShardSet, Stream, shard_dir};
 use crate::token::TokenKey;
@@ -414,7 +413,7 @@ fn remove_unknown_shard_dirs(stream_dir: &Path, rec: &StreamRecord) {
     let Ok(entries) = std::fs::read_dir(stream_dir) else {
         return;
     };
-    let live: Vec<PathBuf> = rec
+    let live: std::collections::HashSet<PathBuf> = rec
         .shards
         .iter()
         .filter(|s| !s.expired)

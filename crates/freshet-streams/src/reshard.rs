@@ -36,9 +36,9 @@ use crate::state::{Shard, ShardSet, Stream, range_of, retention_start, shard_dir
 use crate::{Error, Streams};
 
 /// Most open shards UpdateShardCount may leave a stream with.
-pub const MAX_SCALING_SHARDS: u32 = 10_000;
+pub(crate) const MAX_SCALING_SHARDS: u32 = 10_000;
 /// UpdateShardCount calls allowed per stream in any 24 hours.
-pub const MAX_SCALINGS_PER_DAY: usize = 10;
+pub(crate) const MAX_SCALINGS_PER_DAY: usize = 10;
 const DAY_MS: i64 = 24 * 3_600_000;
 
 /// One change of a reshard plan. Shard numbers are indexes.

@@ -11,6 +11,7 @@
 //! The SDK's retries are off: a throttled or failed request is counted as an error, not hidden
 //! behind a retry that inflates latency.
 
+mod baseline;
 mod process;
 mod scenarios;
 mod stats;
@@ -39,9 +40,21 @@ pub struct BenchArgs {
     pub scenario: Scenario,
 }
 
-/// The workloads.
+/// What `bench` can run.
 #[derive(Debug, Subcommand)]
 pub enum Scenario {
+    /// Workloads against an endpoint.
+    #[command(flatten)]
+    Load(Load),
+    /// The disk's sequential write bandwidth with fdatasync after every block.
+    Disk(baseline::DiskOpts),
+    /// Serve canned PutRecord/PutRecords successes: a no-op baseline for `put`/`put-batch`.
+    NoopServer(baseline::NoopOpts),
+}
+
+/// The workloads against an endpoint.
+#[derive(Debug, Subcommand)]
+pub enum Load {
     /// Single-record PutRecord calls from many connections.
     Put(PutOpts),
     /// PutRecords calls with a batch of records each.
@@ -213,15 +226,24 @@ pub struct Report {
     pub server: Option<ServerUsage>,
 }
 
-/// Runs a benchmark scenario against `global.endpoint`.
+/// Runs a benchmark.
 pub async fn run(global: &GlobalOpts, args: BenchArgs) -> anyhow::Result<ExitCode> {
+    match args.scenario {
+        Scenario::Load(load) => run_load(global, load).await,
+        Scenario::Disk(o) => baseline::disk(&o).map(|()| ExitCode::SUCCESS),
+        Scenario::NoopServer(o) => baseline::noop_server(&o).await.map(|()| ExitCode::SUCCESS),
+    }
+}
+
+/// Runs a workload against `global.endpoint`.
+async fn run_load(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
     let client = crate::cli::client::build_for_bench(global);
-    let (name, settings, common) = match &args.scenario {
-        Scenario::Put(o) => ("put", serde_json::to_value(o)?, &o.common),
-        Scenario::PutBatch(o) => ("put-batch", serde_json::to_value(o)?, &o.common),
-        Scenario::Get(o) => ("get", serde_json::to_value(o)?, &o.common),
-        Scenario::Latency(o) => ("latency", serde_json::to_value(o)?, &o.common),
-        Scenario::Mixed(o) => ("mixed", serde_json::to_value(o)?, &o.common),
+    let (name, settings, common) = match &load {
+        Load::Put(o) => ("put", serde_json::to_value(o)?, &o.common),
+        Load::PutBatch(o) => ("put-batch", serde_json::to_value(o)?, &o.common),
+        Load::Get(o) => ("get", serde_json::to_value(o)?, &o.common),
+        Load::Latency(o) => ("latency", serde_json::to_value(o)?, &o.common),
+        Load::Mixed(o) => ("mixed", serde_json::to_value(o)?, &o.common),
     };
     let common = common.clone();
     let stream = scenarios::BenchStream::setup(&client, &common).await?;
@@ -236,12 +258,12 @@ pub async fn run(global: &GlobalOpts, args: BenchArgs) -> anyhow::Result<ExitCod
         pid,
     };
     let progress = Progress::start(name, &common, ctx.live.clone());
-    let outcome = match &args.scenario {
-        Scenario::Put(o) => scenarios::put(&ctx, o.connections, None).await,
-        Scenario::PutBatch(o) => scenarios::put(&ctx, o.connections, Some(o.batch)).await,
-        Scenario::Get(o) => scenarios::get(&ctx, o.records, o.limit, &progress.bar).await,
-        Scenario::Latency(o) => scenarios::latency(&ctx, o.rate, o.consumer, o.poll_interval).await,
-        Scenario::Mixed(o) => scenarios::mixed(&ctx, o.producers, o.batch, o.poll_interval).await,
+    let outcome = match &load {
+        Load::Put(o) => scenarios::put(&ctx, o.connections, None).await,
+        Load::PutBatch(o) => scenarios::put(&ctx, o.connections, Some(o.batch)).await,
+        Load::Get(o) => scenarios::get(&ctx, o.records, o.limit, &progress.bar).await,
+        Load::Latency(o) => scenarios::latency(&ctx, o.rate, o.consumer, o.poll_interval).await,
+        Load::Mixed(o) => scenarios::mixed(&ctx, o.producers, o.batch, o.poll_interval).await,
     };
     progress.finish();
     stream.teardown(&client, &common).await;

@@ -19,7 +19,9 @@ use std::path::Path;
 
 use redb::{Database, ReadableTable, TableDefinition};
 
-pub use record::{ShardRecord, StreamMode, StreamRecord, StreamStatus};
+pub use record::{
+    ConsumerRecord, ConsumerStatus, ShardRecord, StreamMode, StreamRecord, StreamStatus,
+};
 
 const STREAMS: TableDefinition<&str, &[u8]> = TableDefinition::new("streams");
 const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
@@ -156,6 +158,7 @@ mod tests {
             }],
             tags: BTreeMap::new(),
             max_record_size_kib: 1024,
+            consumers: Vec::new(),
         }
     }
 

@@ -93,7 +93,8 @@ pub(crate) fn parse_consumer_arn(arn: &str) -> Option<(String, String)> {
 /// DELETING ones are gone. Returns whether the record changed.
 pub(crate) fn finish_interrupted(rec: &mut StreamRecord) -> bool {
     let before = rec.consumers.clone();
-    rec.consumers.retain(|c| c.status != ConsumerStatus::Deleting);
+    rec.consumers
+        .retain(|c| c.status != ConsumerStatus::Deleting);
     for c in &mut rec.consumers {
         c.status = ConsumerStatus::Active;
     }
@@ -146,11 +147,7 @@ impl Streams {
             }
             rec.consumers.push(ConsumerRecord {
                 name: name.to_owned(),
-                arn: format!(
-                    "{}/consumer/{name}:{}",
-                    stream.arn,
-                    now.div_euclid(1000)
-                ),
+                arn: format!("{}/consumer/{name}:{}", stream.arn, now.div_euclid(1000)),
                 status: if delay.is_zero() {
                     ConsumerStatus::Active
                 } else {
@@ -167,7 +164,10 @@ impl Streams {
         })?;
         if let Err(e) = self.persist(&rec) {
             // Keep memory in step with the store: the registration did not happen.
-            stream.record_mut().consumers.retain(|c| c.arn != consumer.arn);
+            stream
+                .record_mut()
+                .consumers
+                .retain(|c| c.arn != consumer.arn);
             return Err(e);
         }
         tracing::info!(stream = %stream.name, consumer = %consumer.name, "Consumer registered.");
@@ -327,12 +327,10 @@ impl Streams {
             (None, Some(stream_arn), Some(name)) => (stream_arn.clone(), name.clone()),
             (None, _, _) => return Err(Error::ConsumerUnnamed),
         };
-        let stream = self
-            .stream(&arn_ref(&stream_arn))
-            .map_err(|e| match e {
-                Error::StreamNotFound { .. } => self.consumer_not_found(&name),
-                other => other,
-            })?;
+        let stream = self.stream(&arn_ref(&stream_arn)).map_err(|e| match e {
+            Error::StreamNotFound { .. } => self.consumer_not_found(&name),
+            other => other,
+        })?;
         let found = stream
             .record()
             .consumers

@@ -44,8 +44,8 @@ use rand::RngCore;
 pub use crate::consumers::{ConsumerInfo, ConsumerList, ConsumerRef, ListConsumers};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::model::*;
-pub use crate::subscribe::{ShardEvent, SubscribeToShard, Subscription};
 use crate::state::{Shard, ShardSet, Stream, range_of, shard_dir};
+pub use crate::subscribe::{ShardEvent, SubscribeToShard, Subscription};
 use crate::token::TokenKey;
 
 /// Settings of the streams service.

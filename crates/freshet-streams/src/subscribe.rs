@@ -279,9 +279,12 @@ impl Subscription {
         let streams = &self.streams;
         let current = streams.streams().get(&self.stream.name).cloned();
         let consumer_ok = current.is_some_and(|c| Arc::ptr_eq(&c, &self.stream))
-            && self.stream.record().consumers.iter().any(|c| {
-                c.arn == self.consumer_arn && c.status == ConsumerStatus::Active
-            });
+            && self
+                .stream
+                .record()
+                .consumers
+                .iter()
+                .any(|c| c.arn == self.consumer_arn && c.status == ConsumerStatus::Active);
         if !consumer_ok {
             let name = self
                 .consumer_arn
@@ -349,8 +352,8 @@ impl Subscription {
                 child_shards: Vec::new(),
             }));
         }
-        let read_to_end = self.offset >= log.next_offset()
-            && ending_offset.is_none_or(|end| self.offset > end);
+        let read_to_end =
+            self.offset >= log.next_offset() && ending_offset.is_none_or(|end| self.offset > end);
         if closed && read_to_end {
             return Ok(Some(ShardEvent {
                 records: Vec::new(),
@@ -381,7 +384,12 @@ impl Subscription {
             .filter(|s| s.parent == Some(me) || s.adjacent_parent == Some(me))
             .map(|s| ChildShard {
                 id: ShardId(s.index),
-                parents: s.parent.into_iter().chain(s.adjacent_parent).map(ShardId).collect(),
+                parents: s
+                    .parent
+                    .into_iter()
+                    .chain(s.adjacent_parent)
+                    .map(ShardId)
+                    .collect(),
                 hash_range: range_of(s),
             })
             .collect()

@@ -7,6 +7,8 @@
 //! The hash helper here is deliberately independent of the server's code: it is the oracle
 //! the conformance tests check routing against.
 
+pub mod efo;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Once;

@@ -104,6 +104,14 @@ impl Leases {
         Some(LeaseHold { rx, generation })
     }
 
+    /// Subscriptions alive now: each holds one receiver of its slot's generation.
+    fn open(&self) -> usize {
+        self.lock()
+            .values()
+            .map(|l| l.generation.receiver_count())
+            .sum()
+    }
+
     /// Wakes every subscription of the consumer `arn`, which then finds it gone.
     pub(crate) fn end_consumer(&self, arn: &str) {
         for ((consumer, _), lease) in self.lock().iter() {
@@ -147,6 +155,8 @@ pub struct Subscription {
     next_heartbeat: Instant,
     budget_window: Instant,
     budget_used: usize,
+    /// Arrival of the last record delivered, for MillisBehindLatest on heartbeats.
+    last_arrival_ms: Option<i64>,
     done: bool,
 }
 
@@ -197,8 +207,17 @@ impl Streams {
             next_heartbeat: started + heartbeat,
             budget_window: started,
             budget_used: 0,
+            last_arrival_ms: None,
             done: false,
         })
+    }
+}
+
+impl Streams {
+    /// How many SubscribeToShard streams are open (for health checks and tests: a client that
+    /// went away must not leave one behind).
+    pub fn open_subscriptions(&self) -> usize {
+        self.inner.leases.open()
     }
 }
 
@@ -253,7 +272,7 @@ impl Subscription {
                 return Some(Ok(ShardEvent {
                     records: Vec::new(),
                     continuation_sequence: Some(self.continuation()),
-                    millis_behind_latest: 0,
+                    millis_behind_latest: self.millis_behind(),
                     child_shards: Vec::new(),
                 }));
             }
@@ -324,12 +343,9 @@ impl Subscription {
             )
             .map_err(|e| Error::Storage(e.to_string()))?;
         if let Some(last) = batch.records.last() {
-            let tip = log.next_offset();
-            let millis_behind_latest = match log.last_arrival_ms() {
-                Some(newest) if batch.next_offset < tip => (newest - last.arrival_ms).max(0),
-                _ => 0,
-            };
             self.offset = batch.next_offset;
+            self.last_arrival_ms = Some(last.arrival_ms);
+            let millis_behind_latest = self.millis_behind();
             self.budget_used += batch
                 .records
                 .iter()
@@ -363,6 +379,16 @@ impl Subscription {
             }));
         }
         Ok(None)
+    }
+
+    /// How far the cursor is behind the shard's newest record: zero when caught up (or when
+    /// nothing was delivered yet to measure from).
+    fn millis_behind(&self) -> i64 {
+        let log = &self.shard.log;
+        match (self.last_arrival_ms, log.last_arrival_ms()) {
+            (Some(last), Some(newest)) if self.offset < log.next_offset() => (newest - last).max(0),
+            _ => 0,
+        }
     }
 
     /// Where a new subscription with AFTER_SEQUENCE_NUMBER picks up: the last record before

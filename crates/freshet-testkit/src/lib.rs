@@ -116,6 +116,18 @@ impl TestServer {
         self
     }
 
+    /// How many SubscribeToShard streams the server has open.
+    ///
+    /// # Panics
+    /// If the server was stopped.
+    pub fn open_subscriptions(&self) -> usize {
+        self.server
+            .as_ref()
+            .expect("the server is running")
+            .streams()
+            .open_subscriptions()
+    }
+
     /// Shuts the server down gracefully and removes its data directory.
     ///
     /// # Panics

@@ -622,7 +622,7 @@ async fn at_timestamp_and_at_sequence_number_start_where_asked() {
     assert_eq!(data, [b"new".to_vec()]);
     drop(out);
 
-    // A second subscription within 5 s of the first is refused; a new consumer is not.
+    // Another consumer has its own slot on the same shard, and starts at a sequence number.
     let arn2 = register_active(&client, &server.stream_arn("efo-pos"), "pos-2").await;
     let mut out = subscribe(
         &client,
@@ -738,8 +738,10 @@ async fn a_later_subscription_takes_over_and_the_old_one_ends_with_resource_in_u
             Err(e) => break e,
         }
     };
-    let text = format!("{failure:?}");
-    assert!(text.contains("ResourceInUseException"), "{text}");
+    let in_use = failure
+        .as_service_error()
+        .is_some_and(|e| e.is_resource_in_use_exception());
+    assert!(in_use, "{failure:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -916,4 +918,68 @@ async fn event_stream_over_h2c_prior_knowledge() {
     assert_eq!(event["Records"][0]["PartitionKey"], "k");
     assert!(event["ContinuationSequenceNumber"].is_string());
     assert!(event["Records"][0]["ApproximateArrivalTimestamp"].is_number());
+}
+
+/// Waits until the server has `n` open subscriptions; panics after [`WAIT`].
+async fn wait_open_subscriptions(server: &TestServer, n: usize) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while server.open_subscriptions() != n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} subscriptions open, expected {n}",
+            server.open_subscriptions()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_leaves_no_subscription_behind() {
+    let server =
+        TestServer::start_with(|c| c.streams.subscription_heartbeat = Duration::from_millis(200))
+            .await;
+    let client = server.client();
+    create_active_stream(&client, "efo-gone", 2).await;
+    let arn = register_active(&client, &server.stream_arn("efo-gone"), "gone").await;
+
+    // HTTP/1.1 through the SDK: dropping the receiver closes the connection.
+    let mut out = subscribe(
+        &client,
+        &arn,
+        "shardId-000000000000",
+        position(ShardIteratorType::Latest),
+    )
+    .await;
+    next_event(&mut out).await;
+    wait_open_subscriptions(&server, 1).await;
+    drop(out);
+    drop(client);
+    wait_open_subscriptions(&server, 0).await;
+
+    // HTTP/2: the client resets the stream by dropping the response body.
+    let tcp = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connect");
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .expect("h2c handshake");
+    let conn = tokio::spawn(conn);
+    let body = serde_json::json!({
+        "ConsumerARN": arn,
+        "ShardId": "shardId-000000000001",
+        "StartingPosition": {"Type": "LATEST"},
+    });
+    let req = http::Request::post(format!("http://{}/", server.addr()))
+        .header("content-type", AMZ_JSON)
+        .header("x-amz-target", format!("{TARGET_PREFIX}SubscribeToShard"))
+        .body(http_body_util::Full::new(Bytes::from(body.to_string())))
+        .expect("request");
+    let resp = sender.send_request(req).await.expect("response");
+    assert_eq!(resp.status(), 200);
+    wait_open_subscriptions(&server, 1).await;
+    drop(resp);
+    wait_open_subscriptions(&server, 0).await;
+    drop(sender);
+    conn.abort();
 }

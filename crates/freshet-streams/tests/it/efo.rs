@@ -163,3 +163,29 @@ async fn consumers_are_persisted_with_their_stream() {
     assert_eq!(c.arn, arn);
     assert_eq!(c.status.as_str(), "ACTIVE");
 }
+
+#[tokio::test]
+async fn deleting_a_stream_with_enforced_consumer_deletion_ends_its_subscriptions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new(T0);
+    let (s, arn) = setup(dir.path(), &clock).await;
+    let mut subscription = s
+        .subscribe_to_shard(sub(&arn, IteratorStart::Latest))
+        .expect("subscribe");
+    let refused = s.delete_stream(&StreamRef::name("e"), false).await;
+    assert!(
+        matches!(refused, Err(Error::StreamHasConsumers { .. })),
+        "{refused:?}"
+    );
+    s.delete_stream(&StreamRef::name("e"), true)
+        .await
+        .expect("delete with consumers");
+    let ended = subscription.next_event().await.expect("an event");
+    assert!(
+        matches!(ended, Err(Error::ConsumerNotFound { .. })),
+        "{ended:?}"
+    );
+    assert_eq!(s.open_subscriptions(), 1, "until the transport drops it");
+    drop(subscription);
+    assert_eq!(s.open_subscriptions(), 0);
+}

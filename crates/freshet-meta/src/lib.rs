@@ -163,6 +163,30 @@ mod tests {
     }
 
     #[test]
+    fn records_written_before_consumers_existed_still_load() {
+        let mut v = serde_json::to_value(sample("old")).expect("json");
+        v.as_object_mut().expect("object").remove("consumers");
+        let rec: StreamRecord = serde_json::from_value(v).expect("old record loads");
+        assert!(rec.consumers.is_empty());
+    }
+
+    #[test]
+    fn consumers_round_trip() {
+        let mut rec = sample("c");
+        rec.consumers.push(ConsumerRecord {
+            name: "app".into(),
+            arn: "arn:aws:kinesis:us-east-1:000000000000:stream/c/consumer/app:1".into(),
+            status: ConsumerStatus::Creating,
+            created_ms: 1_000,
+            tags: BTreeMap::from([("k".to_owned(), "v".to_owned())]),
+            policy: Some("{}".into()),
+        });
+        let bytes = serde_json::to_vec(&rec).expect("encode");
+        let back: StreamRecord = serde_json::from_slice(&bytes).expect("decode");
+        assert_eq!(back, rec);
+    }
+
+    #[test]
     fn records_survive_reopen() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("meta.redb");

@@ -140,7 +140,7 @@ async fn api_call(state: &State, req: Request<Incoming>, started: Instant) -> Re
         return too_large(state.max_body);
     }
     // Reserve the body's memory before reading it: the declared length, or the most a body
-    // may be when the length is not declared (chunked). Released when the request is done.
+    // may be when the length is not declared (chunked). Released as soon as it is read.
     let reserve = declared.unwrap_or(state.max_body).max(1);
     let Ok(permit) = state.in_flight.acquire_many(reserve as u32).await else {
         return api_response(ApiResponse::error(&ApiError::serialization(None)), None);

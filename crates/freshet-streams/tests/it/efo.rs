@@ -189,3 +189,29 @@ async fn deleting_a_stream_with_enforced_consumer_deletion_ends_its_subscription
     drop(subscription);
     assert_eq!(s.open_subscriptions(), 0);
 }
+
+#[tokio::test]
+async fn a_backlog_is_sent_in_events_of_at_most_one_mebibyte() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new(T0);
+    let (s, arn) = setup(dir.path(), &clock).await;
+    let big = vec![7u8; 600 * 1024];
+    for _ in 0..4 {
+        put(&s, "e", "k", &big).await;
+    }
+    let mut subscription = s
+        .subscribe_to_shard(sub(&arn, IteratorStart::TrimHorizon))
+        .expect("subscribe");
+    let mut got = 0;
+    while got < 4 {
+        let e = subscription.next_event().await.expect("event").expect("ok");
+        let bytes: usize = e.records.iter().map(|r| r.data.len() + 1).sum();
+        assert!(
+            e.records.len() <= 1 || bytes <= 1024 * 1024,
+            "{} records, {bytes} bytes in one event",
+            e.records.len()
+        );
+        got += e.records.len();
+    }
+    assert_eq!(got, 4);
+}

@@ -134,6 +134,15 @@ pub struct StreamsConfig {
     /// Lifetime of shard iterators.
     #[serde(with = "humantime_serde")]
     pub iterator_ttl: Duration,
+    /// Consumer CREATING → ACTIVE and DELETING → gone delay.
+    #[serde(with = "humantime_serde")]
+    pub consumer_delay: Duration,
+    /// How long a SubscribeToShard event stream stays open.
+    #[serde(with = "humantime_serde")]
+    pub subscription_lifetime: Duration,
+    /// Longest gap between SubscribeToShard events when no records arrive.
+    #[serde(with = "humantime_serde")]
+    pub subscription_heartbeat: Duration,
 }
 
 impl Default for StreamsConfig {
@@ -146,6 +155,9 @@ impl Default for StreamsConfig {
             update_delay: Duration::from_millis(100),
             shard_limit: 10_000,
             iterator_ttl: Duration::from_secs(300),
+            consumer_delay: Duration::from_millis(100),
+            subscription_lifetime: Duration::from_secs(300),
+            subscription_heartbeat: Duration::from_secs(5),
         }
     }
 }
@@ -334,6 +346,12 @@ impl Config {
         }
         if self.streams.shard_limit == 0 {
             problems.push("streams.shard_limit must be at least 1".to_owned());
+        }
+        if self.streams.subscription_lifetime.is_zero() {
+            problems.push("streams.subscription_lifetime must be greater than zero".to_owned());
+        }
+        if self.streams.subscription_heartbeat.is_zero() {
+            problems.push("streams.subscription_heartbeat must be greater than zero".to_owned());
         }
         if problems.is_empty() {
             Ok(())

@@ -114,6 +114,9 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         update_delay: s.update_delay,
         shard_limit: s.shard_limit,
         iterator_ttl_ms: i64::try_from(s.iterator_ttl.as_millis()).unwrap_or(i64::MAX),
+        consumer_delay: s.consumer_delay,
+        subscription_lifetime: s.subscription_lifetime,
+        subscription_heartbeat: s.subscription_heartbeat,
     };
     let streams = Streams::open(&dir, log_config, opts, Arc::new(SystemClock))
         .await
@@ -134,6 +137,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         max_body: config.server.max_body_size.0,
         // Validated to fit in u32 permits.
         in_flight: tokio::sync::Semaphore::new(config.server.max_in_flight.0 as usize),
+        stop: stop_rx.clone(),
     });
     let accept = tokio::spawn(http::accept_loop(
         listener,

@@ -171,15 +171,36 @@ impl Streams {
         };
         let shard = self.find_shard(&stream, &req.shard_id)?;
         let now = self.now();
+        let offset = self.start_offset(&stream, &shard, start, now)?;
+        let it = ShardIterator {
+            stream: stream.name.clone(),
+            incarnation: stream.incarnation,
+            shard: shard.id,
+            offset,
+            issued_ms: now,
+            nonce: self.next_nonce(),
+        };
+        Ok(it.encode(&self.inner.key))
+    }
+
+    /// The offset a starting position resolves to in `shard` at `now` (GetShardIterator and
+    /// SubscribeToShard).
+    pub(crate) fn start_offset(
+        &self,
+        stream: &Stream,
+        shard: &Shard,
+        start: IteratorStart,
+        now: i64,
+    ) -> Result<u64, Error> {
         let retention_start = retention_start(stream.record().retention_hours, now);
         let log = &shard.log;
         let trim_horizon = || log.offset_at_time(retention_start).max(log.start_offset());
         let offset = match start {
             IteratorStart::AtSequence(s) => self
-                .sequence_offset(&stream, &shard, s)?
+                .sequence_offset(stream, shard, s)?
                 .min(log.next_offset()),
             IteratorStart::AfterSequence(s) => self
-                .sequence_offset(&stream, &shard, s)?
+                .sequence_offset(stream, shard, s)?
                 .saturating_add(1)
                 .min(log.next_offset()),
             IteratorStart::TrimHorizon => trim_horizon(),
@@ -195,15 +216,7 @@ impl Streams {
                     .max(trim_horizon())
             }
         };
-        let it = ShardIterator {
-            stream: stream.name.clone(),
-            incarnation: stream.incarnation,
-            shard: shard.id,
-            offset,
-            issued_ms: now,
-            nonce: self.next_nonce(),
-        };
-        Ok(it.encode(&self.inner.key))
+        Ok(offset)
     }
 
     /// GetRecords.
@@ -292,7 +305,7 @@ impl Streams {
         }
     }
 
-    fn find_shard(&self, stream: &Stream, raw: &str) -> Result<Arc<Shard>, Error> {
+    pub(crate) fn find_shard(&self, stream: &Stream, raw: &str) -> Result<Arc<Shard>, Error> {
         let account = || self.inner.opts.account_id.clone();
         let id = ShardId::parse(raw).ok_or_else(|| Error::ShardUnparsable {
             raw: raw.to_owned(),

@@ -20,12 +20,14 @@
 //! The incarnation in the directory name keeps a re-created stream's data apart from the old
 //! one's while the old directory is still being removed.
 
+mod consumers;
 mod data;
 mod describe;
 pub mod error;
 mod lifecycle;
 pub mod model;
 mod state;
+mod subscribe;
 pub mod time;
 pub mod token;
 
@@ -39,9 +41,11 @@ use freshet_meta::{Meta, StreamRecord};
 use freshet_types::{Clock, StreamArn, parse_stream_arn};
 use rand::RngCore;
 
+pub use crate::consumers::{ConsumerInfo, ConsumerList, ConsumerRef, ListConsumers};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::model::*;
 use crate::state::{Shard, ShardSet, Stream, range_of, shard_dir};
+pub use crate::subscribe::{ShardEvent, SubscribeToShard, Subscription};
 use crate::token::TokenKey;
 
 /// Settings of the streams service.
@@ -61,6 +65,12 @@ pub struct StreamsOptions {
     pub shard_limit: u32,
     /// Lifetime of shard iterators, ms.
     pub iterator_ttl_ms: i64,
+    /// Consumer CREATING → ACTIVE and DELETING → gone delay.
+    pub consumer_delay: Duration,
+    /// How long a SubscribeToShard event stream stays open (AWS: 5 minutes).
+    pub subscription_lifetime: Duration,
+    /// Longest a subscription goes without an event when no records arrive (AWS: 5 seconds).
+    pub subscription_heartbeat: Duration,
 }
 
 impl Default for StreamsOptions {
@@ -73,6 +83,9 @@ impl Default for StreamsOptions {
             update_delay: Duration::from_millis(100),
             shard_limit: 10_000,
             iterator_ttl_ms: freshet_types::limits::ITERATOR_TTL_MS,
+            consumer_delay: Duration::from_millis(100),
+            subscription_lifetime: Duration::from_secs(300),
+            subscription_heartbeat: Duration::from_secs(5),
         }
     }
 }
@@ -117,6 +130,8 @@ struct Inner {
     streams: RwLock<BTreeMap<String, Arc<Stream>>>,
     /// Serializes control-plane changes so check-then-act sequences are atomic.
     control: tokio::sync::Mutex<()>,
+    /// Who holds each (consumer, shard) SubscribeToShard slot.
+    leases: subscribe::Leases,
 }
 
 impl Streams {
@@ -153,6 +168,7 @@ impl Streams {
             key,
             streams: RwLock::new(BTreeMap::new()),
             control: tokio::sync::Mutex::new(()),
+            leases: subscribe::Leases::default(),
         });
         let this = Streams { inner };
         this.recover()?;
@@ -169,7 +185,8 @@ impl Streams {
                 self.with_meta(|m| m.remove_stream(&rec.name))?;
                 continue;
             }
-            if rec.status != StreamStatus::Active {
+            let consumers_changed = consumers::finish_interrupted(&mut rec);
+            if rec.status != StreamStatus::Active || consumers_changed {
                 // The delay of an interrupted transition has long passed.
                 rec.status = StreamStatus::Active;
                 self.with_meta(|m| m.put_stream(&rec))?;

@@ -12,6 +12,9 @@ use freshet_streams::{
 };
 use freshet_types::ManualClock;
 
+#[path = "it/efo.rs"]
+mod efo;
+
 const HOUR: i64 = 3_600_000;
 const T0: i64 = 1_800_000_000_000;
 

@@ -8,6 +8,7 @@
 //! `ops/`; DTOs use the AWS member names and never leave this crate.
 
 pub mod error;
+pub mod eventstream;
 pub mod json;
 mod ops;
 pub mod validate;
@@ -46,8 +47,11 @@ impl Protocol {
     }
 }
 
+/// The content type of an event-stream response (SubscribeToShard).
+pub const EVENT_STREAM: &str = "application/vnd.amazon.eventstream";
+
 /// A response ready for the transport.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Response {
     /// HTTP status.
     pub status: u16,
@@ -57,6 +61,18 @@ pub struct Response {
     pub body: Bytes,
     /// The error's `__type`, for the `x-amzn-ErrorType` header and logs.
     pub error_code: Option<&'static str>,
+    /// For event-stream operations: the encoded messages that follow `body`, produced one at
+    /// a time as the transport pulls them (so a slow client exerts back-pressure).
+    pub events: Option<EventStream>,
+}
+
+/// A stream of encoded event-stream messages; it ends when the subscription ends.
+pub struct EventStream(pub futures_util::stream::BoxStream<'static, Bytes>);
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventStream(..)")
+    }
 }
 
 impl Response {
@@ -67,6 +83,7 @@ impl Response {
             content_type: JSON_1_1,
             body: Bytes::from(e.body()),
             error_code: Some(e.code),
+            events: None,
         }
     }
 }
@@ -158,5 +175,6 @@ async fn run_inner<O: Operation>(
         content_type: JSON_1_1,
         body,
         error_code: None,
+        events: None,
     })
 }

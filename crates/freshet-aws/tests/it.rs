@@ -25,6 +25,11 @@ const OPS: &[&str] = &[
     "GetRecords",
     "IncreaseStreamRetentionPeriod",
     "DecreaseStreamRetentionPeriod",
+    "RegisterStreamConsumer",
+    "DescribeStreamConsumer",
+    "ListStreamConsumers",
+    "DeregisterStreamConsumer",
+    "SubscribeToShard",
     "NoSuchOperation",
 ];
 
@@ -123,6 +128,10 @@ fn member() -> impl Strategy<Value = String> {
         Just("EnforceConsumerDeletion"),
         Just("ExclusiveStartStreamName"),
         Just("StreamCreationTimestamp"),
+        Just("ConsumerName"),
+        Just("ConsumerARN"),
+        Just("StartingPosition"),
+        Just("SequenceNumber"),
     ]
     .prop_map(str::to_owned)
 }

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use bytes::Bytes;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use crate::config::{Durability, LogConfig};
 use crate::error::LogError;
@@ -175,6 +175,8 @@ pub(crate) struct ShardInner {
     /// True while the shard sits in the syncer's queue.
     pub(crate) enqueued: AtomicBool,
     inject: AtomicU8,
+    /// Mirrors `state.visible_next`, so readers can wait for new records instead of polling.
+    visible: watch::Sender<u64>,
 }
 
 /// Locks a mutex, ignoring poisoning: every critical section leaves its data consistent
@@ -226,6 +228,7 @@ impl ShardLog {
             visible_last_arrival_ms: last_arrival_ms,
         };
         let synced = (active.base_offset, active.pos);
+        let visible = watch::Sender::new(state.visible_next);
         let inner = ShardInner {
             dir,
             durability: config.durability,
@@ -245,6 +248,7 @@ impl ShardLog {
             closed: AtomicBool::new(false),
             enqueued: AtomicBool::new(false),
             inject: AtomicU8::new(0),
+            visible,
         };
         ShardLog {
             inner: Arc::new(inner),
@@ -373,6 +377,12 @@ impl ShardLog {
         })
     }
 
+    /// A receiver of [`ShardLog::next_offset`] that is told whenever new records become
+    /// visible (in `Fsync` mode: durable), so a reader can wait for them without polling.
+    pub fn watch_visible(&self) -> watch::Receiver<u64> {
+        self.inner.visible.subscribe()
+    }
+
     /// First offset still on disk.
     pub fn start_offset(&self) -> u64 {
         read_lock(&self.inner.state).start_offset()
@@ -425,12 +435,18 @@ impl ShardLog {
         }
     }
 
-    /// Stops accepting appends and fsyncs everything written (used when a stream is deleted
-    /// and at shutdown). Reads keep working. Idempotent.
+    /// Stops accepting appends and fsyncs everything written (used when a reshard closes a
+    /// shard, when a stream is deleted and at shutdown). Reads keep working. Idempotent.
     pub fn close(&self) -> Result<(), LogError> {
         lock(&self.inner.writer).closed = true;
         self.inner.closed.store(true, Ordering::SeqCst);
         self.inner.sync_round()
+    }
+
+    /// Wakes the [`ShardLog::watch_visible`] watchers without new records, so that a reader
+    /// waiting for records looks again (after a reshard closed the shard, say).
+    pub fn wake_watchers(&self) {
+        self.inner.visible.send_modify(|_| {});
     }
 
     /// Makes the next write (or fsync) of this shard fail, to test poisoning. `None` clears it.
@@ -543,6 +559,9 @@ impl ShardInner {
                 st.visible_last_arrival_ms = Some(arrival);
                 st.active.visible_end = end;
             }
+        }
+        if visible_now {
+            self.signal_visible(next);
         }
         let rx = if visible_now {
             None
@@ -663,14 +682,29 @@ impl ShardInner {
     }
 
     fn publish(&self, mark: Mark) {
-        let mut st = write_lock(&self.state);
-        if mark.next_offset > st.visible_next {
-            st.visible_next = mark.next_offset;
-            st.visible_last_arrival_ms = mark.last_arrival_ms;
+        {
+            let mut st = write_lock(&self.state);
+            if mark.next_offset > st.visible_next {
+                st.visible_next = mark.next_offset;
+                st.visible_last_arrival_ms = mark.last_arrival_ms;
+            }
+            if st.active.base_offset == mark.base_offset && mark.pos > st.active.visible_end {
+                st.active.visible_end = mark.pos;
+            }
         }
-        if st.active.base_offset == mark.base_offset && mark.pos > st.active.visible_end {
-            st.active.visible_end = mark.pos;
-        }
+        self.signal_visible(mark.next_offset);
+    }
+
+    /// Wakes readers waiting in [`ShardLog::watch_visible`]: an atomic version bump and a
+    /// notify, and nothing at all when the watermark did not move.
+    fn signal_visible(&self, next: u64) {
+        self.visible.send_if_modified(|v| {
+            let moved = next > *v;
+            if moved {
+                *v = next;
+            }
+            moved
+        });
     }
 
     fn complete_waiters(&self, durable_next: u64) {

@@ -118,6 +118,51 @@ pub struct StreamRecord {
     /// scalings per rolling 24 hours; entries older than a day are dropped on each call.
     #[serde(default)]
     pub scalings_ms: Vec<i64>,
+    /// Enhanced fan-out consumers registered to the stream, in registration order.
+    #[serde(default)]
+    pub consumers: Vec<ConsumerRecord>,
+}
+
+/// An enhanced fan-out consumer's lifecycle state, as the API reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ConsumerStatus {
+    /// Being registered; cannot subscribe yet.
+    Creating,
+    /// Ready for SubscribeToShard.
+    Active,
+    /// Being deregistered.
+    Deleting,
+}
+
+impl ConsumerStatus {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsumerStatus::Creating => "CREATING",
+            ConsumerStatus::Active => "ACTIVE",
+            ConsumerStatus::Deleting => "DELETING",
+        }
+    }
+}
+
+/// An enhanced fan-out consumer (RegisterStreamConsumer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerRecord {
+    /// Name, unique among the stream's consumers.
+    pub name: String,
+    /// `<stream ARN>/consumer/<name>:<creation epoch seconds>`.
+    pub arn: String,
+    /// Lifecycle state.
+    pub status: ConsumerStatus,
+    /// Registration time (ms since epoch).
+    pub created_ms: i64,
+    /// Tags given at registration (and later by TagResource on the consumer ARN).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Resource policy document attached to the consumer ARN, if any.
+    #[serde(default)]
+    pub policy: Option<String>,
 }
 
 fn default_max_record_kib() -> u32 {

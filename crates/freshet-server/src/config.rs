@@ -142,6 +142,15 @@ pub struct StreamsConfig {
     /// How long two neighbouring cold shards wait before they are merged.
     #[serde(with = "humantime_serde")]
     pub on_demand_scale_down_after: Duration,
+    /// Consumer CREATING → ACTIVE and DELETING → gone delay.
+    #[serde(with = "humantime_serde")]
+    pub consumer_delay: Duration,
+    /// How long a SubscribeToShard event stream stays open.
+    #[serde(with = "humantime_serde")]
+    pub subscription_lifetime: Duration,
+    /// Longest gap between SubscribeToShard events when no records arrive.
+    #[serde(with = "humantime_serde")]
+    pub subscription_heartbeat: Duration,
 }
 
 impl Default for StreamsConfig {
@@ -157,6 +166,9 @@ impl Default for StreamsConfig {
             on_demand_scaling: true,
             on_demand_scaling_interval: Duration::from_secs(5),
             on_demand_scale_down_after: Duration::from_secs(15 * 60),
+            consumer_delay: Duration::from_millis(100),
+            subscription_lifetime: Duration::from_secs(300),
+            subscription_heartbeat: Duration::from_secs(5),
         }
     }
 }
@@ -349,6 +361,12 @@ impl Config {
         }
         if self.streams.shard_limit == 0 {
             problems.push("streams.shard_limit must be at least 1".to_owned());
+        }
+        if self.streams.subscription_lifetime.is_zero() {
+            problems.push("streams.subscription_lifetime must be greater than zero".to_owned());
+        }
+        if self.streams.subscription_heartbeat.is_zero() {
+            problems.push("streams.subscription_heartbeat must be greater than zero".to_owned());
         }
         if problems.is_empty() {
             Ok(())

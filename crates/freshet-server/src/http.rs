@@ -13,9 +13,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use freshet_aws::{ApiError, JSON_1_1, Kinesis, Protocol, Response as ApiResponse};
+use futures_util::stream::{self, BoxStream, StreamExt};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, Either, Full, Limited, StreamBody};
+use hyper::body::{Frame, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -30,9 +31,18 @@ pub(crate) struct State {
     pub max_body: u64,
     /// Request-body memory budget, one permit per byte.
     pub in_flight: Semaphore,
+    /// Turns true at shutdown; ends event streams (SubscribeToShard) at once, so graceful
+    /// shutdown does not wait for them.
+    pub stop: watch::Receiver<bool>,
 }
 
-type Body = Full<Bytes>;
+/// A streamed response body: event-stream messages, sent as the client reads them.
+type EventBody = StreamBody<BoxStream<'static, Result<Frame<Bytes>, Infallible>>>;
+type Body = Either<Full<Bytes>, EventBody>;
+
+fn full(b: impl Into<Bytes>) -> Body {
+    Either::Left(Full::new(b.into()))
+}
 
 /// Accepts connections until `stop` turns true, then waits up to `grace` for open
 /// connections to finish their requests.
@@ -130,10 +140,10 @@ async fn api_call(state: &State, req: Request<Incoming>, started: Instant) -> Re
         return too_large(state.max_body);
     }
     // Reserve the body's memory before reading it: the declared length, or the most a body
-    // may be when the length is not declared (chunked). Released when the request is done.
+    // may be when the length is not declared (chunked). Released as soon as it is read.
     let reserve = declared.unwrap_or(state.max_body).max(1);
-    let Ok(_permit) = state.in_flight.acquire_many(reserve as u32).await else {
-        return api_response(&ApiResponse::error(&ApiError::serialization(None)));
+    let Ok(permit) = state.in_flight.acquire_many(reserve as u32).await else {
+        return api_response(ApiResponse::error(&ApiError::serialization(None)), None);
     };
     let body = match Limited::new(req.into_body(), state.max_body as usize)
         .collect()
@@ -143,9 +153,11 @@ async fn api_call(state: &State, req: Request<Incoming>, started: Instant) -> Re
         Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(state.max_body),
         Err(error) => {
             tracing::debug!(%error, "Reading the request body failed.");
-            return api_response(&ApiResponse::error(&ApiError::serialization(None)));
+            return api_response(ApiResponse::error(&ApiError::serialization(None)), None);
         }
     };
+    // The body is read: its memory budget is not held while the call runs or streams.
+    drop(permit);
     let media = content_type.split(';').next().unwrap_or("").trim();
     let resp = if media == JSON_1_1 || media == "application/json" {
         state.kinesis.handle(&target, Protocol::Json, body).await
@@ -167,11 +179,27 @@ async fn api_call(state: &State, req: Request<Incoming>, started: Instant) -> Re
         micros = started.elapsed().as_micros() as u64,
         "Request handled."
     );
-    api_response(&resp)
+    api_response(resp, Some(state.stop.clone()))
 }
 
-fn api_response(r: &ApiResponse) -> Response<Body> {
-    let mut resp = Response::new(Full::new(r.body.clone()));
+/// The HTTP response for an API response. An event stream's messages follow its body until
+/// the stream ends or `stop` turns true.
+fn api_response(r: ApiResponse, stop: Option<watch::Receiver<bool>>) -> Response<Body> {
+    let body = match (r.events, stop) {
+        (Some(events), Some(mut stop)) => {
+            let stopped = async move {
+                // Either shutdown began or the server is gone: end the stream in both cases.
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            let frames = stream::once(std::future::ready(r.body))
+                .chain(events.0)
+                .take_until(stopped)
+                .map(|b| Ok(Frame::data(b)));
+            Either::Right(StreamBody::new(frames.boxed()))
+        }
+        _ => full(r.body),
+    };
+    let mut resp = Response::new(body);
     *resp.status_mut() =
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
@@ -206,12 +234,12 @@ fn too_large(max: u64) -> Response<Body> {
             "Request body is larger than the limit of {max} bytes."
         )),
     };
-    api_response(&ApiResponse::error(&e))
+    api_response(ApiResponse::error(&e), None)
 }
 
 fn access_denied() -> Response<Body> {
     let body = "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n";
-    let mut resp = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    let mut resp = Response::new(full(Bytes::from_static(body.as_bytes())));
     *resp.status_mut() = StatusCode::FORBIDDEN;
     resp.headers_mut().insert(
         http::header::CONTENT_TYPE,
@@ -222,7 +250,7 @@ fn access_denied() -> Response<Body> {
 }
 
 fn preflight(req: &HeaderMap) -> Response<Body> {
-    let mut resp = Response::new(Full::new(Bytes::new()));
+    let mut resp = Response::new(full(Bytes::new()));
     let h = resp.headers_mut();
     if let Some(v) = req.get("access-control-request-headers") {
         h.insert("access-control-allow-headers", v.clone());
@@ -241,7 +269,7 @@ fn health(state: &State) -> Response<Body> {
     } else {
         r#"{"status":"degraded","reason":"a shard log is read-only after a storage failure; restart the server to recover"}"#.to_owned()
     };
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    let mut resp = Response::new(full(body));
     if !healthy {
         *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     }

@@ -126,6 +126,9 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             merge_after: s.on_demand_scale_down_after,
             ..ScalerOptions::default()
         },
+        consumer_delay: s.consumer_delay,
+        subscription_lifetime: s.subscription_lifetime,
+        subscription_heartbeat: s.subscription_heartbeat,
     };
     let streams = Streams::open(&dir, log_config, opts, Arc::new(SystemClock))
         .await
@@ -146,6 +149,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         max_body: config.server.max_body_size.0,
         // Validated to fit in u32 permits.
         in_flight: tokio::sync::Semaphore::new(config.server.max_in_flight.0 as usize),
+        stop: stop_rx.clone(),
     });
     let accept = tokio::spawn(http::accept_loop(
         listener,

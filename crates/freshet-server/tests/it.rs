@@ -11,6 +11,7 @@ mod it {
     pub mod common;
 
     mod arn;
+    mod efo;
     mod lifecycle;
     mod put;
     mod read;

@@ -160,35 +160,6 @@ impl Streams {
         req: &GetShardIterator,
         start: IteratorStart,
     ) -> Result<String, Error> {
-        let (stream, shard, offset) = self.resolve_start(req, start)?;
-        let it = ShardIterator {
-            stream: stream.name.clone(),
-            incarnation: stream.incarnation,
-            shard,
-            offset,
-            issued_ms: self.now(),
-            nonce: self.next_nonce(),
-        };
-        Ok(it.encode(&self.inner.key))
-    }
-
-    /// The shard and offset a GetShardIterator request (or a SubscribeToShard starting
-    /// position) names, with GetShardIterator's validation and errors; pair it with
-    /// [`Streams::read_shard`].
-    pub fn shard_position(
-        &self,
-        req: &GetShardIterator,
-        start: IteratorStart,
-    ) -> Result<(ShardId, u64), Error> {
-        let (_, shard, offset) = self.resolve_start(req, start)?;
-        Ok((shard, offset))
-    }
-
-    fn resolve_start(
-        &self,
-        req: &GetShardIterator,
-        start: IteratorStart,
-    ) -> Result<(Arc<Stream>, ShardId, u64), Error> {
         let stream = match self.data_stream(&req.stream) {
             Ok(s) => s,
             // AWS answers a missing stream here with the shard wording.
@@ -210,15 +181,36 @@ impl Streams {
         };
         let shard = self.find_shard(&stream, &req.shard_id)?;
         let now = self.now();
+        let offset = self.start_offset(&stream, &shard, start, now)?;
+        let it = ShardIterator {
+            stream: stream.name.clone(),
+            incarnation: stream.incarnation,
+            shard: shard.id,
+            offset,
+            issued_ms: now,
+            nonce: self.next_nonce(),
+        };
+        Ok(it.encode(&self.inner.key))
+    }
+
+    /// The offset a starting position resolves to in `shard` at `now` (GetShardIterator and
+    /// SubscribeToShard).
+    pub(crate) fn start_offset(
+        &self,
+        stream: &Stream,
+        shard: &Shard,
+        start: IteratorStart,
+        now: i64,
+    ) -> Result<u64, Error> {
         let retention_start = retention_start(stream.record().retention_hours, now);
         let log = &shard.log;
         let trim_horizon = || log.offset_at_time(retention_start).max(log.start_offset());
         let offset = match start {
             IteratorStart::AtSequence(s) => self
-                .sequence_offset(&stream, &shard, s)?
+                .sequence_offset(stream, shard, s)?
                 .min(log.next_offset()),
             IteratorStart::AfterSequence(s) => self
-                .sequence_offset(&stream, &shard, s)?
+                .sequence_offset(stream, shard, s)?
                 .saturating_add(1)
                 .min(log.next_offset()),
             IteratorStart::TrimHorizon => trim_horizon(),
@@ -234,7 +226,7 @@ impl Streams {
                     .max(trim_horizon())
             }
         };
-        Ok((stream, shard.id, offset))
+        Ok(offset)
     }
 
     /// GetRecords.
@@ -371,7 +363,7 @@ impl Streams {
         }
     }
 
-    fn find_shard(&self, stream: &Stream, raw: &str) -> Result<Arc<Shard>, Error> {
+    pub(crate) fn find_shard(&self, stream: &Stream, raw: &str) -> Result<Arc<Shard>, Error> {
         let account = || self.inner.opts.account_id.clone();
         let id = ShardId::parse(raw).ok_or_else(|| Error::ShardUnparsable {
             raw: raw.to_owned(),

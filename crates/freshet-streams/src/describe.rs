@@ -343,7 +343,7 @@ impl Streams {
             retention_hours: rec.retention_hours,
             created_ms: rec.created_ms,
             open_shard_count: rec.shards.iter().filter(|s| s.is_open()).count() as u32,
-            consumer_count: 0,
+            consumer_count: rec.consumers.len() as u32,
             max_record_size_kib: rec.max_record_size_kib,
         }
     }

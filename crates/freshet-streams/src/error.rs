@@ -430,6 +430,104 @@ pub enum Error {
     /// Storage failed in a way the caller cannot fix.
     #[error("Internal service failure: {0}")]
     Storage(String),
+    /// No such enhanced fan-out consumer.
+    #[error("Consumer {consumer}, account {account} not found.")]
+    ConsumerNotFound {
+        /// Consumer name (or the ARN, when it does not parse).
+        consumer: String,
+        /// Account id.
+        account: String,
+    },
+    /// RegisterStreamConsumer with a name the stream already has.
+    #[error("Consumer {consumer} under stream {stream} under account {account} already exists.")]
+    ConsumerExists {
+        /// Consumer name.
+        consumer: String,
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+    },
+    /// RegisterStreamConsumer beyond the consumers-per-stream quota.
+    #[error(
+        "Stream {stream} under account {account} already has {limit} registered consumers, the \
+         maximum allowed."
+    )]
+    ConsumerLimit {
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+        /// The quota.
+        limit: usize,
+    },
+    /// RegisterStreamConsumer while too many registrations are still CREATING.
+    #[error(
+        "Rate exceeded for stream {stream} under account {account}: at most {limit} consumers can \
+         be in CREATING status at once."
+    )]
+    ConsumersCreatingLimit {
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+        /// The quota.
+        limit: usize,
+    },
+    /// A consumer that is not ACTIVE (SubscribeToShard).
+    #[error("Consumer {consumer_arn} is not ACTIVE, instead in state {state}")]
+    ConsumerNotActive {
+        /// Consumer ARN.
+        consumer_arn: String,
+        /// Current status.
+        state: &'static str,
+    },
+    /// Describe/DeregisterStreamConsumer with neither a ConsumerARN nor StreamARN+ConsumerName.
+    #[error("Either ConsumerARN or both StreamARN and ConsumerName must be provided.")]
+    ConsumerUnnamed,
+    /// A ConsumerARN that disagrees with the StreamARN or ConsumerName sent with it.
+    #[error("ConsumerARN {consumer_arn} does not match {member} {value}.")]
+    ConsumerArnMismatch {
+        /// ConsumerARN given.
+        consumer_arn: String,
+        /// `StreamARN` or `ConsumerName`.
+        member: &'static str,
+        /// The disagreeing value.
+        value: String,
+    },
+    /// DeleteStream of a stream with consumers, without EnforceConsumerDeletion.
+    #[error(
+        "Stream {stream} under account {account} has registered consumers. Deregister them or set \
+         EnforceConsumerDeletion to true."
+    )]
+    StreamHasConsumers {
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+    },
+    /// SubscribeToShard again within five seconds of a successful call.
+    #[error(
+        "Another SubscribeToShard call for consumer {consumer_arn} on shard {shard} succeeded \
+         less than 5 seconds ago."
+    )]
+    SubscriptionInUse {
+        /// Consumer ARN.
+        consumer_arn: String,
+        /// Shard.
+        shard: ShardId,
+    },
+    /// A subscription taken over by a newer SubscribeToShard call (sent mid-stream).
+    #[error(
+        "The subscription of consumer {consumer_arn} to shard {shard} was taken over by a newer \
+         SubscribeToShard call."
+    )]
+    SubscriptionTakenOver {
+        /// Consumer ARN.
+        consumer_arn: String,
+        /// Shard.
+        shard: ShardId,
+    },
 }
 
 impl Error {
@@ -439,9 +537,18 @@ impl Error {
         match self {
             Error::StreamNotFound { .. }
             | Error::ShardNotFound { .. }
-            | Error::ShardUnparsable { .. } => K::ResourceNotFound,
-            Error::StreamExists { .. } | Error::StreamNotActive { .. } => K::ResourceInUse,
+            | Error::ShardUnparsable { .. }
+            | Error::ConsumerNotFound { .. } => K::ResourceNotFound,
+            Error::StreamExists { .. }
+            | Error::StreamNotActive { .. }
+            | Error::ConsumerExists { .. }
+            | Error::ConsumerNotActive { .. }
+            | Error::StreamHasConsumers { .. }
+            | Error::SubscriptionInUse { .. }
+            | Error::SubscriptionTakenOver { .. } => K::ResourceInUse,
             Error::ShardLimit { .. }
+            | Error::ConsumerLimit { .. }
+            | Error::ConsumersCreatingLimit { .. }
             | Error::ScaleUpTooFar { .. }
             | Error::ScaleDownTooFar { .. }
             | Error::TooManyShardsForScaling { .. }
@@ -476,7 +583,9 @@ impl Error {
             | Error::CreationTimestampMismatch { .. }
             | Error::SplitKeyOutOfRange { .. }
             | Error::AlreadyResharded { .. }
-            | Error::NotAdjacent { .. } => K::InvalidArgument,
+            | Error::NotAdjacent { .. }
+            | Error::ConsumerUnnamed
+            | Error::ConsumerArnMismatch { .. } => K::InvalidArgument,
         }
     }
 }

@@ -22,6 +22,7 @@
 //! The incarnation in the directory name keeps a re-created stream's data apart from the old
 //! one's while the old directory is still being removed.
 
+mod consumers;
 mod data;
 mod describe;
 pub mod error;
@@ -30,6 +31,7 @@ pub mod model;
 mod reshard;
 mod scaler;
 mod state;
+mod subscribe;
 pub mod time;
 pub mod token;
 
@@ -43,10 +45,12 @@ use freshet_meta::{Meta, StreamRecord};
 use freshet_types::{Clock, ShardId, StreamArn, parse_stream_arn};
 use rand::RngCore;
 
+pub use crate::consumers::{ConsumerInfo, ConsumerList, ConsumerRef, ListConsumers};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::model::*;
 pub use crate::scaler::ScalerOptions;
 use crate::state::{Shard, ShardSet, Stream, shard_dir};
+pub use crate::subscribe::{ShardEvent, SubscribeToShard, Subscription};
 use crate::token::TokenKey;
 
 /// Settings of the streams service.
@@ -68,6 +72,12 @@ pub struct StreamsOptions {
     pub iterator_ttl_ms: i64,
     /// On-demand scaling.
     pub scaler: ScalerOptions,
+    /// Consumer CREATING → ACTIVE and DELETING → gone delay.
+    pub consumer_delay: Duration,
+    /// How long a SubscribeToShard event stream stays open (AWS: 5 minutes).
+    pub subscription_lifetime: Duration,
+    /// Longest a subscription goes without an event when no records arrive (AWS: 5 seconds).
+    pub subscription_heartbeat: Duration,
 }
 
 impl Default for StreamsOptions {
@@ -81,6 +91,9 @@ impl Default for StreamsOptions {
             shard_limit: 10_000,
             iterator_ttl_ms: freshet_types::limits::ITERATOR_TTL_MS,
             scaler: ScalerOptions::default(),
+            consumer_delay: Duration::from_millis(100),
+            subscription_lifetime: Duration::from_secs(300),
+            subscription_heartbeat: Duration::from_secs(5),
         }
     }
 }
@@ -127,6 +140,8 @@ struct Inner {
     control: tokio::sync::Mutex<()>,
     /// What the on-demand scaler remembers between runs.
     scaler: std::sync::Mutex<scaler::ScalerState>,
+    /// Who holds each (consumer, shard) SubscribeToShard slot.
+    leases: subscribe::Leases,
 }
 
 impl Streams {
@@ -164,6 +179,7 @@ impl Streams {
             streams: RwLock::new(BTreeMap::new()),
             control: tokio::sync::Mutex::new(()),
             scaler: std::sync::Mutex::default(),
+            leases: subscribe::Leases::default(),
         });
         let this = Streams { inner };
         this.recover()?;
@@ -180,7 +196,8 @@ impl Streams {
                 self.with_meta(|m| m.remove_stream(&rec.name))?;
                 continue;
             }
-            if rec.status != StreamStatus::Active {
+            let consumers_changed = consumers::finish_interrupted(&mut rec);
+            if rec.status != StreamStatus::Active || consumers_changed {
                 // The delay of an interrupted transition has long passed.
                 rec.status = StreamStatus::Active;
                 self.with_meta(|m| m.put_stream(&rec))?;

@@ -74,6 +74,7 @@ impl Streams {
             tags: req.tags,
             max_record_size_kib: req.max_record_size_kib.unwrap_or(1024),
             scalings_ms: Vec::new(),
+            consumers: Vec::new(),
         };
         // Logs first, metadata second: a crash in between leaves only an orphan directory,
         // which recovery removes.
@@ -95,7 +96,7 @@ impl Streams {
     pub async fn delete_stream(
         &self,
         r: &StreamRef,
-        _enforce_consumer_deletion: bool,
+        enforce_consumer_deletion: bool,
     ) -> Result<(), Error> {
         let _guard = self.inner.control.lock().await;
         let stream = self.stream(r)?;
@@ -104,10 +105,18 @@ impl Streams {
         }
         let rec = {
             let mut rec = stream.record_mut();
+            if !rec.consumers.is_empty() && !enforce_consumer_deletion {
+                return Err(Error::StreamHasConsumers {
+                    stream: stream.name.clone(),
+                    account: self.inner.opts.account_id.clone(),
+                });
+            }
+            rec.consumers.clear();
             rec.status = StreamStatus::Deleting;
             rec.clone()
         };
         self.persist(&rec)?;
+        self.inner.leases.end_stream(&stream.arn);
         let delay = self.inner.opts.delete_delay;
         if delay.is_zero() {
             self.remove_stream(&stream);

@@ -478,6 +478,12 @@ impl Streams {
         let status = rec.status;
         *stream.record_mut() = rec;
         drop(gate);
+        // Subscriptions waiting on a parent for records find its end (and children) now.
+        for s in old.iter().filter(|s| s.end_offset.is_none()) {
+            if s.log.is_closed() {
+                s.log.wake_watchers();
+            }
+        }
         tracing::info!(stream = %stream.name, steps = steps.len(), "Stream resharded.");
         if status == StreamStatus::Updating {
             self.finish_later(stream.clone(), self.inner.opts.update_delay, status);

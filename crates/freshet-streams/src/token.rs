@@ -24,6 +24,8 @@ pub enum TokenKind {
     ListStreams = 2,
     /// A ListShards NextToken. Persisted: never renumber or reuse.
     ListShards = 3,
+    /// A ListStreamConsumers NextToken. Persisted: never renumber or reuse.
+    ListConsumers = 4,
 }
 
 /// Seals and opens tokens with one key.

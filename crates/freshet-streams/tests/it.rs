@@ -12,6 +12,8 @@ use freshet_streams::{
 };
 use freshet_types::ManualClock;
 
+#[path = "it/efo.rs"]
+mod efo;
 #[path = "it/reshard.rs"]
 mod reshard;
 

@@ -7,6 +7,8 @@
 //! The hash helper here is deliberately independent of the server's code: it is the oracle
 //! the conformance tests check routing against.
 
+pub mod efo;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Once;
@@ -112,6 +114,18 @@ impl TestServer {
         self.addr = server.local_addr();
         self.server = Some(server);
         self
+    }
+
+    /// How many SubscribeToShard streams the server has open.
+    ///
+    /// # Panics
+    /// If the server was stopped.
+    pub fn open_subscriptions(&self) -> usize {
+        self.server
+            .as_ref()
+            .expect("the server is running")
+            .streams()
+            .open_subscriptions()
     }
 
     /// Shuts the server down gracefully and removes its data directory.

@@ -239,3 +239,66 @@ fn put_to_a_missing_stream_names_the_aws_error() {
 fn path_str(p: &Path) -> &str {
     p.to_str().expect("temp paths are UTF-8")
 }
+
+fn bench_json(server: &Server, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["bench"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--warmup", "0s", "--no-progress", "--json", "-"]);
+    let out = server.run(&all);
+    assert!(out.status.success(), "bench {args:?}: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).expect("bench prints a JSON report")
+}
+
+#[test]
+fn bench_reports_throughput_latency_and_the_server_process() {
+    let server = Server::start();
+    let r = bench_json(
+        &server,
+        &[
+            "put-batch",
+            "--duration",
+            "1s",
+            "--batch",
+            "10",
+            "--connections",
+            "2",
+            "--label",
+            "t",
+        ],
+    );
+    assert_eq!(r["scenario"], "put-batch");
+    assert_eq!(r["label"], "t");
+    let put = &r["put"];
+    assert!(put["records"].as_u64().expect("records") > 0, "{r}");
+    assert_eq!(
+        put["records"].as_u64(),
+        put["requests"].as_u64().map(|n| n * 10)
+    );
+    assert!(put["latency"]["p99_ms"].as_f64().expect("p99") > 0.0, "{r}");
+    assert_eq!(put["errors"], serde_json::json!({}));
+    // The server is found from the endpoint's port.
+    assert_eq!(
+        r["server"]["pid"].as_u64(),
+        Some(u64::from(server.child.id()))
+    );
+    assert!(r["server"]["peak_rss_mib"].as_f64().expect("rss") > 0.0);
+
+    let r = bench_json(&server, &["get", "--records", "1200", "--shards", "3"]);
+    assert_eq!(r["get"]["records"].as_u64(), Some(1200), "{r}");
+
+    let r = bench_json(&server, &["latency", "--duration", "1s", "--rate", "300"]);
+    let e2e = r["end_to_end"]["samples"]
+        .as_u64()
+        .expect("end-to-end samples");
+    assert!(e2e > 0, "{r}");
+    assert_eq!(
+        r["get"]["records"].as_u64(),
+        r["put"]["records"].as_u64(),
+        "{r}"
+    );
+
+    // Every stream the benchmark created is gone again.
+    let out = server.run(&["streams", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "", "streams left behind");
+}

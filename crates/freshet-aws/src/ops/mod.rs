@@ -1,19 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 //! One module per Kinesis operation, plus the DTO pieces they share.
 
+mod consumer;
 mod create_stream;
 mod delete_stream;
+mod deregister_stream_consumer;
 mod describe_stream;
+mod describe_stream_consumer;
 mod describe_stream_summary;
 mod get_records;
 mod get_shard_iterator;
 mod list_shards;
+mod list_stream_consumers;
 mod list_streams;
 mod merge_shards;
 mod put_record;
 mod put_records;
+mod register_stream_consumer;
 mod retention;
 mod split_shard;
+mod subscribe_to_shard;
 mod update_shard_count;
 
 use freshet_streams::{ShardInfo, StreamRef, Streams};
@@ -57,6 +63,20 @@ pub(crate) async fn dispatch(
         "UpdateShardCount" => {
             run::<update_shard_count::UpdateShardCount>(streams, protocol, body).await
         }
+        "RegisterStreamConsumer" => {
+            run::<register_stream_consumer::RegisterStreamConsumer>(streams, protocol, body).await
+        }
+        "DescribeStreamConsumer" => {
+            run::<describe_stream_consumer::DescribeStreamConsumer>(streams, protocol, body).await
+        }
+        "ListStreamConsumers" => {
+            run::<list_stream_consumers::ListStreamConsumers>(streams, protocol, body).await
+        }
+        "DeregisterStreamConsumer" => {
+            run::<deregister_stream_consumer::DeregisterStreamConsumer>(streams, protocol, body)
+                .await
+        }
+        "SubscribeToShard" => subscribe_to_shard::handle(streams, protocol, body).await,
         _ => Response::error(&ApiError::unknown_operation()),
     }
 }

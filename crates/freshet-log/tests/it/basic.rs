@@ -287,3 +287,20 @@ fn store_and_shard_log_are_send_and_sync() {
     assert_send_sync::<freshet_log::ShardLog>();
     assert_send_sync::<LogError>();
 }
+
+#[tokio::test]
+async fn the_visibility_watch_moves_exactly_when_records_become_readable_in_every_mode() {
+    for mode in modes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_store, shard) = open(config(mode, 1 << 20, 128), dir.path());
+        let mut watch = shard.watch_visible();
+        assert_eq!(*watch.borrow_and_update(), 0);
+        append(&shard, &[("k", b"a"), ("k", b"b")], 1_000).await;
+        // Acknowledged means visible, and the watch has been told by then.
+        assert!(watch.has_changed().unwrap(), "mode {mode:?}");
+        assert_eq!(*watch.borrow_and_update(), 2);
+        assert_eq!(read_all(&shard, 0).len(), 2);
+        append(&shard, &[("k", b"c")], 1_001).await;
+        assert_eq!(*watch.borrow_and_update(), 3, "mode {mode:?}");
+    }
+}

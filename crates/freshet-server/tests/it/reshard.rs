@@ -849,3 +849,121 @@ async fn the_reshard_layout_and_every_record_survive_a_restart() {
         assert!(open.iter().any(|o| o == out.shard_id()));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_enhanced_fan_out_reader_follows_a_split_and_a_merge_as_they_happen() {
+    let server =
+        TestServer::start_with(|c| c.streams.update_delay = Duration::from_millis(20)).await;
+    let client = server.client();
+    create_active_stream(&client, "efo-rs", 2).await;
+    let stream_arn = server.stream_arn("efo-rs");
+    let consumer_arn = client
+        .register_stream_consumer()
+        .stream_arn(&stream_arn)
+        .consumer_name("follower")
+        .send()
+        .await
+        .expect("RegisterStreamConsumer")
+        .consumer
+        .expect("Consumer")
+        .consumer_arn;
+    loop {
+        let status = client
+            .describe_stream_consumer()
+            .consumer_arn(&consumer_arn)
+            .send()
+            .await
+            .expect("DescribeStreamConsumer")
+            .consumer_description
+            .expect("description")
+            .consumer_status;
+        if status == aws_sdk_kinesis::types::ConsumerStatus::Active {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Subscriptions start on the two original shards before any reshard.
+    let total = Arc::new(std::sync::atomic::AtomicUsize::new(usize::MAX));
+    let reader = {
+        let client = client.clone();
+        let total = total.clone();
+        let (stream_arn, consumer_arn) = (stream_arn.clone(), consumer_arn.clone());
+        tokio::spawn(async move {
+            freshet_testkit::efo::read_with_lineage(
+                &client,
+                &stream_arn,
+                &consumer_arn,
+                Duration::from_secs(60),
+                |r| r.len() >= total.load(Ordering::SeqCst),
+            )
+            .await
+        })
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let producer = {
+        let client = client.clone();
+        let stop = stop.clone();
+        let total = total.clone();
+        tokio::spawn(async move {
+            let mut acked = Vec::new();
+            let mut n = 0u32;
+            loop {
+                let last = stop.load(Ordering::SeqCst) && n >= 20;
+                if last {
+                    // The reader checks its goal as records arrive: announce the total before
+                    // the last record.
+                    total.store(acked.len() + 1, Ordering::SeqCst);
+                }
+                let key = format!("k{}", n % 9);
+                let data = format!("r{n}").into_bytes();
+                put(&client, "efo-rs", &key, &data).await;
+                acked.push((key, data));
+                n += 1;
+                if last {
+                    return acked;
+                }
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (s0, e0) = initial_hash_ranges(2)[0];
+    split(&client, "efo-rs", 0, s0 + (e0 - s0) / 2).await;
+    wait_for_active(&client, "efo-rs").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    merge(&client, "efo-rs", 3, 1).await;
+    wait_for_active(&client, "efo-rs").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, Ordering::SeqCst);
+    let acked = producer.await.expect("producer");
+    let records = reader.await.expect("reader");
+
+    let read: Vec<(String, Vec<u8>)> = records
+        .iter()
+        .map(|r| (r.partition_key.clone(), r.data.clone()))
+        .collect();
+    let mut got = read.clone();
+    let mut want = acked.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(
+        got, want,
+        "every record exactly once through the subscriptions"
+    );
+    let by_key = |v: &[(String, Vec<u8>)]| {
+        let mut m: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
+        for (k, d) in v {
+            m.entry(k.clone()).or_default().push(d.clone());
+        }
+        m
+    };
+    assert_eq!(
+        by_key(&read),
+        by_key(&acked),
+        "per-key order across the lineage"
+    );
+    let shards: BTreeSet<&str> = records.iter().map(|r| r.shard_id.as_str()).collect();
+    assert!(
+        shards.contains("shardId-000000000004"),
+        "read into the merge child: {shards:?}"
+    );
+}

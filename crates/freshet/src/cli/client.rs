@@ -5,7 +5,7 @@
 use std::error::Error as StdError;
 use std::fmt::Debug;
 
-use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
 use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use crate::cli::GlobalOpts;
@@ -18,6 +18,16 @@ const DUMMY_KEY: &str = "freshet";
 /// Uses `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`) when both keys are
 /// set, so the same command can talk to real Kinesis through a proxy; dummy keys otherwise.
 pub fn build(opts: &GlobalOpts) -> aws_sdk_kinesis::Client {
+    build_with(opts, RetryConfig::standard())
+}
+
+/// Like [`build`] but with the SDK's retries off, so `freshet bench` counts every throttle and
+/// failure instead of hiding it behind a retry that inflates latency.
+pub fn build_for_bench(opts: &GlobalOpts) -> aws_sdk_kinesis::Client {
+    build_with(opts, RetryConfig::disabled())
+}
+
+fn build_with(opts: &GlobalOpts, retry: RetryConfig) -> aws_sdk_kinesis::Client {
     let credentials = match (
         std::env::var("AWS_ACCESS_KEY_ID"),
         std::env::var("AWS_SECRET_ACCESS_KEY"),
@@ -38,6 +48,7 @@ pub fn build(opts: &GlobalOpts) -> aws_sdk_kinesis::Client {
         .region(Region::new(opts.region.clone()))
         .credentials_provider(credentials)
         .endpoint_url(opts.endpoint.clone())
+        .retry_config(retry)
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .build();
     aws_sdk_kinesis::Client::from_conf(config)

@@ -4,6 +4,7 @@
 //! Each subcommand lives in its own module and exposes an `Args` struct plus a `run` function.
 //! Commands that talk to a server share [`client`] for building the AWS SDK client.
 
+pub mod bench;
 pub mod client;
 pub mod config;
 pub mod inspect;
@@ -71,6 +72,8 @@ pub enum Command {
     Tail(tail::TailArgs),
     /// Dump segment files or a data directory, without a server.
     Inspect(inspect::InspectArgs),
+    /// Measure an endpoint: throughput, latency, errors, server CPU and memory.
+    Bench(bench::BenchArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -88,6 +91,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_client_tracing();
             let client = client::build(&cli.global);
             runtime()?.block_on(put::run(client, args))
+        }
+        Command::Bench(args) => {
+            init_client_tracing();
+            runtime()?.block_on(bench::run(&cli.global, args))
         }
         Command::Tail(args) => {
             init_client_tracing();

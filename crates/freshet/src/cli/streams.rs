@@ -158,7 +158,11 @@ async fn summary(client: &Client, name: &str) -> anyhow::Result<StreamDescriptio
         .ok_or_else(|| anyhow::anyhow!("DescribeStreamSummary: response has no summary"))
 }
 
-async fn wait_for_active(client: &Client, name: &str, timeout: Duration) -> anyhow::Result<()> {
+pub(crate) async fn wait_for_active(
+    client: &Client,
+    name: &str,
+    timeout: Duration,
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
     loop {
         let s = summary(client, name).await?;

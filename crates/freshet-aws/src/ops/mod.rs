@@ -49,7 +49,7 @@ pub(crate) async fn dispatch(
         "DecreaseStreamRetentionPeriod" => {
             run::<retention::DecreaseStreamRetentionPeriod>(streams, protocol, body).await
         }
-        _ => Response::error(&ApiError::unknown_operation()),
+        _ => Response::error_in(&ApiError::unknown_operation(), protocol),
     }
 }
 

@@ -11,11 +11,13 @@ mod it {
     pub mod common;
 
     mod arn;
+    mod cbor;
     mod lifecycle;
     mod put;
     mod read;
     mod restart;
     mod shards;
+    mod tls;
     mod validation;
     mod wire;
 }

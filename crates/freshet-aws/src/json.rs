@@ -61,21 +61,27 @@ macro_rules! reject_others {
         }
     };
     (@str $target:literal; str $(, $rest:ident)*) => {};
-    (@str $target:literal; $first:ident $(, $rest:ident)*) => { reject_others!(@str $target; $($rest),*); };
+    (@str $target:literal; $first:ident $(, $rest:ident)*) => {
+        reject_others!(@str $target; $($rest),*);
+    };
     (@str $target:literal;) => {
         fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
             Err(E::custom(format!("{STRING_CLASS} can not be converted to {}", $target)))
         }
     };
     (@bool $target:literal; bool $(, $rest:ident)*) => {};
-    (@bool $target:literal; $first:ident $(, $rest:ident)*) => { reject_others!(@bool $target; $($rest),*); };
+    (@bool $target:literal; $first:ident $(, $rest:ident)*) => {
+        reject_others!(@bool $target; $($rest),*);
+    };
     (@bool $target:literal;) => {
         fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
             Err(E::custom(format!("{BOOLEAN_CLASS} can not be converted to {}", $target)))
         }
     };
     (@num $target:literal; num $(, $rest:ident)*) => {};
-    (@num $target:literal; $first:ident $(, $rest:ident)*) => { reject_others!(@num $target; $($rest),*); };
+    (@num $target:literal; $first:ident $(, $rest:ident)*) => {
+        reject_others!(@num $target; $($rest),*);
+    };
     (@num $target:literal;) => {
         fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
             Err(E::custom(format!("{NUMBER_CLASS} can not be converted to {}", $target)))
@@ -94,7 +100,9 @@ macro_rules! reject_others {
         }
     };
     (@bytes $target:literal; bytes $(, $rest:ident)*) => {};
-    (@bytes $target:literal; $first:ident $(, $rest:ident)*) => { reject_others!(@bytes $target; $($rest),*); };
+    (@bytes $target:literal; $first:ident $(, $rest:ident)*) => {
+        reject_others!(@bytes $target; $($rest),*);
+    };
     (@bytes $target:literal;) => {
         fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
             Err(E::custom(format!("{BYTES_CLASS} can not be converted to {}", $target)))

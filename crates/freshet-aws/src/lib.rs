@@ -3,9 +3,10 @@
 //!
 //! A request arrives as its `X-Amz-Target`, content type and body. [`Kinesis::handle`] picks
 //! the operation, decodes the body into that operation's DTO (see [`json`] for the member
-//! types and the type errors AWS reports, [`cbor`] for the CBOR codec), validates it against the model constraints (see [`validate`]), calls the
-//! streams service and encodes the answer or the error in the request's [`Protocol`]. One module per operation lives under
-//! `ops/`; DTOs use the AWS member names and never leave this crate.
+//! types and the type errors AWS reports, [`cbor`] for the CBOR codec), validates it against
+//! the model constraints (see [`validate`]), calls the streams service and encodes the answer
+//! or the error in the request's [`Protocol`]. One module per operation lives under `ops/`;
+//! DTOs use the AWS member names and never leave this crate.
 
 pub mod cbor;
 pub mod error;

@@ -9,6 +9,7 @@
 //! the routing; only the TLS handshake differs.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,7 +27,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
@@ -83,19 +84,14 @@ pub(crate) async fn accept_loop(
                 // Watch before the handshake, so shutdown also waits for (and bounds)
                 // connections still negotiating TLS.
                 let watcher = graceful.watcher();
-                let (builder, state, transport) = (builder.clone(), state.clone(), transport.clone());
-                tokio::spawn(async move {
-                    match transport {
-                        Transport::Plain => serve_connection(stream, &builder, watcher, state, peer).await,
-                        Transport::Tls(acceptor) => {
-                            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                                Ok(Ok(tls)) => serve_connection(tls, &builder, watcher, state, peer).await,
-                                Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake failed."),
-                                Err(_) => tracing::debug!(%peer, "TLS handshake timed out."),
-                            }
-                        }
-                    }
-                });
+                tokio::spawn(connection(
+                    stream,
+                    peer,
+                    transport.clone(),
+                    builder.clone(),
+                    state.clone(),
+                    watcher,
+                ));
             }
             _ = stop.changed() => break,
         }
@@ -109,6 +105,28 @@ pub(crate) async fn accept_loop(
     }
 }
 
+/// One accepted connection: the TLS handshake when the port has one (bounded by
+/// [`TLS_HANDSHAKE_TIMEOUT`]), then HTTP.
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    transport: Transport,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    state: Arc<State>,
+    watcher: Watcher,
+) {
+    match transport {
+        Transport::Plain => serve_connection(stream, &builder, watcher, state, peer).await,
+        Transport::Tls(acceptor) => {
+            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => serve_connection(tls, &builder, watcher, state, peer).await,
+                Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake failed."),
+                Err(_) => tracing::debug!(%peer, "TLS handshake timed out."),
+            }
+        }
+    }
+}
+
 /// Serves HTTP/1.1 or HTTP/2 (detected from the first bytes) on one connection of any
 /// transport until it closes or graceful shutdown ends it.
 async fn serve_connection<IO>(
@@ -116,7 +134,7 @@ async fn serve_connection<IO>(
     builder: &auto::Builder<TokioExecutor>,
     watcher: Watcher,
     state: Arc<State>,
-    peer: std::net::SocketAddr,
+    peer: SocketAddr,
 ) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {

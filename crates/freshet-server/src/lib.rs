@@ -205,7 +205,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
                 addr = %bound,
                 cert = %source.path().display(),
                 source = how,
-                "Freshet is serving Kinesis over TLS (ALPN h2 and http/1.1); clients must trust the certificate."
+                "Freshet is serving Kinesis over TLS (ALPN h2 and http/1.1); clients must trust \
+                 the certificate."
             );
             (Some(task), Some((bound, source)))
         }

@@ -313,6 +313,16 @@ impl Config {
         if self.server.tls_cert.is_some() != self.server.tls_key.is_some() {
             problems.push("server.tls_cert and server.tls_key must be set together".to_owned());
         }
+        if self
+            .server
+            .tls_listen
+            .is_some_and(|t| t == self.server.listen && t.port() != 0)
+        {
+            problems.push(format!(
+                "server.tls_listen must differ from server.listen ({})",
+                self.server.listen
+            ));
+        }
         if self.server.tls_cert.is_some() && self.server.tls_listen.is_none() {
             problems.push(
                 "server.tls_cert is set but server.tls_listen is not: set the TLS address too"
@@ -460,6 +470,9 @@ mod tests {
         let err = c.validate().expect_err("key missing");
         assert_eq!(err.problems.len(), 2, "{err}");
         c.server.tls_key = Some("key.pem".into());
+        c.server.tls_listen = Some(c.server.listen);
+        let err = c.validate().expect_err("same port twice");
+        assert!(err.to_string().contains("must differ"), "{err}");
         c.server.tls_listen = Some(SocketAddr::from(([127, 0, 0, 1], 4568)));
         assert!(c.validate().is_ok());
     }

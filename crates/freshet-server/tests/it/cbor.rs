@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::error::ProvideErrorMetadata;
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::StreamStatus;
+use aws_sdk_kinesis::types::{ConsumerStatus, StreamStatus};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
@@ -538,10 +538,32 @@ async fn set_up(server: &TestServer) -> Ctx {
     }
 }
 
-/// Waits until every scenario stream is ACTIVE or gone, so the next request meets the same
-/// state on both servers.
-async fn settle(client: &Client) {
+/// Waits until every scenario stream is ACTIVE or gone and every consumer of the main stream
+/// ACTIVE, so the next request meets the same state on both servers.
+async fn settle(client: &Client, stream_arn: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match client
+            .list_stream_consumers()
+            .stream_arn(stream_arn)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let busy = out
+                    .consumers()
+                    .iter()
+                    .any(|c| c.consumer_status() != &ConsumerStatus::Active);
+                if !busy {
+                    break;
+                }
+                assert!(std::time::Instant::now() < deadline, "consumers still busy");
+            }
+            // A build without consumers, or a stream not there: nothing to wait for.
+            Err(_) => break,
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     for name in STREAMS {
         loop {
             match client
@@ -592,7 +614,10 @@ async fn every_operation_answers_the_same_in_cbor_and_json() {
         if j.error.as_deref() != Some("UnknownOperationException") {
             implemented.push(*op);
         }
-        tokio::join!(settle(&json_client), settle(&cbor_client));
+        tokio::join!(
+            settle(&json_client, &json_ctx.arn),
+            settle(&cbor_client, &cbor_ctx.arn)
+        );
     }
     // The operations every build has: the table is exercised for real, not only for
     // UnknownOperationException.

@@ -69,7 +69,21 @@ pub(crate) fn acceptor(
         // Config validation refuses one without the other.
         _ => return Err("server.tls_cert and server.tls_key must be given together".into()),
     };
-    let certs = CertificateDer::pem_slice_iter(&cert_pem)
+    build(&cert_pem, &key_pem, &source)
+        .map_err(|e| match &source {
+            // A damaged generated pair is not the operator's file: say how to start over.
+            CertSource::Loaded(path) => format!(
+                "{e} (delete {} to generate a new certificate)",
+                path.parent().unwrap_or(path).display()
+            ),
+            CertSource::Configured(_) | CertSource::Generated(_) => e,
+        })
+        .map(|acceptor| (acceptor, source))
+}
+
+/// The rustls acceptor for a PEM certificate chain and key, offering [`ALPN`].
+fn build(cert_pem: &[u8], key_pem: &[u8], source: &CertSource) -> Result<TlsAcceptor, String> {
+    let certs = CertificateDer::pem_slice_iter(cert_pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| {
             format!(
@@ -83,7 +97,7 @@ pub(crate) fn acceptor(
             source.path().display()
         ));
     }
-    let key = PrivateKeyDer::from_pem_slice(&key_pem)
+    let key = PrivateKeyDer::from_pem_slice(key_pem)
         .map_err(|e| format!("the TLS private key is not a PEM private key: {e}"))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
@@ -93,7 +107,7 @@ pub(crate) fn acceptor(
         .with_single_cert(certs, key)
         .map_err(|e| format!("the TLS certificate and key do not work together: {e}"))?;
     config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
-    Ok((TlsAcceptor::from(Arc::new(config)), source))
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {
@@ -216,5 +230,14 @@ mod tests {
         .err()
         .expect("missing cert");
         assert!(err.contains("cannot read"), "{err}");
+    }
+
+    #[test]
+    fn a_damaged_generated_key_says_how_to_start_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        acceptor(None, None, dir.path()).expect("generates");
+        std::fs::write(dir.path().join(TLS_DIR).join(KEY_FILE), "garbage").expect("write");
+        let err = acceptor(None, None, dir.path()).err().expect("damaged");
+        assert!(err.contains("to generate a new certificate"), "{err}");
     }
 }

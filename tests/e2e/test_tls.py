@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import ssl
 import subprocess
+import time
+from pathlib import Path
 
 import boto3
+import cbor2
 import pytest
 from botocore.config import Config
 from botocore.exceptions import SSLError
@@ -85,6 +89,47 @@ def test_aws_cli_over_https_with_a_ca_bundle(tls_server, tmp_path):
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     assert "StreamNames" in json.loads(proc.stdout)
+
+
+@pytest.mark.skipif(not (shutil.which("java") and shutil.which("keytool")), reason="needs a JDK")
+def test_a_java_client_trusting_the_certificate_with_keytool_speaks_cbor_over_h2(tls_server, tmp_path):
+    """The README's Java recipe, literally: keytool imports the generated certificate into a
+    trust store, and the JDK's HTTP client (JSSE, HTTP/2 by ALPN) makes CBOR calls."""
+    cert = tls_server.data_dir / "tls" / "cert.pem"
+    store = tmp_path / "freshet-trust.p12"
+    subprocess.run(["keytool", "-importcert", "-noprompt", "-alias", "freshet", "-file", str(cert),
+                    "-keystore", str(store), "-storetype", "PKCS12", "-storepass", "changeit"],
+                   check=True, capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+    program = Path(__file__).parent / "java" / "CborCall.java"
+    endpoint = f"https://localhost:{tls_server.tls_port}"
+
+    def call(op: str, payload: dict):
+        proc = subprocess.run(
+            ["java", f"-Djavax.net.ssl.trustStore={store}", "-Djavax.net.ssl.trustStorePassword=changeit",
+             str(program), endpoint, op, cbor2.dumps(payload).hex()],
+            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 0, proc.stderr
+        status, version, content_type, body = (proc.stdout.splitlines() + [""])[:4]
+        assert version == "HTTP_2", "ALPN chose h2"
+        assert content_type == "application/x-amz-cbor-1.1"
+        return int(status), bytes.fromhex(body)
+
+    name = f"java-{int(time.time() * 1000)}"
+    assert call("CreateStream", {"StreamName": name, "ShardCount": 1})[0] == 200
+    kinesis = https_client(endpoint, str(cert))
+    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
+    status, body = call("PutRecord", {"StreamName": name, "Data": b"\x00java\xff", "PartitionKey": "k"})
+    assert status == 200, body
+    shard = cbor2.loads(body)["ShardId"]
+    status, body = call("GetShardIterator", {"StreamName": name, "ShardId": shard,
+                                             "ShardIteratorType": "TRIM_HORIZON"})
+    status, body = call("GetRecords", {"ShardIterator": cbor2.loads(body)["ShardIterator"]})
+    assert status == 200, body
+    assert b"Data\x46\x00java\xff" in body, body
+    assert b"ApproximateArrivalTimestamp\xc1\x1b" in body, body
+    status, body = call("DescribeStream", {"StreamName": "missing"})
+    assert status == 400
+    assert cbor2.loads(body)["__type"] == "ResourceNotFoundException"
 
 
 def test_the_certificate_survives_a_restart(tls_server):

@@ -11,12 +11,14 @@ mod it {
     pub mod common;
 
     mod arn;
+    mod cbor;
     mod efo;
     mod lifecycle;
     mod put;
     mod read;
     mod restart;
     mod shards;
+    mod tls;
     mod validation;
     mod wire;
 }

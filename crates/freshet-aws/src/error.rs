@@ -52,18 +52,31 @@ impl ApiError {
         }
     }
 
+    /// The name of the message member: `Message` for Coral's own protocol errors
+    /// (SerializationException), `message` for service errors.
+    pub fn message_member(&self) -> &'static str {
+        if self.code == "SerializationException" {
+            "Message"
+        } else {
+            "message"
+        }
+    }
+
+    /// The body in the request's protocol: JSON or a CBOR map with the same members.
+    pub fn body_in(&self, protocol: crate::Protocol) -> Vec<u8> {
+        match protocol {
+            crate::Protocol::Json => self.body(),
+            crate::Protocol::Cbor => crate::cbor::error_body(self),
+        }
+    }
+
     /// The JSON body: `{"__type": ..., "message": ...}`. Coral's own protocol errors
     /// (SerializationException) spell the member `Message`.
     pub fn body(&self) -> Vec<u8> {
         let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned());
         let mut out = format!("{{\"__type\":{}", quote(self.code));
         if let Some(m) = &self.message {
-            let key = if self.code == "SerializationException" {
-                "Message"
-            } else {
-                "message"
-            };
-            out.push_str(&format!(",\"{key}\":{}", quote(m)));
+            out.push_str(&format!(",\"{}\":{}", self.message_member(), quote(m)));
         }
         out.push('}');
         out.into_bytes()

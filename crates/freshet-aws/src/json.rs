@@ -1,10 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
-//! JSON 1.1 request members with the type errors AWS (Coral) reports.
+//! Request members of both wire formats, with the type errors AWS (Coral) reports, and the
+//! output wrappers that encode timestamps and blobs per format.
 //!
 //! Kinesis ignores unknown members, treats `null` as absent, and answers a member of the wrong
-//! JSON type with `SerializationException` and a Java-flavoured message such as
+//! type with `SerializationException` and a Java-flavoured message such as
 //! `class java.lang.String can not be converted to an Integer`. Each wrapper here accepts
 //! exactly what Coral accepts for one model type and produces those messages.
+//!
+//! The same wrappers decode JSON 1.1 and CBOR 1.1 (`Deserializer::is_human_readable()` is false
+//! for CBOR). CBOR differs where the Java SDKs put it:
+//!
+//! - blobs are byte strings (a base64 text string is accepted too, decoded as in JSON);
+//! - timestamps are **epoch milliseconds**, normally tag 1 + integer (the AWS quirk; RFC 8949
+//!   would say seconds). A bare integer is read the same way. A float, tagged or not, is also
+//!   read as milliseconds, rounded to the nearest one: every number in an AWS CBOR timestamp
+//!   is milliseconds, and reading floats as seconds would make the unit depend on how a client
+//!   happened to encode the value. A tag other than 1 on a timestamp is refused;
+//! - other tags are ignored (RFC 8949 lets a decoder do so), byte strings where text, numbers
+//!   or booleans belong are refused with a message naming `java.nio.HeapByteBuffer`, the class
+//!   Coral renders blobs with, and integers beyond 64 bits (bignums) are numbers like any other.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,44 +26,62 @@ use std::marker::PhantomData;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, EnumAccess, IgnoredAny, MapAccess, SeqAccess,
+    VariantAccess, Visitor,
+};
 use serde::{Serialize, Serializer};
 
 const STRING_CLASS: &str = "class java.lang.String";
 const BOOLEAN_CLASS: &str = "class java.lang.Boolean";
 const NUMBER_CLASS: &str = "class com.amazon.coral.value.json.numbers.TruncatingBigNumber";
+const BYTES_CLASS: &str = "class java.nio.HeapByteBuffer";
 const MAP_FOUND: &str = "Start of structure or map found where not expected.";
 const LIST_FOUND: &str = "Start of list found where not expected";
 
-/// Rejections every scalar visitor shares: the message names the JSON type found.
+/// The CBOR tag of an epoch-based date/time (RFC 8949 §3.4.2).
+const EPOCH_TAG: u64 = 1;
+
+/// Rejections every scalar visitor shares: the message names the type found. Every visitor
+/// also looks through CBOR tags.
 macro_rules! reject_others {
     ($target:literal; $($skip:ident),*) => {
         reject_others!(@str $target; $($skip),*);
         reject_others!(@bool $target; $($skip),*);
         reject_others!(@num $target; $($skip),*);
+        reject_others!(@bytes $target; $($skip),*);
         fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
             Err(de::Error::custom(MAP_FOUND))
         }
         fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
             Err(de::Error::custom(LIST_FOUND))
         }
+        fn visit_enum<A: EnumAccess<'de>>(self, tagged: A) -> Result<Self::Value, A::Error> {
+            untag(tagged, self, |_| true)
+        }
     };
     (@str $target:literal; str $(, $rest:ident)*) => {};
-    (@str $target:literal; $first:ident $(, $rest:ident)*) => { reject_others!(@str $target; $($rest),*); };
+    (@str $target:literal; $first:ident $(, $rest:ident)*) => {
+        reject_others!(@str $target; $($rest),*);
+    };
     (@str $target:literal;) => {
         fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
             Err(E::custom(format!("{STRING_CLASS} can not be converted to {}", $target)))
         }
     };
     (@bool $target:literal; bool $(, $rest:ident)*) => {};
-    (@bool $target:literal; $first:ident $(, $rest:ident)*) => { reject_others!(@bool $target; $($rest),*); };
+    (@bool $target:literal; $first:ident $(, $rest:ident)*) => {
+        reject_others!(@bool $target; $($rest),*);
+    };
     (@bool $target:literal;) => {
         fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
             Err(E::custom(format!("{BOOLEAN_CLASS} can not be converted to {}", $target)))
         }
     };
     (@num $target:literal; num $(, $rest:ident)*) => {};
-    (@num $target:literal; $first:ident $(, $rest:ident)*) => { reject_others!(@num $target; $($rest),*); };
+    (@num $target:literal; $first:ident $(, $rest:ident)*) => {
+        reject_others!(@num $target; $($rest),*);
+    };
     (@num $target:literal;) => {
         fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
             Err(E::custom(format!("{NUMBER_CLASS} can not be converted to {}", $target)))
@@ -57,10 +89,65 @@ macro_rules! reject_others {
         fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
             Err(E::custom(format!("{NUMBER_CLASS} can not be converted to {}", $target)))
         }
+        fn visit_i128<E: de::Error>(self, _: i128) -> Result<Self::Value, E> {
+            Err(E::custom(format!("{NUMBER_CLASS} can not be converted to {}", $target)))
+        }
+        fn visit_u128<E: de::Error>(self, _: u128) -> Result<Self::Value, E> {
+            Err(E::custom(format!("{NUMBER_CLASS} can not be converted to {}", $target)))
+        }
         fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
             Err(E::custom(format!("{NUMBER_CLASS} can not be converted to {}", $target)))
         }
     };
+    (@bytes $target:literal; bytes $(, $rest:ident)*) => {};
+    (@bytes $target:literal; $first:ident $(, $rest:ident)*) => {
+        reject_others!(@bytes $target; $($rest),*);
+    };
+    (@bytes $target:literal;) => {
+        fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
+            Err(E::custom(format!("{BYTES_CLASS} can not be converted to {}", $target)))
+        }
+    };
+}
+
+/// Looks through a CBOR tag (which ciborium presents to `deserialize_any` as an enum) and
+/// hands the tagged value to `visitor`; `accept` decides which tag numbers are allowed.
+fn untag<'de, A, V>(tagged: A, visitor: V, accept: fn(u64) -> bool) -> Result<V::Value, A::Error>
+where
+    A: EnumAccess<'de>,
+    V: Visitor<'de>,
+{
+    struct Parts<V> {
+        visitor: V,
+        accept: fn(u64) -> bool,
+    }
+    impl<'de, V: Visitor<'de>> Visitor<'de> for Parts<V> {
+        type Value = V::Value;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a tagged value")
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<V::Value, S::Error> {
+            let tag: u64 = seq
+                .next_element()?
+                .ok_or_else(|| de::Error::custom("CBOR tag without a number"))?;
+            if !(self.accept)(tag) {
+                return Err(de::Error::custom(format!(
+                    "CBOR tag {tag} is not allowed here"
+                )));
+            }
+            seq.next_element_seed(Inner(self.visitor))?
+                .ok_or_else(|| de::Error::custom("CBOR tag without a value"))
+        }
+    }
+    struct Inner<V>(V);
+    impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for Inner<V> {
+        type Value = V::Value;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+            d.deserialize_any(self.0)
+        }
+    }
+    let (_, variant) = tagged.variant::<IgnoredAny>()?;
+    variant.tuple_variant(2, Parts { visitor, accept })
 }
 
 /// An `Integer` member. Coral truncates numbers outside the 32-bit range to its bounds.
@@ -80,6 +167,14 @@ impl<'de> Deserialize<'de> for JInt {
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<JInt, E> {
                 Ok(JInt(v.min(i32::MAX as u64) as i64))
+            }
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<JInt, E> {
+                Ok(JInt(
+                    v.clamp(i128::from(i32::MIN), i128::from(i32::MAX)) as i64
+                ))
+            }
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<JInt, E> {
+                Ok(JInt(v.min(i32::MAX as u128) as i64))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<JInt, E> {
                 Ok(JInt(
@@ -137,7 +232,7 @@ impl<'de> Deserialize<'de> for JStr {
     }
 }
 
-/// A `Blob` member: base64 in JSON, decoded here.
+/// A `Blob` member: base64 text in JSON, a byte string in CBOR; decoded here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JBlob(pub Vec<u8>);
 
@@ -147,12 +242,18 @@ impl<'de> Deserialize<'de> for JBlob {
         impl<'de> Visitor<'de> for V {
             type Value = JBlob;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a base64 string")
+                f.write_str("a base64 string or a byte string")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<JBlob, E> {
                 decode_blob(v).map(JBlob).map_err(E::custom)
             }
-            reject_others!("a Blob"; str);
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<JBlob, E> {
+                Ok(JBlob(v.to_vec()))
+            }
+            fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<JBlob, E> {
+                Ok(JBlob(v))
+            }
+            reject_others!("a Blob"; str, bytes);
         }
         d.deserialize_any(V)
     }
@@ -178,38 +279,62 @@ pub fn decode_blob(v: &str) -> Result<Vec<u8>, String> {
     })
 }
 
-/// A `Timestamp` member: epoch seconds (integer or fractional) in JSON, kept as milliseconds.
+/// A `Timestamp` member, kept as epoch milliseconds: epoch seconds (integer or fractional) in
+/// JSON, epoch milliseconds (tag 1 + integer, see the module doc) in CBOR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JTimestamp(pub i64);
 
 impl<'de> Deserialize<'de> for JTimestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
+        /// `per_unit` is how many milliseconds one unit of the wire number is worth.
+        struct V {
+            per_unit: i64,
+        }
         impl<'de> Visitor<'de> for V {
             type Value = JTimestamp;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("epoch seconds")
+                f.write_str("an epoch timestamp")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<JTimestamp, E> {
-                Ok(JTimestamp(v.saturating_mul(1000)))
+                Ok(JTimestamp(v.saturating_mul(self.per_unit)))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<JTimestamp, E> {
                 Ok(JTimestamp(
-                    i64::try_from(v).unwrap_or(i64::MAX).saturating_mul(1000),
+                    i64::try_from(v)
+                        .unwrap_or(i64::MAX)
+                        .saturating_mul(self.per_unit),
                 ))
+            }
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<JTimestamp, E> {
+                let v = v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+                self.visit_i64(v)
+            }
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<JTimestamp, E> {
+                self.visit_u64(u64::try_from(v).unwrap_or(u64::MAX))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<JTimestamp, E> {
                 // `as` saturates for out-of-range floats and maps NaN to 0.
-                Ok(JTimestamp((v * 1000.0).round() as i64))
+                Ok(JTimestamp((v * self.per_unit as f64).round() as i64))
             }
             fn visit_str<E: de::Error>(self, _: &str) -> Result<JTimestamp, E> {
                 Err(E::custom(format!(
                     "{STRING_CLASS} can not be converted to milliseconds since epoch"
                 )))
             }
-            reject_others!("milliseconds since epoch"; str, num);
+            fn visit_enum<A: EnumAccess<'de>>(self, tagged: A) -> Result<JTimestamp, A::Error> {
+                untag(tagged, self, |tag| tag == EPOCH_TAG)
+            }
+            reject_others!(@bool "milliseconds since epoch";);
+            reject_others!(@bytes "milliseconds since epoch";);
+            fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<JTimestamp, A::Error> {
+                Err(de::Error::custom(MAP_FOUND))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<JTimestamp, A::Error> {
+                Err(de::Error::custom(LIST_FOUND))
+            }
         }
-        d.deserialize_any(V)
+        let per_unit = if d.is_human_readable() { 1000 } else { 1 };
+        d.deserialize_any(V { per_unit })
     }
 }
 
@@ -250,6 +375,18 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for JList<T> {
             }
             fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
                 Err(de::Error::custom("Expected list or null"))
+            }
+            fn visit_i128<E: de::Error>(self, _: i128) -> Result<Self::Value, E> {
+                Err(E::custom("Expected list or null"))
+            }
+            fn visit_u128<E: de::Error>(self, _: u128) -> Result<Self::Value, E> {
+                Err(E::custom("Expected list or null"))
+            }
+            fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
+                Err(E::custom("Expected list or null"))
+            }
+            fn visit_enum<A: EnumAccess<'de>>(self, tagged: A) -> Result<Self::Value, A::Error> {
+                untag(tagged, self, |_| true)
             }
         }
         d.deserialize_any(V(PhantomData))
@@ -292,6 +429,18 @@ impl<'de> Deserialize<'de> for JMap {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<JMap, A::Error> {
                 Err(de::Error::custom("Expected map or null"))
+            }
+            fn visit_i128<E: de::Error>(self, _: i128) -> Result<JMap, E> {
+                Err(E::custom("Expected map or null"))
+            }
+            fn visit_u128<E: de::Error>(self, _: u128) -> Result<JMap, E> {
+                Err(E::custom("Expected map or null"))
+            }
+            fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<JMap, E> {
+                Err(E::custom("Expected map or null"))
+            }
+            fn visit_enum<A: EnumAccess<'de>>(self, tagged: A) -> Result<JMap, A::Error> {
+                untag(tagged, self, |_| true)
             }
         }
         d.deserialize_any(V)

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-//! The AWS wire-protocol layer: Kinesis over JSON 1.1.
+//! The AWS wire-protocol layer: Kinesis over JSON 1.1 and CBOR 1.1.
 //!
 //! A request arrives as its `X-Amz-Target`, content type and body. [`Kinesis::handle`] picks
-//! the operation, decodes the body into that operation's DTO (see [`json`] for the type errors
-//! AWS reports), validates it against the model constraints (see [`validate`]), calls the
-//! streams service and encodes the answer or the error. One module per operation lives under
-//! `ops/`; DTOs use the AWS member names and never leave this crate.
+//! the operation, decodes the body into that operation's DTO (see [`json`] for the member
+//! types and the type errors AWS reports, [`cbor`] for the CBOR codec), validates it against
+//! the model constraints (see [`validate`]), calls the streams service and encodes the answer
+//! or the error in the request's [`Protocol`]. One module per operation lives under `ops/`;
+//! DTOs use the AWS member names and never leave this crate.
 
+pub mod cbor;
 pub mod error;
 pub mod eventstream;
 pub mod json;
@@ -76,12 +78,17 @@ impl std::fmt::Debug for EventStream {
 }
 
 impl Response {
-    /// The response for an error.
+    /// The response for an error, in JSON 1.1.
     pub fn error(e: &ApiError) -> Self {
+        Self::error_in(e, Protocol::Json)
+    }
+
+    /// The response for an error, in `protocol`.
+    pub fn error_in(e: &ApiError, protocol: Protocol) -> Self {
         Response {
             status: e.status,
-            content_type: JSON_1_1,
-            body: Bytes::from(e.body()),
+            content_type: protocol.content_type(),
+            body: Bytes::from(e.body_in(protocol)),
             error_code: Some(e.code),
             events: None,
         }
@@ -125,7 +132,7 @@ impl Kinesis {
     /// Handles one request given its `X-Amz-Target`, body encoding and body.
     pub async fn handle(&self, target: &str, protocol: Protocol, body: Bytes) -> Response {
         let Some(op) = target.strip_prefix(KINESIS_TARGET_PREFIX) else {
-            return Response::error(&ApiError::unknown_operation());
+            return Response::error_in(&ApiError::unknown_operation(), protocol);
         };
         ops::dispatch(&self.streams, op, protocol, &body).await
     }
@@ -139,7 +146,31 @@ pub(crate) async fn run<O: Operation>(
 ) -> Response {
     match run_inner::<O>(streams, protocol, body).await {
         Ok(r) => r,
-        Err(e) => Response::error(&e),
+        Err(e) => Response::error_in(&e, protocol),
+    }
+}
+
+/// Decodes a request body in `protocol` and checks the model constraints with `validate`:
+/// SerializationException for bodies that are not the right shape, ValidationException for
+/// constraint violations.
+pub(crate) fn decode_input<T: DeserializeOwned>(
+    protocol: Protocol,
+    body: &[u8],
+    validate: impl FnOnce(&T, &mut Validator),
+) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::serialization(None));
+    }
+    let input: T = match protocol {
+        Protocol::Json => serde_json::from_slice(body)
+            .map_err(|e| ApiError::serialization(json::serialization_message(&e)))?,
+        Protocol::Cbor => cbor::from_slice(body).map_err(ApiError::serialization)?,
+    };
+    let mut v = Validator::new();
+    validate(&input, &mut v);
+    match v.finish() {
+        Some(message) => Err(ApiError::validation(message)),
+        None => Ok(input),
     }
 }
 
@@ -148,23 +179,16 @@ async fn run_inner<O: Operation>(
     protocol: Protocol,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    // CBOR decoding and encoding are not wired yet: the transport only passes JSON.
-    debug_assert_eq!(protocol, Protocol::Json);
-    if body.is_empty() {
-        return Err(ApiError::serialization(None));
-    }
-    let input: O::Input = serde_json::from_slice(body)
-        .map_err(|e| ApiError::serialization(json::serialization_message(&e)))?;
-    let mut v = Validator::new();
-    O::validate(&input, &mut v);
-    if let Some(message) = v.finish() {
-        return Err(ApiError::validation(message));
-    }
+    let input: O::Input = decode_input(protocol, body, O::validate)?;
     let output = O::call(streams, input).await?;
     let body = if O::EMPTY_OUTPUT {
         Bytes::new()
     } else {
-        Bytes::from(serde_json::to_vec(&output).map_err(|e| ApiError {
+        let encoded = match protocol {
+            Protocol::Json => serde_json::to_vec(&output).map_err(|e| e.to_string()),
+            Protocol::Cbor => cbor::to_vec(&output),
+        };
+        Bytes::from(encoded.map_err(|e| ApiError {
             code: "InternalFailure",
             status: 500,
             message: Some(format!("could not encode the response: {e}")),
@@ -172,7 +196,7 @@ async fn run_inner<O: Operation>(
     };
     Ok(Response {
         status: 200,
-        content_type: JSON_1_1,
+        content_type: protocol.content_type(),
         body,
         error_code: None,
         events: None,

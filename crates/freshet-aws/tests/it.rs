@@ -1,35 +1,61 @@
 // SPDX-License-Identifier: Apache-2.0
 //! Bad input never panics, never hangs and always gets an AWS error: property tests that throw
-//! random and mutated bodies at every operation through [`Kinesis::handle`].
+//! random and mutated bodies at every operation through [`Kinesis::handle`], in JSON 1.1 and
+//! in CBOR 1.1 (where every answer must also be well-formed CBOR).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use freshet_aws::{Kinesis, Protocol};
+use ciborium::Value;
+use freshet_aws::{CBOR_1_1, Kinesis, Protocol};
 use freshet_log::LogConfig;
 use freshet_streams::{Streams, StreamsOptions};
 use freshet_types::SystemClock;
 use proptest::prelude::*;
 
+/// Every operation of the model (those this build lacks answer UnknownOperationException),
+/// and one that does not exist.
 const OPS: &[&str] = &[
+    "AddTagsToStream",
     "CreateStream",
+    "DecreaseStreamRetentionPeriod",
+    "DeleteResourcePolicy",
     "DeleteStream",
+    "DeregisterStreamConsumer",
+    "DescribeAccountSettings",
+    "DescribeLimits",
     "DescribeStream",
+    "DescribeStreamConsumer",
     "DescribeStreamSummary",
-    "ListStreams",
+    "DisableEnhancedMonitoring",
+    "EnableEnhancedMonitoring",
+    "GetRecords",
+    "GetResourcePolicy",
+    "GetShardIterator",
+    "IncreaseStreamRetentionPeriod",
     "ListShards",
+    "ListStreamConsumers",
+    "ListStreams",
+    "ListTagsForResource",
+    "ListTagsForStream",
+    "MergeShards",
     "PutRecord",
     "PutRecords",
-    "GetShardIterator",
-    "GetRecords",
-    "IncreaseStreamRetentionPeriod",
-    "DecreaseStreamRetentionPeriod",
+    "PutResourcePolicy",
     "RegisterStreamConsumer",
-    "DescribeStreamConsumer",
-    "ListStreamConsumers",
-    "DeregisterStreamConsumer",
+    "RemoveTagsFromStream",
+    "SplitShard",
+    "StartStreamEncryption",
+    "StopStreamEncryption",
     "SubscribeToShard",
+    "TagResource",
+    "UntagResource",
+    "UpdateAccountSettings",
+    "UpdateMaxRecordSize",
+    "UpdateShardCount",
+    "UpdateStreamMode",
+    "UpdateStreamWarmThroughput",
     "NoSuchOperation",
 ];
 
@@ -130,8 +156,18 @@ fn member() -> impl Strategy<Value = String> {
         Just("StreamCreationTimestamp"),
         Just("ConsumerName"),
         Just("ConsumerARN"),
+        Just("ResourceARN"),
+        Just("TagKeys"),
+        Just("ShardLevelMetrics"),
+        Just("TargetShardCount"),
+        Just("ScalingType"),
+        Just("ShardToSplit"),
+        Just("NewStartingHashKey"),
+        Just("ShardToMerge"),
+        Just("AdjacentShardToMerge"),
         Just("StartingPosition"),
-        Just("SequenceNumber"),
+        Just("MaxRecordSizeInKiB"),
+        Just("WarmThroughputMiBps"),
     ]
     .prop_map(str::to_owned)
 }
@@ -153,8 +189,120 @@ fn check(f: &Fixture, op: &str, body: Vec<u8>) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Plausible CBOR values for any member: every major type, the encodings the Java SDK uses
+/// (byte strings, tag-1 millis), other tags, non-finite floats and bignums.
+fn cbor_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| Value::Integer(n.into())),
+        any::<u64>().prop_map(|n| Value::Integer(n.into())),
+        any::<f64>().prop_map(Value::Float),
+        prop::collection::vec(any::<u8>(), 0..40).prop_map(Value::Bytes),
+        any::<i64>().prop_map(|n| Value::Tag(1, Box::new(Value::Integer(n.into())))),
+        any::<f64>().prop_map(|f| Value::Tag(1, Box::new(Value::Float(f)))),
+        (any::<u64>(), "\\PC{0,10}").prop_map(|(t, s)| Value::Tag(t, Box::new(Value::Text(s)))),
+        prop::collection::vec(any::<u8>(), 0..20)
+            .prop_map(|b| Value::Tag(2, Box::new(Value::Bytes(b)))),
+        Just(Value::Text("s".into())),
+        Just(Value::Text("shardId-000000000000".into())),
+        Just(Value::Text("TRIM_HORIZON".into())),
+        Just(Value::Text("AT_TIMESTAMP".into())),
+        Just(Value::Text(
+            "arn:aws:kinesis:us-east-1:000000000000:stream/s".into()
+        )),
+        "\\PC{0,40}".prop_map(Value::Text),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((member().prop_map(Value::Text), inner), 0..4)
+                .prop_map(Value::Map),
+        ]
+    })
+}
+
+fn encode_cbor(v: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::ser::into_writer(v, &mut out).expect("encode");
+    out
+}
+
+fn check_cbor(f: &Fixture, op: &str, body: Vec<u8>) -> Result<(), TestCaseError> {
+    let target = format!("Kinesis_20131202.{op}");
+    let r =
+        f.rt.block_on(f.api.handle(&target, Protocol::Cbor, Bytes::from(body)));
+    prop_assert!(
+        r.status == 200 || r.status == 400,
+        "status {} body {:02x?}",
+        r.status,
+        r.body
+    );
+    prop_assert_eq!(r.content_type, CBOR_1_1);
+    if r.status == 400 || !r.body.is_empty() {
+        prop_assert!(
+            freshet_aws::cbor::well_formed(&r.body),
+            "not one well-formed CBOR item: {:02x?}",
+            r.body
+        );
+        let v: Value = ciborium::de::from_reader(r.body.as_ref()).expect("decodes");
+        if r.status == 400 {
+            let Value::Map(entries) = v else {
+                return Err(TestCaseError::fail(format!("error body not a map: {v:?}")));
+            };
+            prop_assert!(
+                entries
+                    .iter()
+                    .any(|(k, v)| k == &Value::Text("__type".into()) && v.is_text()),
+                "{entries:?}"
+            );
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn structured_cbor_garbage_gets_a_cbor_aws_error_not_a_crash(
+        op in prop::sample::select(OPS),
+        body in prop::collection::vec((member(), cbor_value()), 0..6),
+    ) {
+        thread_local!(static F: Fixture = fixture());
+        let body = Value::Map(body.into_iter().map(|(k, v)| (Value::Text(k), v)).collect());
+        let body = encode_cbor(&body);
+        F.with(|f| check_cbor(f, op, body))?;
+    }
+
+    #[test]
+    fn raw_bytes_over_cbor_get_a_cbor_aws_error_not_a_crash(
+        op in prop::sample::select(OPS),
+        body in prop::collection::vec(any::<u8>(), 0..200),
+    ) {
+        thread_local!(static F: Fixture = fixture());
+        F.with(|f| check_cbor(f, op, body))?;
+    }
+
+    #[test]
+    fn mutated_cbor_requests_get_a_cbor_aws_error_not_a_crash(
+        op in prop::sample::select(OPS),
+        body in prop::collection::vec((member(), cbor_value()), 1..6),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        thread_local!(static F: Fixture = fixture());
+        let body = Value::Map(body.into_iter().map(|(k, v)| (Value::Text(k), v)).collect());
+        let mut body = encode_cbor(&body);
+        // Overwrite a few bytes (often a header: a length, a major type), then maybe truncate.
+        for (at, byte) in edits {
+            let i = at.index(body.len());
+            body[i] = byte;
+        }
+        let keep = cut.index(body.len() + 1).max(body.len() / 2);
+        body.truncate(keep);
+        F.with(|f| check_cbor(f, op, body))?;
+    }
 
     #[test]
     fn structured_garbage_gets_an_aws_error_not_a_crash(
@@ -186,6 +334,56 @@ fn deeply_nested_json_is_refused_without_overflowing_the_stack() {
         Bytes::from(body),
     ));
     assert_eq!(r.status, 400);
+}
+
+#[test]
+fn deeply_nested_cbor_is_refused_without_overflowing_the_stack() {
+    let f = fixture();
+    for open in [0x81_u8, 0x9f, 0xc1] {
+        // 100,000 nested one-item arrays, indefinite arrays, or tags under a member.
+        let mut body = vec![0xa1, 0x64];
+        body.extend_from_slice(b"Data");
+        body.extend(std::iter::repeat_n(open, 100_000));
+        body.push(0x00);
+        let r = f.rt.block_on(f.api.handle(
+            "Kinesis_20131202.PutRecords",
+            Protocol::Cbor,
+            Bytes::from(body),
+        ));
+        assert_eq!(r.status, 400);
+        assert_eq!(r.content_type, CBOR_1_1);
+    }
+}
+
+#[test]
+fn cbor_lengths_claiming_more_than_the_body_are_refused() {
+    let f = fixture();
+    // A 100-byte body whose byte string, text, array and map headers claim 4 GiB or 2^64.
+    for header in [
+        &[0x5a, 0xff, 0xff, 0xff, 0xff][..],
+        &[0x7b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        &[0x9a, 0xff, 0xff, 0xff, 0xff],
+        &[0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+    ] {
+        let mut body = vec![0xa1, 0x64];
+        body.extend_from_slice(b"Data");
+        body.extend_from_slice(header);
+        body.resize(100, 0);
+        let r = f.rt.block_on(f.api.handle(
+            "Kinesis_20131202.PutRecord",
+            Protocol::Cbor,
+            Bytes::from(body),
+        ));
+        assert_eq!(r.status, 400);
+        let v: Value = ciborium::de::from_reader(r.body.as_ref()).expect("CBOR error");
+        assert_eq!(
+            v,
+            Value::Map(vec![(
+                Value::Text("__type".into()),
+                Value::Text("SerializationException".into())
+            )])
+        );
+    }
 }
 
 #[test]

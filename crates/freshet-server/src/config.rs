@@ -46,6 +46,12 @@ pub struct ServerConfig {
     /// Grace period for in-flight requests at shutdown.
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
+    /// Second listen address, for HTTPS (ALPN `h2` and `http/1.1`); off when unset.
+    pub tls_listen: Option<SocketAddr>,
+    /// PEM certificate chain for the TLS port; a self-signed one is generated when unset.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +61,9 @@ impl Default for ServerConfig {
             max_body_size: ByteSize(16 * 1024 * 1024),
             max_in_flight: ByteSize(256 * 1024 * 1024),
             shutdown_timeout: Duration::from_secs(10),
+            tls_listen: None,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -324,6 +333,25 @@ impl Config {
         if self.server.max_in_flight.0 > u64::from(u32::MAX) {
             problems.push("server.max_in_flight must be under 4GiB".to_owned());
         }
+        if self.server.tls_cert.is_some() != self.server.tls_key.is_some() {
+            problems.push("server.tls_cert and server.tls_key must be set together".to_owned());
+        }
+        if self
+            .server
+            .tls_listen
+            .is_some_and(|t| t == self.server.listen && t.port() != 0)
+        {
+            problems.push(format!(
+                "server.tls_listen must differ from server.listen ({})",
+                self.server.listen
+            ));
+        }
+        if self.server.tls_cert.is_some() && self.server.tls_listen.is_none() {
+            problems.push(
+                "server.tls_cert is set but server.tls_listen is not: set the TLS address too"
+                    .to_owned(),
+            );
+        }
         if self.storage.segment_size.0 < 64 * 1024 {
             problems.push("storage.segment_size must be at least 64KiB".to_owned());
         }
@@ -466,6 +494,20 @@ mod tests {
         c.streams.shard_limit = 0;
         let err = c.validate().expect_err("invalid");
         assert_eq!(err.problems.len(), 2, "{err}");
+    }
+
+    #[test]
+    fn tls_cert_and_key_go_together_with_an_address() {
+        let mut c = Config::default();
+        c.server.tls_cert = Some("cert.pem".into());
+        let err = c.validate().expect_err("key missing");
+        assert_eq!(err.problems.len(), 2, "{err}");
+        c.server.tls_key = Some("key.pem".into());
+        c.server.tls_listen = Some(c.server.listen);
+        let err = c.validate().expect_err("same port twice");
+        assert!(err.to_string().contains("must differ"), "{err}");
+        c.server.tls_listen = Some(SocketAddr::from(([127, 0, 0, 1], 4568)));
+        assert!(c.validate().is_ok());
     }
 
     #[test]

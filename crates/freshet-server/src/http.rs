@@ -1,18 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
-//! The HTTP front: connections (HTTP/1.1 and h2c prior knowledge on one port), request
-//! routing, body limits, AWS response headers and CORS.
+//! The HTTP front: connections (HTTP/1.1 and h2c prior knowledge on the plain port, HTTPS with
+//! ALPN `h2`/`http/1.1` on the optional TLS port), request routing, body limits, AWS response
+//! headers and CORS.
 //!
-//! Routing follows what AWS endpoints do: `POST` with `X-Amz-Target` is an API call; `GET
-//! /health` is ours; anything else gets AWS's `AccessDeniedException` XML.
+//! Routing follows what AWS endpoints do: `POST` with `X-Amz-Target` is an API call in JSON
+//! 1.1 or CBOR 1.1 by its content type; `GET /health` is ours; anything else gets AWS's
+//! `AccessDeniedException` XML. Both ports share the accept loop, the hyper auto builder and
+//! the routing; only the TLS handshake differs.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use freshet_aws::{ApiError, JSON_1_1, Kinesis, Protocol, Response as ApiResponse};
+use freshet_aws::{
+    ApiError, CBOR_1_1, JSON_1_1, KINESIS_TARGET_PREFIX, Kinesis, Protocol, Response as ApiResponse,
+};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Either, Full, Limited, StreamBody};
@@ -20,9 +26,11 @@ use hyper::body::{Frame, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
+use tokio_rustls::TlsAcceptor;
 
 /// What request handlers share.
 #[derive(Debug)]
@@ -44,10 +52,23 @@ fn full(b: impl Into<Bytes>) -> Body {
     Either::Left(Full::new(b.into()))
 }
 
+/// How long a client may take to complete the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a listener's connections speak below HTTP.
+#[derive(Clone)]
+pub(crate) enum Transport {
+    /// Plain TCP: HTTP/1.1, or HTTP/2 with prior knowledge (h2c).
+    Plain,
+    /// TLS, with ALPN choosing HTTP/2 or HTTP/1.1.
+    Tls(TlsAcceptor),
+}
+
 /// Accepts connections until `stop` turns true, then waits up to `grace` for open
 /// connections to finish their requests.
 pub(crate) async fn accept_loop(
     listener: TcpListener,
+    transport: Transport,
     state: Arc<State>,
     mut stop: watch::Receiver<bool>,
     grace: Duration,
@@ -56,6 +77,7 @@ pub(crate) async fn accept_loop(
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().keep_alive(true);
     builder.http2().max_concurrent_streams(1024);
+    let builder = Arc::new(builder);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -69,18 +91,17 @@ pub(crate) async fn accept_loop(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let state = state.clone();
-                let svc = service_fn(move |req| {
-                    let state = state.clone();
-                    async move { Ok::<_, Infallible>(route(&state, req).await) }
-                });
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(error) = conn.await {
-                        tracing::debug!(%peer, %error, "Connection ended with an error.");
-                    }
-                });
+                // Watch before the handshake, so shutdown also waits for (and bounds)
+                // connections still negotiating TLS.
+                let watcher = graceful.watcher();
+                tokio::spawn(connection(
+                    stream,
+                    peer,
+                    transport.clone(),
+                    builder.clone(),
+                    state.clone(),
+                    watcher,
+                ));
             }
             _ = stop.changed() => break,
         }
@@ -91,6 +112,51 @@ pub(crate) async fn accept_loop(
         () = tokio::time::sleep(grace) => {
             tracing::warn!("Connections still open after the shutdown grace period; closing them.");
         }
+    }
+}
+
+/// One accepted connection: the TLS handshake when the port has one (bounded by
+/// [`TLS_HANDSHAKE_TIMEOUT`]), then HTTP.
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    transport: Transport,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    state: Arc<State>,
+    watcher: Watcher,
+) {
+    match transport {
+        Transport::Plain => serve_connection(stream, &builder, watcher, state, peer).await,
+        Transport::Tls(acceptor) => {
+            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => serve_connection(tls, &builder, watcher, state, peer).await,
+                Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake failed."),
+                Err(_) => tracing::debug!(%peer, "TLS handshake timed out."),
+            }
+        }
+    }
+}
+
+/// Serves HTTP/1.1 or HTTP/2 (detected from the first bytes) on one connection of any
+/// transport until it closes or graceful shutdown ends it.
+async fn serve_connection<IO>(
+    io: IO,
+    builder: &auto::Builder<TokioExecutor>,
+    watcher: Watcher,
+    state: Arc<State>,
+    peer: SocketAddr,
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = service_fn(move |req| {
+        let state = state.clone();
+        async move { Ok::<_, Infallible>(route(&state, req).await) }
+    });
+    let conn = builder
+        .serve_connection_with_upgrades(TokioIo::new(io), svc)
+        .into_owned();
+    if let Err(error) = watcher.watch(conn).await {
+        tracing::debug!(%peer, %error, "Connection ended with an error.");
     }
 }
 
@@ -122,12 +188,14 @@ async fn api_call(state: &State, req: Request<Incoming>, started: Instant) -> Re
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let content_type = req
+    let protocol = req
         .headers()
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+        .and_then(protocol_of);
+    // Errors raised before the body is decoded answer in CBOR unless the request was JSON, as
+    // AWS does.
+    let early = protocol.unwrap_or(Protocol::Cbor);
     let Some(target) = target else {
         return access_denied();
     };
@@ -137,40 +205,39 @@ async fn api_call(state: &State, req: Request<Incoming>, started: Instant) -> Re
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > state.max_body) {
-        return too_large(state.max_body);
+        return too_large(state.max_body, early);
     }
     // Reserve the body's memory before reading it: the declared length, or the most a body
     // may be when the length is not declared (chunked). Released as soon as it is read.
     let reserve = declared.unwrap_or(state.max_body).max(1);
     let Ok(permit) = state.in_flight.acquire_many(reserve as u32).await else {
-        return api_response(ApiResponse::error(&ApiError::serialization(None)), None);
+        return api_response(
+            ApiResponse::error_in(&ApiError::serialization(None), early),
+            None,
+        );
     };
     let body = match Limited::new(req.into_body(), state.max_body as usize)
         .collect()
         .await
     {
         Ok(b) => b.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(state.max_body),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return too_large(state.max_body, early);
+        }
         Err(error) => {
             tracing::debug!(%error, "Reading the request body failed.");
-            return api_response(ApiResponse::error(&ApiError::serialization(None)), None);
+            return api_response(
+                ApiResponse::error_in(&ApiError::serialization(None), early),
+                None,
+            );
         }
     };
     // The body is read: its memory budget is not held while the call runs or streams.
     drop(permit);
-    let media = content_type.split(';').next().unwrap_or("").trim();
-    let resp = if media == JSON_1_1 || media == "application/json" {
-        state.kinesis.handle(&target, Protocol::Json, body).await
-    } else {
-        ApiResponse::error(&ApiError {
-            code: "UnknownOperationException",
-            status: 400,
-            message: Some(format!(
-                "Content type {media:?} is not supported; use {JSON_1_1}. (Java SDKs: disable CBOR \
-                 with AWS_CBOR_DISABLE=true or -Daws.cborEnabled=false.)"
-            )),
-        })
+    let Some(protocol) = protocol else {
+        return unsupported_content_type(&target, &body);
     };
+    let resp = state.kinesis.handle(&target, protocol, body).await;
     let op = target.rsplit('.').next().unwrap_or("");
     tracing::debug!(
         op,
@@ -180,6 +247,49 @@ async fn api_call(state: &State, req: Request<Incoming>, started: Instant) -> Re
         "Request handled."
     );
     api_response(resp, Some(state.stop.clone()))
+}
+
+/// The protocol a `Content-Type` selects: AWS JSON 1.1 (also for plain `application/json`,
+/// which AWS parses as JSON too) or CBOR 1.1.
+fn protocol_of(content_type: &str) -> Option<Protocol> {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    if media.eq_ignore_ascii_case(JSON_1_1) || media.eq_ignore_ascii_case("application/json") {
+        Some(Protocol::Json)
+    } else if media.eq_ignore_ascii_case(CBOR_1_1) {
+        Some(Protocol::Cbor)
+    } else {
+        None
+    }
+}
+
+/// A missing or unknown content type, answered as AWS does (reference §1.6): an empty body
+/// gets a CBOR `UnknownOperationException`; with a body, a full Kinesis target gets 404
+/// `<UnknownOperationException/>` and anything else the `AccessDeniedException` XML.
+fn unsupported_content_type(target: &str, body: &[u8]) -> Response<Body> {
+    if body.is_empty() {
+        return api_response(
+            ApiResponse::error_in(&ApiError::unknown_operation(), Protocol::Cbor),
+            None,
+        );
+    }
+    let full_target = target
+        .strip_prefix(KINESIS_TARGET_PREFIX)
+        .is_some_and(|op| !op.is_empty());
+    if !full_target {
+        return access_denied();
+    }
+    let mut resp = Response::new(full(Bytes::from_static(b"<UnknownOperationException/>\n")));
+    *resp.status_mut() = StatusCode::NOT_FOUND;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    resp.headers_mut().insert(
+        "x-amzn-errortype",
+        HeaderValue::from_static("UnknownOperationException"),
+    );
+    add_request_ids(resp.headers_mut());
+    resp
 }
 
 /// The HTTP response for an API response. An event stream's messages follow its body until
@@ -226,7 +336,7 @@ fn add_request_ids(h: &mut HeaderMap) {
     }
 }
 
-fn too_large(max: u64) -> Response<Body> {
+fn too_large(max: u64, protocol: Protocol) -> Response<Body> {
     let e = ApiError {
         code: "SerializationException",
         status: 413,
@@ -234,7 +344,7 @@ fn too_large(max: u64) -> Response<Body> {
             "Request body is larger than the limit of {max} bytes."
         )),
     };
-    api_response(ApiResponse::error(&e), None)
+    api_response(ApiResponse::error_in(&e, protocol), None)
 }
 
 fn access_denied() -> Response<Body> {

@@ -5,13 +5,15 @@
 //! [`start`] opens and recovers the data directory, binds the listener and returns a
 //! [`RunningServer`]; [`serve`] does the same and runs until SIGINT or SIGTERM.
 //!
-//! Tasks: one accept loop (one tokio task per connection, HTTP/1.1 or h2c detected per
-//! connection), one retention task (expired segments and closed shards), one on-demand scaling
-//! task (unless disabled), and the log's group-commit thread owned by `freshet-log`.
+//! Tasks: one accept loop per listener (one tokio task per connection, HTTP/1.1 or h2c detected
+//! per connection; on the optional TLS port, ALPN `h2` or `http/1.1` after the handshake), one
+//! retention task (expired segments and closed shards), one on-demand scaling task (unless
+//! disabled), and the log's group-commit thread owned by `freshet-log`.
 
 pub mod config;
 mod http;
 mod lock;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,6 +40,9 @@ pub enum ServerError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The TLS port's certificate could not be loaded or generated.
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
     /// Storage could not be opened or recovered.
     #[error("cannot open data directory {dir}: {reason}")]
     Storage {
@@ -52,8 +57,10 @@ pub enum ServerError {
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
+    tls: Option<(SocketAddr, tls::CertSource)>,
     stop: watch::Sender<bool>,
     accept: JoinHandle<()>,
+    tls_accept: Option<JoinHandle<()>>,
     retention: JoinHandle<()>,
     scaler: Option<JoinHandle<()>>,
     streams: Streams,
@@ -66,6 +73,16 @@ impl RunningServer {
         self.addr
     }
 
+    /// The TLS port's address, when `server.tls_listen` is set.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls.as_ref().map(|(addr, _)| *addr)
+    }
+
+    /// The certificate file the TLS port serves (for clients to trust), when it is on.
+    pub fn tls_cert_path(&self) -> Option<&std::path::Path> {
+        self.tls.as_ref().map(|(_, source)| source.path())
+    }
+
     /// The streams service, for tests that look beneath the API.
     pub fn streams(&self) -> &Streams {
         &self.streams
@@ -75,6 +92,12 @@ impl RunningServer {
     /// grace period), then flushes and fsyncs the logs.
     pub async fn shutdown(self) -> Result<(), ServerError> {
         let _ = self.stop.send(true);
+        // Both loops got the signal; they drain their connections concurrently.
+        if let Some(tls_accept) = self.tls_accept
+            && let Err(error) = tls_accept.await
+        {
+            tracing::warn!(%error, "TLS accept loop ended abnormally.");
+        }
         if let Err(error) = self.accept.await {
             tracing::warn!(%error, "Accept loop ended abnormally.");
         }
@@ -143,6 +166,28 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         addr: config.server.listen,
         source,
     })?;
+    let tls = match config.server.tls_listen {
+        Some(tls_addr) => {
+            let (acceptor, source) = tls::acceptor(
+                config.server.tls_cert.as_deref(),
+                config.server.tls_key.as_deref(),
+                &dir,
+            )
+            .map_err(ServerError::Tls)?;
+            let listener = tokio::net::TcpListener::bind(tls_addr)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: tls_addr,
+                    source,
+                })?;
+            let bound = listener.local_addr().map_err(|source| ServerError::Bind {
+                addr: tls_addr,
+                source,
+            })?;
+            Some((listener, acceptor, bound, source))
+        }
+        None => None,
+    };
     let (stop, stop_rx) = watch::channel(false);
     let state = Arc::new(http::State {
         kinesis: Kinesis::new(streams.clone()),
@@ -153,10 +198,36 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     });
     let accept = tokio::spawn(http::accept_loop(
         listener,
-        state,
+        http::Transport::Plain,
+        state.clone(),
         stop_rx.clone(),
         config.server.shutdown_timeout,
     ));
+    let (tls_accept, tls) = match tls {
+        Some((listener, acceptor, bound, source)) => {
+            let task = tokio::spawn(http::accept_loop(
+                listener,
+                http::Transport::Tls(acceptor),
+                state,
+                stop_rx.clone(),
+                config.server.shutdown_timeout,
+            ));
+            let how = match &source {
+                tls::CertSource::Configured(_) => "configured",
+                tls::CertSource::Loaded(_) => "generated earlier",
+                tls::CertSource::Generated(_) => "generated now",
+            };
+            tracing::info!(
+                addr = %bound,
+                cert = %source.path().display(),
+                source = how,
+                "Freshet is serving Kinesis over TLS (ALPN h2 and http/1.1); clients must trust \
+                 the certificate."
+            );
+            (Some(task), Some((bound, source)))
+        }
+        None => (None, None),
+    };
     let retention = tokio::spawn(retention_task(
         streams.clone(),
         config.storage.retention_check_interval,
@@ -172,8 +243,10 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     );
     Ok(RunningServer {
         addr,
+        tls,
         stop,
         accept,
+        tls_accept,
         retention,
         scaler,
         streams,

@@ -11,6 +11,7 @@ mod it {
     pub mod common;
 
     mod arn;
+    mod cbor;
     mod efo;
     mod lifecycle;
     mod put;
@@ -18,6 +19,7 @@ mod it {
     mod reshard;
     mod restart;
     mod shards;
+    mod tls;
     mod validation;
     mod wire;
 }

@@ -2,7 +2,7 @@
 //! Test helpers: an in-process Freshet server on `127.0.0.1:0` with a fresh temporary data
 //! directory, official `aws-sdk-kinesis` clients pointed at it, raw HTTP requests for
 //! wire-level tests, and small fixtures (create a stream and wait for ACTIVE, compute the
-//! partition-key hash the way AWS does).
+//! partition-key hash the way AWS does). [`tls`] adds clients for the optional TLS port.
 //!
 //! The hash helper here is deliberately independent of the server's code: it is the oracle
 //! the conformance tests check routing against.
@@ -29,8 +29,15 @@ use md5::{Digest, Md5};
 use tempfile::TempDir;
 use tokio::net::TcpStream;
 
+pub mod tls;
+
+pub use crate::tls::TlsResponse;
+
 /// The AWS JSON 1.1 content type Kinesis speaks.
 pub const AMZ_JSON: &str = "application/x-amz-json-1.1";
+
+/// The AWS CBOR 1.1 content type the Java SDKs and the KCL speak by default.
+pub const AMZ_CBOR: &str = "application/x-amz-cbor-1.1";
 
 /// The `X-Amz-Target` prefix of every Kinesis operation.
 pub const TARGET_PREFIX: &str = "Kinesis_20131202.";
@@ -139,6 +146,11 @@ impl TestServer {
                 .await
                 .expect("shut the Freshet server down");
         }
+    }
+
+    /// The running server, between a start and a stop.
+    fn running(&self) -> Option<&RunningServer> {
+        self.server.as_ref()
     }
 
     /// The address the server listens on.

@@ -77,7 +77,7 @@ pub(crate) async fn dispatch(
                 .await
         }
         "SubscribeToShard" => subscribe_to_shard::handle(streams, protocol, body).await,
-        _ => Response::error(&ApiError::unknown_operation()),
+        _ => Response::error_in(&ApiError::unknown_operation(), protocol),
     }
 }
 

@@ -21,7 +21,7 @@ use crate::json::{Blob, JStr, JTimestamp, Timestamp};
 use crate::validate::{
     NAME_PATTERN, SEQUENCE_NUMBER_PATTERN, Validator, is_name, is_sequence_number,
 };
-use crate::{ApiError, EVENT_STREAM, EventStream, Protocol, Response, eventstream, json};
+use crate::{ApiError, EVENT_STREAM, EventStream, Protocol, Response, decode_input, eventstream};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -87,7 +87,7 @@ const TYPES: &[&str] = &[
 pub(crate) async fn handle(streams: &Streams, protocol: Protocol, body: &[u8]) -> Response {
     match subscribe(streams, protocol, body) {
         Ok(r) => r,
-        Err(e) => Response::error(&e),
+        Err(e) => Response::error_in(&e, protocol),
     }
 }
 
@@ -142,16 +142,7 @@ fn start_of(p: StartingPosition) -> Result<IteratorStart, Error> {
 }
 
 fn subscribe(streams: &Streams, protocol: Protocol, body: &[u8]) -> Result<Response, ApiError> {
-    if body.is_empty() {
-        return Err(ApiError::serialization(None));
-    }
-    let input: Input = serde_json::from_slice(body)
-        .map_err(|e| ApiError::serialization(json::serialization_message(&e)))?;
-    let mut v = Validator::new();
-    validate(&input, &mut v);
-    if let Some(message) = v.finish() {
-        return Err(ApiError::validation(message));
-    }
+    let input: Input = decode_input(protocol, body, validate)?;
     let position = input
         .starting_position
         .ok_or_else(|| ApiError::validation("startingPosition is required".to_owned()))?;

@@ -25,6 +25,17 @@ pub struct ServeArgs {
     /// When puts are acknowledged (overrides storage.durability).
     #[arg(long, env = "FRESHET_DURABILITY", value_enum)]
     pub durability: Option<Durability>,
+    /// Also serve HTTPS (ALPN h2 and http/1.1) on this address, e.g. 127.0.0.1:4568
+    /// (overrides server.tls_listen).
+    #[arg(long, env = "FRESHET_TLS_LISTEN")]
+    pub tls_listen: Option<String>,
+    /// PEM certificate chain for the TLS port (overrides server.tls_cert); without it a
+    /// self-signed certificate is generated in the data directory.
+    #[arg(long, env = "FRESHET_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert (overrides server.tls_key).
+    #[arg(long, env = "FRESHET_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// `--durability` values; mirrors `freshet_server::config::DurabilityMode`.
@@ -59,6 +70,15 @@ fn load_options(args: &ServeArgs) -> LoadOptions {
     }
     if let Some(d) = args.durability {
         overrides.push(("storage.durability".to_owned(), quote(d.as_config_value())));
+    }
+    if let Some(addr) = &args.tls_listen {
+        overrides.push(("server.tls_listen".to_owned(), quote(addr)));
+    }
+    if let Some(path) = &args.tls_cert {
+        overrides.push(("server.tls_cert".to_owned(), quote(&path.to_string_lossy())));
+    }
+    if let Some(path) = &args.tls_key {
+        overrides.push(("server.tls_key".to_owned(), quote(&path.to_string_lossy())));
     }
     LoadOptions {
         file: args.config.clone(),
@@ -139,6 +159,9 @@ mod tests {
             listen: Some("127.0.0.1:0".into()),
             data_dir: None,
             durability: Some(Durability::None),
+            tls_listen: None,
+            tls_cert: None,
+            tls_key: None,
         };
         let opts = load_options(&args);
         assert!(opts.read_env);
@@ -147,6 +170,30 @@ mod tests {
             vec![
                 ("server.listen".to_owned(), "\"127.0.0.1:0\"".to_owned()),
                 ("storage.durability".to_owned(), "\"none\"".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn tls_flags_become_server_overrides() {
+        let args = ServeArgs {
+            config: None,
+            listen: None,
+            data_dir: None,
+            durability: None,
+            tls_listen: Some("127.0.0.1:4568".into()),
+            tls_cert: Some("/etc/c.pem".into()),
+            tls_key: Some("/etc/k.pem".into()),
+        };
+        assert_eq!(
+            load_options(&args).overrides,
+            vec![
+                (
+                    "server.tls_listen".to_owned(),
+                    "\"127.0.0.1:4568\"".to_owned()
+                ),
+                ("server.tls_cert".to_owned(), "\"/etc/c.pem\"".to_owned()),
+                ("server.tls_key".to_owned(), "\"/etc/k.pem\"".to_owned()),
             ]
         );
     }

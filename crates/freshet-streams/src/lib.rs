@@ -20,12 +20,19 @@
 //! The incarnation in the directory name keeps a re-created stream's data apart from the old
 //! one's while the old directory is still being removed.
 
+pub mod account;
+pub mod capacity;
 mod data;
 mod describe;
+pub mod encryption;
 pub mod error;
 mod lifecycle;
 pub mod model;
+pub mod monitoring;
+pub mod policy;
+mod resource;
 mod state;
+pub mod tags;
 pub mod time;
 pub mod token;
 
@@ -39,10 +46,15 @@ use freshet_meta::{Meta, StreamRecord};
 use freshet_types::{Clock, StreamArn, parse_stream_arn};
 use rand::RngCore;
 
+pub use crate::account::Limits;
+pub use crate::capacity::WarmThroughputChange;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::model::*;
+pub use crate::monitoring::MonitoringChange;
 use crate::state::{Shard, ShardSet, Stream, range_of, shard_dir};
+pub use crate::tags::TagPage;
 use crate::token::TokenKey;
+pub use freshet_meta::{Commitment, CommitmentStatus, WarmThroughput};
 
 /// Settings of the streams service.
 #[derive(Debug, Clone)]
@@ -61,6 +73,8 @@ pub struct StreamsOptions {
     pub shard_limit: u32,
     /// Lifetime of shard iterators, ms.
     pub iterator_ttl_ms: i64,
+    /// Most streams in ON_DEMAND mode.
+    pub on_demand_stream_limit: u32,
 }
 
 impl Default for StreamsOptions {
@@ -73,6 +87,7 @@ impl Default for StreamsOptions {
             update_delay: Duration::from_millis(100),
             shard_limit: 10_000,
             iterator_ttl_ms: freshet_types::limits::ITERATOR_TTL_MS,
+            on_demand_stream_limit: 50,
         }
     }
 }
@@ -172,6 +187,7 @@ impl Streams {
             if rec.status != StreamStatus::Active {
                 // The delay of an interrupted transition has long passed.
                 rec.status = StreamStatus::Active;
+                capacity::settle_update(&mut rec);
                 self.with_meta(|m| m.put_stream(&rec))?;
             }
             let stream = self.load_stream(rec)?;

@@ -38,6 +38,9 @@ pub(crate) struct RecordDto {
     approximate_arrival_timestamp: Timestamp,
     data: Blob,
     partition_key: String,
+    /// Present only for records written encrypted, as AWS answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption_type: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -84,6 +87,7 @@ impl Operation for GetRecords {
                     approximate_arrival_timestamp: Timestamp(r.arrival_ms),
                     data: Blob(r.data),
                     partition_key: r.partition_key,
+                    encryption_type: r.encrypted.then_some("KMS"),
                 })
                 .collect(),
             next_shard_iterator: page.next_iterator,

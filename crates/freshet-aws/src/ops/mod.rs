@@ -1,17 +1,37 @@
 // SPDX-License-Identifier: Apache-2.0
 //! One module per Kinesis operation, plus the DTO pieces they share.
 
+mod add_tags_to_stream;
 mod create_stream;
+mod delete_resource_policy;
 mod delete_stream;
+mod describe_account_settings;
+mod describe_limits;
 mod describe_stream;
 mod describe_stream_summary;
+mod disable_enhanced_monitoring;
+mod enable_enhanced_monitoring;
 mod get_records;
+mod get_resource_policy;
 mod get_shard_iterator;
 mod list_shards;
 mod list_streams;
+mod list_tags_for_resource;
+mod list_tags_for_stream;
 mod put_record;
 mod put_records;
+mod put_resource_policy;
+mod remove_tags_from_stream;
+mod resource_shapes;
 mod retention;
+mod start_stream_encryption;
+mod stop_stream_encryption;
+mod tag_resource;
+mod untag_resource;
+mod update_account_settings;
+mod update_max_record_size;
+mod update_stream_mode;
+mod update_stream_warm_throughput;
 
 use freshet_streams::{ShardInfo, StreamRef, Streams};
 use freshet_types::HashKeyRange;
@@ -48,6 +68,62 @@ pub(crate) async fn dispatch(
         }
         "DecreaseStreamRetentionPeriod" => {
             run::<retention::DecreaseStreamRetentionPeriod>(streams, protocol, body).await
+        }
+        "AddTagsToStream" => {
+            run::<add_tags_to_stream::AddTagsToStream>(streams, protocol, body).await
+        }
+        "RemoveTagsFromStream" => {
+            run::<remove_tags_from_stream::RemoveTagsFromStream>(streams, protocol, body).await
+        }
+        "ListTagsForStream" => {
+            run::<list_tags_for_stream::ListTagsForStream>(streams, protocol, body).await
+        }
+        "TagResource" => run::<tag_resource::TagResource>(streams, protocol, body).await,
+        "UntagResource" => run::<untag_resource::UntagResource>(streams, protocol, body).await,
+        "ListTagsForResource" => {
+            run::<list_tags_for_resource::ListTagsForResource>(streams, protocol, body).await
+        }
+        "StartStreamEncryption" => {
+            run::<start_stream_encryption::StartStreamEncryption>(streams, protocol, body).await
+        }
+        "StopStreamEncryption" => {
+            run::<stop_stream_encryption::StopStreamEncryption>(streams, protocol, body).await
+        }
+        "EnableEnhancedMonitoring" => {
+            run::<enable_enhanced_monitoring::EnableEnhancedMonitoring>(streams, protocol, body)
+                .await
+        }
+        "DisableEnhancedMonitoring" => {
+            run::<disable_enhanced_monitoring::DisableEnhancedMonitoring>(streams, protocol, body)
+                .await
+        }
+        "UpdateStreamMode" => {
+            run::<update_stream_mode::UpdateStreamMode>(streams, protocol, body).await
+        }
+        "DescribeLimits" => run::<describe_limits::DescribeLimits>(streams, protocol, body).await,
+        "DescribeAccountSettings" => {
+            run::<describe_account_settings::DescribeAccountSettings>(streams, protocol, body).await
+        }
+        "UpdateAccountSettings" => {
+            run::<update_account_settings::UpdateAccountSettings>(streams, protocol, body).await
+        }
+        "UpdateMaxRecordSize" => {
+            run::<update_max_record_size::UpdateMaxRecordSize>(streams, protocol, body).await
+        }
+        "UpdateStreamWarmThroughput" => {
+            run::<update_stream_warm_throughput::UpdateStreamWarmThroughput>(
+                streams, protocol, body,
+            )
+            .await
+        }
+        "PutResourcePolicy" => {
+            run::<put_resource_policy::PutResourcePolicy>(streams, protocol, body).await
+        }
+        "GetResourcePolicy" => {
+            run::<get_resource_policy::GetResourcePolicy>(streams, protocol, body).await
+        }
+        "DeleteResourcePolicy" => {
+            run::<delete_resource_policy::DeleteResourcePolicy>(streams, protocol, body).await
         }
         _ => Response::error(&ApiError::unknown_operation()),
     }
@@ -147,9 +223,32 @@ pub(crate) struct EnhancedMetricsDto {
     pub shard_level_metrics: Vec<String>,
 }
 
-/// The `EnhancedMonitoring` value of a stream without enhanced monitoring.
-pub(crate) fn no_enhanced_monitoring() -> Vec<EnhancedMetricsDto> {
+/// The `EnhancedMonitoring` value of a stream with these metrics enabled (AWS always sends
+/// one entry, with an empty list when none are).
+pub(crate) fn enhanced_monitoring(metrics: Vec<String>) -> Vec<EnhancedMetricsDto> {
     vec![EnhancedMetricsDto {
-        shard_level_metrics: Vec::new(),
+        shard_level_metrics: metrics,
     }]
+}
+
+/// The `EncryptionType` of a stream or record.
+pub(crate) fn encryption_type(encrypted: bool) -> &'static str {
+    if encrypted { "KMS" } else { "NONE" }
+}
+
+/// `WarmThroughputObject`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct WarmThroughputDto {
+    pub target_mi_bps: u32,
+    pub current_mi_bps: u32,
+}
+
+impl From<freshet_streams::WarmThroughput> for WarmThroughputDto {
+    fn from(w: freshet_streams::WarmThroughput) -> Self {
+        Self {
+            target_mi_bps: w.target_mibps,
+            current_mi_bps: w.current_mibps,
+        }
+    }
 }

@@ -134,6 +134,8 @@ pub struct StreamsConfig {
     /// Lifetime of shard iterators.
     #[serde(with = "humantime_serde")]
     pub iterator_ttl: Duration,
+    /// Most streams in ON_DEMAND mode.
+    pub on_demand_stream_limit: u32,
 }
 
 impl Default for StreamsConfig {
@@ -146,6 +148,7 @@ impl Default for StreamsConfig {
             update_delay: Duration::from_millis(100),
             shard_limit: 10_000,
             iterator_ttl: Duration::from_secs(300),
+            on_demand_stream_limit: 50,
         }
     }
 }

@@ -16,6 +16,8 @@ mod it {
     mod read;
     mod restart;
     mod shards;
+    mod stream_settings;
+    mod tags;
     mod validation;
     mod wire;
 }

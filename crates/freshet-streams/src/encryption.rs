@@ -175,11 +175,6 @@ impl Streams {
         self.require_active(&stream)?;
         let now = self.now();
         let shards = stream.shards();
-        let offsets: BTreeMap<u32, u64> = shards
-            .all
-            .iter()
-            .map(|s| (s.id.0, s.log.next_offset()))
-            .collect();
         let log_start = |i: u32| shards.all.get(i as usize).map(|s| s.log.start_offset());
         let account = self.inner.opts.account_id.clone();
         self.begin_update(&stream, |rec: &mut StreamRecord| {
@@ -199,6 +194,16 @@ impl Streams {
             calls.push(now);
             let key = start.then(|| key_id.to_owned());
             if rec.encryption_key_id != key {
+                // Taken under the record's write lock: a put answers only once its record is
+                // visible and reads the changes under the read lock, so either the put sees
+                // this change and its record is at or past the boundary, or the boundary lies
+                // past its record. Answer and read-back always agree.
+                let offsets: BTreeMap<u32, u64> = stream
+                    .shards()
+                    .all
+                    .iter()
+                    .map(|s| (s.id.0, s.log.next_offset()))
+                    .collect();
                 rec.encryption_key_id = key.clone();
                 rec.encryption_changes.push(EncryptionChange {
                     at_ms: now,

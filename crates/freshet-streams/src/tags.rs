@@ -30,8 +30,10 @@ pub(crate) enum TagCharacters {
     Percent,
 }
 
+/// "White space" in AWS's text means the space character: tabs and line breaks are refused
+/// (recorded).
 fn allowed(c: char) -> bool {
-    c.is_alphanumeric() || c.is_whitespace() || "_./=+-@%:".contains(c)
+    c.is_alphanumeric() || " _./=+-@%:".contains(c)
 }
 
 /// Classifies a set of tag keys and values: any invalid character anywhere wins over `%`.
@@ -211,6 +213,13 @@ mod tests {
         assert_eq!(check_characters([""]), TagCharacters::Valid);
         assert_eq!(check_characters(["50%"]), TagCharacters::Percent);
         assert_eq!(check_characters(["a*b"]), TagCharacters::Invalid);
+        for refused in ["abc;def", "abc\tdef", "abc\ndef", "abc,def"] {
+            assert_eq!(
+                check_characters([refused]),
+                TagCharacters::Invalid,
+                "{refused:?}"
+            );
+        }
         // An invalid character anywhere is reported before a `%` anywhere.
         assert_eq!(check_characters(["50%", "a#"]), TagCharacters::Invalid);
     }

@@ -27,8 +27,9 @@ impl Operation for RemoveTagsFromStream {
     const EMPTY_OUTPUT: bool = true;
 
     fn validate(i: &Input, v: &mut Validator) {
-        validate_stream(v, &i.stream_name, &i.stream_arn);
+        // AWS reports `tagKeys` before `streamName` (recorded).
         validate_tag_keys(v, &i.tag_keys);
+        validate_stream(v, &i.stream_name, &i.stream_arn);
     }
 
     async fn call(streams: &Streams, i: Input) -> Result<(), ApiError> {

@@ -134,6 +134,41 @@ async fn tag_rules_give_the_recorded_aws_messages() {
              white-spaces, '_',',','/','=','+','-','@'."
         ),
     );
+    let r = server
+        .raw_call(
+            "RemoveTagsFromStream",
+            &serde_json::json!({"StreamName": "", "TagKeys": []}),
+        )
+        .await;
+    assert_eq!(
+        r.json()["message"],
+        "3 validation errors detected: Value '[]' at 'tagKeys' failed to satisfy constraint: \
+         Member must have length greater than or equal to 1; Value '' at 'streamName' failed to \
+         satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; \
+         Value '' at 'streamName' failed to satisfy constraint: Member must have length greater \
+         than or equal to 1"
+    );
+    let r = server
+        .raw_call(
+            "RemoveTagsFromStream",
+            &serde_json::json!({"StreamName": "rules", "TagKeys": ["a", "x".repeat(129), "b"]}),
+        )
+        .await;
+    assert_eq!(
+        r.json()["message"],
+        format!(
+            "1 validation error detected: Value '[a, {}, b]' at 'tagKeys' failed to satisfy \
+             constraint: Member must satisfy constraint: [Member must have length less than or \
+             equal to 128, Member must have length greater than or equal to 1]",
+            "x".repeat(129)
+        )
+    );
+    assert_error(
+        add("tab\there", "v").await,
+        "InvalidArgumentException",
+        "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white \
+         space, _ . / = + - % @.",
+    );
     // Unicode letters, white space and the listed symbols (and `:`) are fine.
     add("Ünïcødé key_./=+-@:", "välue 1")
         .await

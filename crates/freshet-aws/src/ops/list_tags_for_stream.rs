@@ -34,7 +34,8 @@ impl Operation for ListTagsForStream {
     type Output = Output;
 
     fn validate(i: &Input, v: &mut Validator) {
-        validate_stream(v, &i.stream_name, &i.stream_arn);
+        // AWS's recorded order: limit, exclusiveStartTagKey, streamName.
+        v.int("limit", i.limit.map(|n| n.0), Some(1), Some(50));
         v.string(
             "exclusiveStartTagKey",
             i.exclusive_start_tag_key.as_ref().map(|s| s.0.as_str()),
@@ -42,7 +43,7 @@ impl Operation for ListTagsForStream {
             Some(128),
             None,
         );
-        v.int("limit", i.limit.map(|n| n.0), Some(1), Some(50));
+        validate_stream(v, &i.stream_name, &i.stream_arn);
     }
 
     async fn call(streams: &Streams, i: Input) -> Result<Output, ApiError> {

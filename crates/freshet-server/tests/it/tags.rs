@@ -223,6 +223,35 @@ async fn tag_rules_give_the_recorded_aws_messages() {
         msg.contains("Member must have value less than or equal to 50"),
         "{msg}"
     );
+    let r = server
+        .raw_call(
+            "AddTagsToStream",
+            &serde_json::json!({"StreamName": "", "Tags": {}}),
+        )
+        .await;
+    assert_eq!(
+        r.json()["message"],
+        "3 validation errors detected: Value '{}' at 'tags' failed to satisfy constraint: Member \
+         must have length greater than or equal to 1; Value '' at 'streamName' failed to \
+         satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; \
+         Value '' at 'streamName' failed to satisfy constraint: Member must have length greater \
+         than or equal to 1"
+    );
+    let r = server
+        .raw_call(
+            "ListTagsForStream",
+            &serde_json::json!({"StreamName": "", "ExclusiveStartTagKey": "", "Limit": 0}),
+        )
+        .await;
+    assert_eq!(
+        r.json()["message"],
+        "4 validation errors detected: Value '0' at 'limit' failed to satisfy constraint: Member \
+         must have value greater than or equal to 1; Value '' at 'exclusiveStartTagKey' failed \
+         to satisfy constraint: Member must have length greater than or equal to 1; Value '' at \
+         'streamName' failed to satisfy constraint: Member must satisfy regular expression \
+         pattern: [a-zA-Z0-9_.-]+; Value '' at 'streamName' failed to satisfy constraint: Member \
+         must have length greater than or equal to 1"
+    );
     assert_error(
         client
             .list_tags_for_stream()

@@ -335,6 +335,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn key_id_checks_never_panic(s in "\\PC*") {
+            let _ = is_valid_key_id(&s);
+        }
+
         /// The timeline answers like a direct replay of the changes, newest first.
         #[test]
         fn timeline_matches_a_replay(

@@ -152,6 +152,8 @@ pub struct StreamsConfig {
     /// Longest gap between SubscribeToShard events when no records arrive.
     #[serde(with = "humantime_serde")]
     pub subscription_heartbeat: Duration,
+    /// Most streams in ON_DEMAND mode.
+    pub on_demand_stream_limit: u32,
 }
 
 impl Default for StreamsConfig {
@@ -167,6 +169,7 @@ impl Default for StreamsConfig {
             consumer_delay: Duration::from_millis(100),
             subscription_lifetime: Duration::from_secs(300),
             subscription_heartbeat: Duration::from_secs(5),
+            on_demand_stream_limit: 50,
         }
     }
 }

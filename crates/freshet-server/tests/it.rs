@@ -18,6 +18,8 @@ mod it {
     mod read;
     mod restart;
     mod shards;
+    mod stream_settings;
+    mod tags;
     mod tls;
     mod validation;
     mod wire;

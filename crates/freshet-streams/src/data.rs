@@ -14,7 +14,8 @@ use freshet_types::{SequenceNumber, ShardId, partition_key_hash};
 use futures_util::future::join_all;
 
 use crate::model::{
-    GetShardIterator, IteratorStart, PutEntry, PutOutcome, RecordOut, RecordsPage, StreamRef,
+    GetShardIterator, IteratorStart, PutEntry, PutOutcome, PutResult, RecordOut, RecordsPage,
+    StreamRef,
 };
 use crate::state::{Shard, Stream, retention_start};
 use crate::token::ShardIterator;
@@ -83,10 +84,13 @@ impl Streams {
         for ((shard, idx), result) in groups.iter().zip(results) {
             match result {
                 Ok(appended) => {
+                    let encryption = self.shard_encryption(&stream, shard.id.0);
                     for (k, &i) in idx.iter().enumerate() {
+                        let offset = appended.first_offset + k as u64;
                         out[i] = Some(PutOutcome::Stored {
                             shard: shard.id,
-                            sequence: stream.seq(shard.id, appended.first_offset + k as u64),
+                            sequence: stream.seq(shard.id, offset),
+                            encrypted: encryption.encrypted(offset),
                         });
                     }
                 }
@@ -112,7 +116,7 @@ impl Streams {
         r: &StreamRef,
         entry: PutEntry<'_>,
         sequence_for_ordering: Option<&str>,
-    ) -> Result<(ShardId, SequenceNumber), Error> {
+    ) -> Result<PutResult, Error> {
         let stream = self.data_stream(r)?;
         if let Some(s) = sequence_for_ordering {
             let ok = s == "0"
@@ -139,7 +143,13 @@ impl Streams {
             data: entry.data,
         }];
         match shard.log.append(&record, self.now()).await {
-            Ok(a) => Ok((shard.id, stream.seq(shard.id, a.first_offset))),
+            Ok(a) => Ok(PutResult {
+                shard: shard.id,
+                sequence: stream.seq(shard.id, a.first_offset),
+                encrypted: self
+                    .shard_encryption(&stream, shard.id.0)
+                    .encrypted(a.first_offset),
+            }),
             Err(err) => Err(self.append_error(&stream, &shard, err)),
         }
     }
@@ -263,6 +273,7 @@ impl Streams {
             }
             _ => 0,
         };
+        let encryption = self.shard_encryption(&stream, shard.id.0);
         let records = batch
             .records
             .into_iter()
@@ -271,6 +282,7 @@ impl Streams {
                 arrival_ms: r.arrival_ms,
                 partition_key: r.partition_key,
                 data: r.data,
+                encrypted: encryption.encrypted(r.offset),
             })
             .collect();
         let next = ShardIterator {

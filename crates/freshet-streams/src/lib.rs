@@ -20,14 +20,21 @@
 //! The incarnation in the directory name keeps a re-created stream's data apart from the old
 //! one's while the old directory is still being removed.
 
+pub mod account;
+pub mod capacity;
 mod consumers;
 mod data;
 mod describe;
+pub mod encryption;
 pub mod error;
 mod lifecycle;
 pub mod model;
+pub mod monitoring;
+pub mod policy;
+mod resource;
 mod state;
 mod subscribe;
+pub mod tags;
 pub mod time;
 pub mod token;
 
@@ -41,12 +48,17 @@ use freshet_meta::{Meta, StreamRecord};
 use freshet_types::{Clock, StreamArn, parse_stream_arn};
 use rand::RngCore;
 
+pub use crate::account::Limits;
+pub use crate::capacity::WarmThroughputChange;
 pub use crate::consumers::{ConsumerInfo, ConsumerList, ConsumerRef, ListConsumers};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::model::*;
+pub use crate::monitoring::MonitoringChange;
 use crate::state::{Shard, ShardSet, Stream, range_of, shard_dir};
 pub use crate::subscribe::{ShardEvent, SubscribeToShard, Subscription};
+pub use crate::tags::TagPage;
 use crate::token::TokenKey;
+pub use freshet_meta::{Commitment, CommitmentStatus, WarmThroughput};
 
 /// Settings of the streams service.
 #[derive(Debug, Clone)]
@@ -71,6 +83,8 @@ pub struct StreamsOptions {
     pub subscription_lifetime: Duration,
     /// Longest a subscription goes without an event when no records arrive (AWS: 5 seconds).
     pub subscription_heartbeat: Duration,
+    /// Most streams in ON_DEMAND mode.
+    pub on_demand_stream_limit: u32,
 }
 
 impl Default for StreamsOptions {
@@ -86,6 +100,7 @@ impl Default for StreamsOptions {
             consumer_delay: Duration::from_millis(100),
             subscription_lifetime: Duration::from_secs(300),
             subscription_heartbeat: Duration::from_secs(5),
+            on_demand_stream_limit: 50,
         }
     }
 }
@@ -189,6 +204,7 @@ impl Streams {
             if rec.status != StreamStatus::Active || consumers_changed {
                 // The delay of an interrupted transition has long passed.
                 rec.status = StreamStatus::Active;
+                capacity::settle_update(&mut rec);
                 self.with_meta(|m| m.put_stream(&rec))?;
             }
             let stream = self.load_stream(rec)?;

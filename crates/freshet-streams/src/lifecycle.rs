@@ -27,6 +27,8 @@ impl Streams {
                 account: self.inner.opts.account_id.clone(),
             });
         }
+        let warm_throughput =
+            self.check_create(&req.name, req.mode, req.warm_throughput_mibps, &req.tags)?;
         let count = match req.mode {
             StreamMode::OnDemand => DEFAULT_SHARD_COUNT,
             StreamMode::Provisioned => req.shard_count.unwrap_or(DEFAULT_SHARD_COUNT),
@@ -73,6 +75,13 @@ impl Streams {
             tags: req.tags,
             max_record_size_kib: req.max_record_size_kib.unwrap_or(1024),
             consumers: Vec::new(),
+            encryption_key_id: None,
+            encryption_changes: Vec::new(),
+            encryption_starts_ms: Vec::new(),
+            encryption_stops_ms: Vec::new(),
+            shard_level_metrics: Vec::new(),
+            warm_throughput,
+            resource_policy: None,
         };
         // Logs first, metadata second: a crash in between leaves only an orphan directory,
         // which recovery removes.
@@ -183,7 +192,12 @@ impl Streams {
 
     /// Completes a timed transition from `from` after `delay`, unless something else changed
     /// the stream in the meantime.
-    fn finish_later(&self, stream: Arc<Stream>, delay: std::time::Duration, from: StreamStatus) {
+    pub(crate) fn finish_later(
+        &self,
+        stream: Arc<Stream>,
+        delay: std::time::Duration,
+        from: StreamStatus,
+    ) {
         let this = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
@@ -201,6 +215,7 @@ impl Streams {
                     let rec = {
                         let mut rec = current.record_mut();
                         rec.status = StreamStatus::Active;
+                        crate::capacity::settle_update(&mut rec);
                         rec.clone()
                     };
                     if let Err(error) = this.persist(&rec) {
@@ -232,7 +247,7 @@ impl Streams {
         tracing::info!(stream = %stream.name, "Stream deleted.");
     }
 
-    fn open_shard_count(&self) -> u32 {
+    pub(crate) fn open_shard_count(&self) -> u32 {
         self.streams()
             .values()
             .map(|s| s.shards().open_by_hash.len() as u32)

@@ -41,6 +41,7 @@ async fn create(s: &Streams, name: &str, shards: u32) {
         mode: StreamMode::Provisioned,
         tags: Default::default(),
         max_record_size_kib: None,
+        warm_throughput_mibps: None,
     })
     .await
     .expect("create");

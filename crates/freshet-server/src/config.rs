@@ -134,6 +134,8 @@ pub struct StreamsConfig {
     /// Lifetime of shard iterators.
     #[serde(with = "humantime_serde")]
     pub iterator_ttl: Duration,
+    /// Throttle each shard of a provisioned stream at the AWS shard limits.
+    pub shard_quotas: bool,
 }
 
 impl Default for StreamsConfig {
@@ -146,6 +148,7 @@ impl Default for StreamsConfig {
             update_delay: Duration::from_millis(100),
             shard_limit: 10_000,
             iterator_ttl: Duration::from_secs(300),
+            shard_quotas: false,
         }
     }
 }
@@ -433,6 +436,17 @@ mod tests {
         c.streams.shard_limit = 0;
         let err = c.validate().expect_err("invalid");
         assert_eq!(err.problems.len(), 2, "{err}");
+    }
+
+    #[test]
+    fn shard_quotas_are_off_by_default_and_on_with_an_override() {
+        assert!(!Config::default().streams.shard_quotas);
+        let c = Config::load(&LoadOptions {
+            overrides: vec![("streams.shard_quotas".into(), "true".into())],
+            ..Default::default()
+        })
+        .expect("loads");
+        assert!(c.streams.shard_quotas);
     }
 
     #[test]

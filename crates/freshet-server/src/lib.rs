@@ -114,6 +114,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         update_delay: s.update_delay,
         shard_limit: s.shard_limit,
         iterator_ttl_ms: i64::try_from(s.iterator_ttl.as_millis()).unwrap_or(i64::MAX),
+        shard_quotas: s.shard_quotas,
     };
     let streams = Streams::open(&dir, log_config, opts, Arc::new(SystemClock))
         .await

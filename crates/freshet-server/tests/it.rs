@@ -13,6 +13,7 @@ mod it {
     mod arn;
     mod lifecycle;
     mod put;
+    mod quota;
     mod read;
     mod restart;
     mod shards;

@@ -25,6 +25,7 @@ mod describe;
 pub mod error;
 mod lifecycle;
 pub mod model;
+pub mod quota;
 mod state;
 pub mod time;
 pub mod token;
@@ -61,6 +62,9 @@ pub struct StreamsOptions {
     pub shard_limit: u32,
     /// Lifetime of shard iterators, ms.
     pub iterator_ttl_ms: i64,
+    /// Whether shards of provisioned streams are throttled at the AWS shard limits
+    /// (see [`quota`]).
+    pub shard_quotas: bool,
 }
 
 impl Default for StreamsOptions {
@@ -73,6 +77,7 @@ impl Default for StreamsOptions {
             update_delay: Duration::from_millis(100),
             shard_limit: 10_000,
             iterator_ttl_ms: freshet_types::limits::ITERATOR_TTL_MS,
+            shard_quotas: false,
         }
     }
 }

@@ -25,6 +25,10 @@ pub struct ServeArgs {
     /// When puts are acknowledged (overrides storage.durability).
     #[arg(long, env = "FRESHET_DURABILITY", value_enum)]
     pub durability: Option<Durability>,
+    /// Throttle shards of provisioned streams at the AWS shard limits (sets
+    /// streams.shard_quotas = true).
+    #[arg(long)]
+    pub shard_quotas: bool,
 }
 
 /// `--durability` values; mirrors `freshet_server::config::DurabilityMode`.
@@ -59,6 +63,9 @@ fn load_options(args: &ServeArgs) -> LoadOptions {
     }
     if let Some(d) = args.durability {
         overrides.push(("storage.durability".to_owned(), quote(d.as_config_value())));
+    }
+    if args.shard_quotas {
+        overrides.push(("streams.shard_quotas".to_owned(), "true".to_owned()));
     }
     LoadOptions {
         file: args.config.clone(),
@@ -139,6 +146,7 @@ mod tests {
             listen: Some("127.0.0.1:0".into()),
             data_dir: None,
             durability: Some(Durability::None),
+            shard_quotas: true,
         };
         let opts = load_options(&args);
         assert!(opts.read_env);
@@ -147,6 +155,7 @@ mod tests {
             vec![
                 ("server.listen".to_owned(), "\"127.0.0.1:0\"".to_owned()),
                 ("storage.durability".to_owned(), "\"none\"".to_owned()),
+                ("streams.shard_quotas".to_owned(), "true".to_owned()),
             ]
         );
     }

@@ -491,6 +491,41 @@ mod tests {
         assert_eq!(data, wrap(&proto));
     }
 
+    /// What `aws-kinesis-agg` 1.2.3 (AWS's Python aggregator) produced for
+    /// `add_user_record("pk-1", b"hello", explicit_hash_key="42")` then
+    /// `add_user_record("pk-2", b"world")`.
+    const PYTHON_AGGREGATE: &str = "f3899ac20a04706b2d310a04706b2d32120234321a0b080010001a0568656c6c\
+                                    6f1a0908011a05776f726c648540a1546a5770b0d449a0b77d8f5765";
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+            .collect()
+    }
+
+    #[test]
+    fn aggregates_match_aws_kinesis_agg_byte_for_byte() {
+        let python = unhex(PYTHON_AGGREGATE);
+        let recs = deaggregate(&python).expect("an aggregate");
+        let got: Vec<_> = recs
+            .iter()
+            .map(|r| (r.sub_sequence, r.partition_key, r.explicit_hash_key, r.data))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, "pk-1", Some("42"), &b"hello"[..]),
+                (1, "pk-2", None, &b"world"[..])
+            ]
+        );
+        let ours = aggregate([
+            ("pk-1", Some("42"), &b"hello"[..]),
+            ("pk-2", None, b"world"),
+        ]);
+        assert_eq!(ours, python);
+    }
+
     #[test]
     fn plain_records_are_not_aggregates() {
         assert!(deaggregate(b"").is_none());

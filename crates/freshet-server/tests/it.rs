@@ -15,6 +15,7 @@ mod it {
     mod efo;
     mod lifecycle;
     mod put;
+    mod quota;
     mod read;
     mod restart;
     mod shards;

@@ -68,6 +68,8 @@ impl Streams {
                 }
             }
         }
+        let size = |i: usize| entries[i].data.len() + entries[i].partition_key.len();
+        let throttled = self.throttle_put_groups(&stream, &mut groups, size);
         let now = self.now();
         let appends = groups.iter().map(|(shard, idx)| {
             let batch: Vec<RecordIn<'_>> = idx
@@ -81,6 +83,9 @@ impl Streams {
         });
         let results = join_all(appends).await;
         let mut out = vec![None; entries.len()];
+        for (i, outcome) in throttled {
+            out[i] = Some(outcome);
+        }
         for ((shard, idx), result) in groups.iter().zip(results) {
             match result {
                 Ok(appended) => {
@@ -138,6 +143,7 @@ impl Streams {
             .explicit_hash_key
             .unwrap_or_else(|| partition_key_hash(entry.partition_key));
         let shard = stream.shards().route(hash).clone();
+        self.throttle_put(&stream, shard.id, size)?;
         let record = [RecordIn {
             partition_key: entry.partition_key,
             data: entry.data,
@@ -256,6 +262,7 @@ impl Streams {
                 stream: stream.name.clone(),
                 account: self.inner.opts.account_id.clone(),
             })?;
+        let quota = self.throttle_read(&stream, shard.id)?;
         let retention_start = retention_start(stream.record().retention_hours, now);
         let limit = limit
             .unwrap_or(MAX_GET_RECORDS_LIMIT)
@@ -264,6 +271,11 @@ impl Streams {
             .log
             .read(it.offset, limit, MAX_GET_RECORDS_BYTES, retention_start)
             .map_err(|e| Error::Storage(e.to_string()))?;
+        let read_bytes = batch
+            .records
+            .iter()
+            .map(|r| r.data.len() + r.partition_key.len());
+        self.charge_read(quota.as_deref(), read_bytes.sum());
         let tip = shard.log.next_offset();
         // How far the consumer is from the tip once it has processed this page: zero when the
         // page ends at the tip, else the age gap between its last record and the newest.

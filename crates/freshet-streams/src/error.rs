@@ -29,6 +29,8 @@ pub enum ErrorKind {
     Validation,
     /// `InternalFailure` (HTTP 500).
     InternalFailure,
+    /// `ProvisionedThroughputExceededException`.
+    ProvisionedThroughputExceeded,
 }
 
 /// Everything a stream operation can refuse or fail with.
@@ -557,6 +559,16 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// A shard's throughput quota is spent (only with `streams.shard_quotas` on).
+    #[error("Rate exceeded for shard {shard} in stream {stream} under account {account}.")]
+    ThroughputExceeded {
+        /// Shard.
+        shard: ShardId,
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+    },
 }
 
 impl Error {
@@ -586,6 +598,7 @@ impl Error {
             Error::IteratorExpired { .. } => K::ExpiredIterator,
             Error::NextTokenExpired { .. } => K::ExpiredNextToken,
             Error::ShardReadOnly { .. } | Error::Storage(_) => K::InternalFailure,
+            Error::ThroughputExceeded { .. } => K::ProvisionedThroughputExceeded,
             Error::StreamUnnamed
             | Error::StreamNameArnMismatch { .. }
             | Error::RetentionTooShort { .. }
@@ -667,6 +680,15 @@ mod tests {
             "Iterator expired. The iterator was created at time Thu Jan 01 00:00:00 UTC 1970 while \
              right now it is Thu Jan 01 00:05:00 UTC 1970 which is further in the future than the \
              tolerated delay of 300000 milliseconds."
+        );
+        let e = Error::ThroughputExceeded {
+            shard: ShardId(3),
+            stream: "s".into(),
+            account: "000000000000".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "Rate exceeded for shard shardId-000000000003 in stream s under account 000000000000."
         );
         let e = Error::RetentionTooShort { hours: 23 };
         assert_eq!(

@@ -31,6 +31,7 @@ mod lifecycle;
 pub mod model;
 pub mod monitoring;
 pub mod policy;
+pub mod quota;
 mod resource;
 mod state;
 mod subscribe;
@@ -85,6 +86,9 @@ pub struct StreamsOptions {
     pub subscription_heartbeat: Duration,
     /// Most streams in ON_DEMAND mode.
     pub on_demand_stream_limit: u32,
+    /// Whether shards of provisioned streams are throttled at the AWS shard limits
+    /// (see [`quota`]).
+    pub shard_quotas: bool,
 }
 
 impl Default for StreamsOptions {
@@ -101,6 +105,7 @@ impl Default for StreamsOptions {
             subscription_lifetime: Duration::from_secs(300),
             subscription_heartbeat: Duration::from_secs(5),
             on_demand_stream_limit: 50,
+            shard_quotas: false,
         }
     }
 }

@@ -53,6 +53,8 @@ pub(crate) struct Stream {
     pub dir: PathBuf,
     record: RwLock<StreamRecord>,
     shards: RwLock<Arc<ShardSet>>,
+    /// Per-shard throughput quotas, used only when they are enabled.
+    pub quotas: crate::quota::StreamQuotas,
 }
 
 impl Stream {
@@ -64,6 +66,7 @@ impl Stream {
             dir,
             record: RwLock::new(record),
             shards: RwLock::new(Arc::new(shards)),
+            quotas: Default::default(),
         }
     }
 

@@ -94,6 +94,7 @@ pub fn code_of(kind: ErrorKind) -> (&'static str, u16) {
         ErrorKind::ExpiredNextToken => ("ExpiredNextTokenException", 400),
         ErrorKind::Validation => ("ValidationException", 400),
         ErrorKind::InternalFailure => ("InternalFailure", 500),
+        ErrorKind::ProvisionedThroughputExceeded => ("ProvisionedThroughputExceededException", 400),
     }
 }
 

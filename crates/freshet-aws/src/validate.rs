@@ -158,6 +158,88 @@ impl Validator {
         }
     }
 
+    /// A string-to-string map member (tags): entry count, then key and value lengths, each
+    /// reported once for the whole map as Coral does.
+    pub fn string_map(
+        &mut self,
+        path: &str,
+        map: Option<&std::collections::BTreeMap<String, String>>,
+        entries: (usize, usize),
+        key_len: (usize, usize),
+        value_len: (usize, usize),
+    ) {
+        let Some(map) = map else { return };
+        let shown = format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        self.list_len(path, Some(map.len()), &shown, entries.0, entries.1);
+        let outside = |s: &str, (min, max): (usize, usize)| {
+            let n = s.chars().count();
+            n < min || n > max
+        };
+        if map.keys().any(|k| outside(k, key_len)) {
+            let rule = format!(
+                "Map keys must satisfy constraint: [Member must have length less than or equal \
+                 to {}, Member must have length greater than or equal to {}]",
+                key_len.1, key_len.0
+            );
+            self.fail(Shown::Text(&shown), path, &rule);
+        }
+        if map.values().any(|v| outside(v, value_len)) {
+            let rule = format!(
+                "Map value must satisfy constraint: [Member must have length less than or equal \
+                 to {}, Member must have length greater than or equal to {}]",
+                value_len.1, value_len.0
+            );
+            self.fail(Shown::Text(&shown), path, &rule);
+        }
+    }
+
+    /// A list-of-strings member: list length, then one combined failure when any member
+    /// breaks its length bounds or enum.
+    pub fn string_list(
+        &mut self,
+        path: &str,
+        list: Option<&[String]>,
+        list_len: (usize, usize),
+        member: StringMember<'_>,
+    ) {
+        let Some(list) = list else { return };
+        let shown = format!("[{}]", list.join(", "));
+        self.list_len(path, Some(list.len()), &shown, list_len.0, list_len.1);
+        let rule = match member {
+            StringMember::Length(min, max) => list
+                .iter()
+                .any(|s| {
+                    let n = s.chars().count();
+                    n < min || n > max
+                })
+                .then(|| {
+                    format!(
+                        "Member must satisfy constraint: [Member must have length less than or \
+                         equal to {max}, Member must have length greater than or equal to {min}]"
+                    )
+                }),
+            StringMember::OneOf(allowed) => list
+                .iter()
+                .any(|s| !allowed.contains(&s.as_str()))
+                .then(|| {
+                    format!(
+                        "Member must satisfy constraint: [Member must satisfy enum value set: \
+                         [{}]]",
+                        allowed.join(", ")
+                    )
+                }),
+        };
+        if let Some(rule) = rule {
+            self.fail(Shown::Text(&shown), path, &rule);
+        }
+    }
+
     /// The ValidationException message, or `None` when nothing failed.
     pub fn finish(self) -> Option<String> {
         let n = self.errors.len();
@@ -172,6 +254,53 @@ impl Validator {
         ))
     }
 }
+
+/// The constraint on each member of a list of strings.
+#[derive(Debug, Clone, Copy)]
+pub enum StringMember<'a> {
+    /// Length bounds in characters.
+    Length(usize, usize),
+    /// An enum.
+    OneOf(&'a [&'a str]),
+}
+
+/// `arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+` (ResourceARN: a stream or consumer ARN),
+/// matched against the whole value with Java's regex semantics (`.` stops at line ends).
+/// Each `.*` gap only needs the next literal to occur later, so taking every literal at its
+/// earliest position decides the match in linear time.
+pub fn is_resource_arn(s: &str) -> bool {
+    if s.contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']) {
+        return false;
+    }
+    let Some(rest) = s.strip_prefix("arn:aws") else {
+        return false;
+    };
+    let Some(k) = rest.find(":kinesis:") else {
+        return false;
+    };
+    let rest = &rest[k + ":kinesis:".len()..];
+    let b = rest.as_bytes();
+    // The earliest `:` + 12 digits + `:`.
+    let Some(acct_end) = (0..b.len().saturating_sub(13)).find_map(|i| {
+        (b[i] == b':' && b[i + 1..i + 13].iter().all(u8::is_ascii_digit) && b[i + 13] == b':')
+            .then_some(i + 14)
+    }) else {
+        return false;
+    };
+    let rest = &rest[acct_end..];
+    // `stream/` followed by at least one character and no white space up to the end.
+    let tail_from = rest
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace())
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or(0);
+    rest.match_indices("stream/")
+        .any(|(i, _)| i >= tail_from && i + "stream/".len() < rest.len())
+}
+
+/// The model pattern text of [`is_resource_arn`].
+pub const RESOURCE_ARN_PATTERN: &str = "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+";
 
 /// `[a-zA-Z0-9_.-]+`: stream, consumer and shard-id names.
 pub fn is_name(s: &str) -> bool {
@@ -322,9 +451,57 @@ mod tests {
         assert!(is_sequence_number(&"1".repeat(56)));
     }
 
+    #[test]
+    fn resource_arn_pattern() {
+        for ok in [
+            "arn:aws:kinesis:us-east-1:000000000000:stream/s",
+            "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1700000000",
+            "arn:aws-cn:kinesis:cn-north-1:123456789012:x/stream/a",
+            "arn:aws:kinesis:r:a:000000000000:stream/stream/",
+        ] {
+            assert!(is_resource_arn(ok), "{ok}");
+        }
+        for bad in [
+            "arn:aws:kinesis:us-east-1:00000000000:stream/s",
+            "arn:aws:kinesis:us-east-1:000000000000:stream/",
+            "arn:aws:kinesis:us-east-1:000000000000:stream/a b",
+            "arn:aws:kinesis:us-east-1:000000000000:stream/a\nb",
+            "arn:aws:sqs:us-east-1:000000000000:stream/s",
+            "arn:gcp:kinesis:us-east-1:000000000000:stream/s",
+        ] {
+            assert!(!is_resource_arn(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn maps_and_lists_report_member_constraints_once() {
+        let mut v = Validator::new();
+        let map = std::collections::BTreeMap::from([
+            (String::new(), "v".to_owned()),
+            ("k".to_owned(), "x".repeat(3)),
+        ]);
+        v.string_map("tags", Some(&map), (1, 200), (1, 128), (0, 2));
+        assert_eq!(
+            v.finish().as_deref(),
+            Some(
+                "2 validation errors detected: Value '{=v, k=xxx}' at 'tags' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]; Value '{=v, k=xxx}' at 'tags' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 2, Member must have length greater than or equal to 0]"
+            )
+        );
+        let mut v = Validator::new();
+        let list = vec!["A".to_owned(), "Nope".to_owned()];
+        v.string_list("m", Some(&list), (1, 7), StringMember::OneOf(&["A", "B"]));
+        assert_eq!(
+            v.finish().as_deref(),
+            Some(
+                "1 validation error detected: Value '[A, Nope]' at 'm' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [A, B]]"
+            )
+        );
+    }
+
     proptest! {
         #[test]
         fn patterns_never_panic(s in "\\PC*") {
+            let _ = is_resource_arn(&s);
             let _ = (is_name(&s), is_stream_arn(&s), is_hash_key(&s), is_sequence_number(&s));
         }
     }

@@ -115,6 +115,15 @@ fn value() -> impl Strategy<Value = serde_json::Value> {
         Just(json!("AT_TIMESTAMP")),
         Just(json!("340282366920938463463374607431768211456")),
         Just(json!("arn:aws:kinesis:us-east-1:000000000000:stream/s")),
+        Just(json!(
+            "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1"
+        )),
+        Just(json!("alias/aws/kinesis")),
+        Just(json!("KMS")),
+        Just(json!("ALL")),
+        Just(json!("ON_DEMAND")),
+        Just(json!("ENABLED")),
+        Just(json!(r#"{"Statement":{}}"#)),
         "\\PC{0,40}".prop_map(|s| json!(s)),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
@@ -149,6 +158,17 @@ fn member() -> impl Strategy<Value = String> {
         Just("ShardIterator"),
         Just("RetentionPeriodHours"),
         Just("StreamModeDetails"),
+        Just("TagKeys"),
+        Just("ExclusiveStartTagKey"),
+        Just("ResourceARN"),
+        Just("Policy"),
+        Just("EncryptionType"),
+        Just("KeyId"),
+        Just("ShardLevelMetrics"),
+        Just("WarmThroughputMiBps"),
+        Just("MaxRecordSizeInKiB"),
+        Just("MinimumThroughputBillingCommitment"),
+        Just("Status"),
         Just("StreamMode"),
         Just("Tags"),
         Just("EnforceConsumerDeletion"),

@@ -7,24 +7,29 @@
 //! | table | key | value |
 //! |---|---|---|
 //! | `streams` | stream name | [`StreamRecord`] |
-//! | `settings` | setting name | raw bytes (for example the iterator signing key) |
+//! | `settings` | setting name | raw bytes (for example the iterator signing key, or the JSON [`AccountSettings`] under `account`) |
 //!
 //! Every write is one redb transaction committed with full durability, so a stream's metadata
 //! is on disk before the API call that changed it is acknowledged. Metadata changes are rare
 //! (control-plane calls); the data path never touches this store.
 
+mod account;
 mod record;
 
 use std::path::Path;
 
 use redb::{Database, ReadableTable, TableDefinition};
 
+pub use account::{AccountSettings, Commitment, CommitmentStatus};
 pub use record::{
-    ConsumerRecord, ConsumerStatus, ShardRecord, StreamMode, StreamRecord, StreamStatus,
+    ConsumerRecord, ConsumerStatus, EncryptionChange, ShardRecord, StreamMode, StreamRecord,
+    StreamStatus, WarmThroughput,
 };
 
 const STREAMS: TableDefinition<&str, &[u8]> = TableDefinition::new("streams");
 const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
+/// Settings key of the account-level settings.
+const ACCOUNT_KEY: &str = "account";
 
 /// Why a metadata operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +113,41 @@ impl Meta {
         tx.commit().map_err(db_err)
     }
 
+    /// The setting `name`, if it was ever stored.
+    pub fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, MetaError> {
+        let tx = self.db.begin_read().map_err(db_err)?;
+        let table = tx.open_table(SETTINGS).map_err(db_err)?;
+        let value = table.get(name).map_err(db_err)?.map(|v| v.value().to_vec());
+        Ok(value)
+    }
+
+    /// Inserts or replaces the setting `name`, durably.
+    pub fn put_setting(&self, name: &str, value: &[u8]) -> Result<(), MetaError> {
+        let tx = self.db.begin_write().map_err(db_err)?;
+        {
+            let mut table = tx.open_table(SETTINGS).map_err(db_err)?;
+            table.insert(name, value).map_err(db_err)?;
+        }
+        tx.commit().map_err(db_err)
+    }
+
+    /// The account-level settings (stored as JSON under `account`); defaults when never set.
+    pub fn account_settings(&self) -> Result<AccountSettings, MetaError> {
+        match self.setting(ACCOUNT_KEY)? {
+            None => Ok(AccountSettings::default()),
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(|source| MetaError::Corrupt {
+                key: ACCOUNT_KEY.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// Stores the account-level settings, durably.
+    pub fn put_account_settings(&self, settings: &AccountSettings) -> Result<(), MetaError> {
+        let bytes = serde_json::to_vec(settings).map_err(db_err)?;
+        self.put_setting(ACCOUNT_KEY, &bytes)
+    }
+
     /// The setting `name`, creating it with `init()` if it does not exist yet.
     pub fn setting_or_init(
         &self,
@@ -161,6 +201,20 @@ mod tests {
             max_record_size_kib: 1024,
             scalings_ms: Vec::new(),
             consumers: Vec::new(),
+            encryption_key_id: Some("alias/aws/kinesis".to_owned()),
+            encryption_changes: vec![EncryptionChange {
+                at_ms: 1_700_000_000_500,
+                key_id: Some("alias/aws/kinesis".to_owned()),
+                shard_offsets: BTreeMap::from([(0, 7)]),
+            }],
+            encryption_starts_ms: vec![1_700_000_000_500],
+            encryption_stops_ms: Vec::new(),
+            shard_level_metrics: vec!["IncomingBytes".to_owned()],
+            warm_throughput: Some(WarmThroughput {
+                target_mibps: 100,
+                current_mibps: 100,
+            }),
+            resource_policy: Some("{}".to_owned()),
         }
     }
 
@@ -208,5 +262,42 @@ mod tests {
             meta.setting_or_init("key", || vec![9]).expect("get"),
             vec![1, 2, 3]
         );
+    }
+
+    #[test]
+    fn records_written_before_the_control_fields_still_load() {
+        let old = r#"{"name":"s","incarnation":1,"status":"ACTIVE","mode":"PROVISIONED",
+            "created_ms":5,"retention_hours":24,"shards":[]}"#;
+        let rec: StreamRecord = serde_json::from_str(old).expect("old record loads");
+        assert_eq!(rec.max_record_size_kib, 1024);
+        assert_eq!(rec.encryption_key_id, None);
+        assert!(rec.encryption_changes.is_empty());
+        assert!(rec.shard_level_metrics.is_empty());
+        assert_eq!(rec.warm_throughput, None);
+        assert_eq!(rec.resource_policy, None);
+    }
+
+    #[test]
+    fn account_settings_survive_reopen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("meta.redb");
+        let settings = AccountSettings {
+            commitment: Commitment {
+                status: CommitmentStatus::Enabled,
+                started_ms: Some(10),
+                ended_ms: None,
+                earliest_allowed_end_ms: Some(20),
+            },
+        };
+        {
+            let meta = Meta::open(&path).expect("open");
+            assert_eq!(
+                meta.account_settings().expect("defaults"),
+                AccountSettings::default()
+            );
+            meta.put_account_settings(&settings).expect("put");
+        }
+        let meta = Meta::open(&path).expect("reopen");
+        assert_eq!(meta.account_settings().expect("load"), settings);
     }
 }

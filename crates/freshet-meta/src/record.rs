@@ -121,6 +121,50 @@ pub struct StreamRecord {
     /// Enhanced fan-out consumers registered to the stream, in registration order.
     #[serde(default)]
     pub consumers: Vec<ConsumerRecord>,
+    /// The KMS key of server-side encryption while it is on; `None` when off.
+    #[serde(default)]
+    pub encryption_key_id: Option<String>,
+    /// Encryption changes that still matter to retained records, oldest first.
+    #[serde(default)]
+    pub encryption_changes: Vec<EncryptionChange>,
+    /// When StartStreamEncryption calls applied a key (ms), for the rolling 24-hour quota.
+    #[serde(default)]
+    pub encryption_starts_ms: Vec<i64>,
+    /// When StopStreamEncryption calls took effect (ms), for the rolling 24-hour quota.
+    #[serde(default)]
+    pub encryption_stops_ms: Vec<i64>,
+    /// Enabled enhanced (shard-level) metrics, in model order.
+    #[serde(default)]
+    pub shard_level_metrics: Vec<String>,
+    /// Warm throughput of an on-demand stream, once configured.
+    #[serde(default)]
+    pub warm_throughput: Option<WarmThroughput>,
+    /// The resource-based policy document, as given.
+    #[serde(default)]
+    pub resource_policy: Option<String>,
+}
+
+/// One StartStreamEncryption or StopStreamEncryption: the setting it made and, per shard that
+/// existed then, the first offset written under it. Records of a shard below its boundary
+/// were written under the previous setting; shards created later were written entirely under
+/// the newest setting before their creation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptionChange {
+    /// When the change was made (ms since epoch).
+    pub at_ms: i64,
+    /// The KMS key from here on; `None` when encryption was stopped.
+    pub key_id: Option<String>,
+    /// Shard index → first offset written under this setting.
+    pub shard_offsets: BTreeMap<u32, u64>,
+}
+
+/// Warm throughput of an on-demand stream (MiB/s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarmThroughput {
+    /// What the stream is scaling to.
+    pub target_mibps: u32,
+    /// What it handles now; reaches the target when the UPDATING transition completes.
+    pub current_mibps: u32,
 }
 
 /// An enhanced fan-out consumer's lifecycle state, as the API reports it.

@@ -160,6 +160,10 @@ pub struct StreamsConfig {
     /// Longest gap between SubscribeToShard events when no records arrive.
     #[serde(with = "humantime_serde")]
     pub subscription_heartbeat: Duration,
+    /// Most streams in ON_DEMAND mode.
+    pub on_demand_stream_limit: u32,
+    /// Throttle each shard of a provisioned stream at the AWS shard limits.
+    pub shard_quotas: bool,
 }
 
 impl Default for StreamsConfig {
@@ -178,6 +182,8 @@ impl Default for StreamsConfig {
             consumer_delay: Duration::from_millis(100),
             subscription_lifetime: Duration::from_secs(300),
             subscription_heartbeat: Duration::from_secs(5),
+            on_demand_stream_limit: 50,
+            shard_quotas: false,
         }
     }
 }
@@ -508,6 +514,17 @@ mod tests {
         assert!(err.to_string().contains("must differ"), "{err}");
         c.server.tls_listen = Some(SocketAddr::from(([127, 0, 0, 1], 4568)));
         assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn shard_quotas_are_off_by_default_and_on_with_an_override() {
+        assert!(!Config::default().streams.shard_quotas);
+        let c = Config::load(&LoadOptions {
+            overrides: vec![("streams.shard_quotas".into(), "true".into())],
+            ..Default::default()
+        })
+        .expect("loads");
+        assert!(c.streams.shard_quotas);
     }
 
     #[test]

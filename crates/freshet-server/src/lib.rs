@@ -152,6 +152,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         consumer_delay: s.consumer_delay,
         subscription_lifetime: s.subscription_lifetime,
         subscription_heartbeat: s.subscription_heartbeat,
+        on_demand_stream_limit: s.on_demand_stream_limit,
+        shard_quotas: s.shard_quotas,
     };
     let streams = Streams::open(&dir, log_config, opts, Arc::new(SystemClock))
         .await

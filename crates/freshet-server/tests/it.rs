@@ -15,10 +15,13 @@ mod it {
     mod efo;
     mod lifecycle;
     mod put;
+    mod quota;
     mod read;
     mod reshard;
     mod restart;
     mod shards;
+    mod stream_settings;
+    mod tags;
     mod tls;
     mod validation;
     mod wire;

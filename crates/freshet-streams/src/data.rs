@@ -14,10 +14,10 @@ use freshet_types::{SequenceNumber, ShardId, partition_key_hash};
 use futures_util::future::join_all;
 
 use crate::model::{
-    GetShardIterator, IteratorStart, PutEntry, PutOutcome, RecordOut, RecordsPage, ShardRead,
-    StreamRef,
+    GetShardIterator, IteratorStart, PutEntry, PutOutcome, PutResult, RecordOut, RecordsPage,
+    ShardRead, StreamRef,
 };
-use crate::state::{Shard, Stream, retention_start};
+use crate::state::{Shard, ShardSet, Stream, retention_start};
 use crate::token::ShardIterator;
 use crate::{Error, Streams};
 
@@ -70,6 +70,8 @@ impl Streams {
                 }
             }
         }
+        let size = |i: usize| entries[i].data.len() + entries[i].partition_key.len();
+        let throttled = self.throttle_put_groups(&stream, &mut groups, size);
         let now = self.now();
         let appends = groups.iter().map(|(shard, idx)| {
             let batch: Vec<RecordIn<'_>> = idx
@@ -88,13 +90,19 @@ impl Streams {
         });
         let results = join_all(appends).await;
         let mut out = vec![None; entries.len()];
+        for (i, outcome) in throttled {
+            out[i] = Some(outcome);
+        }
         for ((shard, idx), result) in groups.iter().zip(results) {
             match result {
                 Ok(appended) => {
+                    let encryption = self.shard_encryption(&stream, shard.id.0);
                     for (k, &i) in idx.iter().enumerate() {
+                        let offset = appended.first_offset + k as u64;
                         out[i] = Some(PutOutcome::Stored {
                             shard: shard.id,
-                            sequence: stream.seq(shard.id, appended.first_offset + k as u64),
+                            sequence: stream.seq(shard.id, offset),
+                            encrypted: encryption.encrypted(offset),
                         });
                     }
                 }
@@ -120,7 +128,7 @@ impl Streams {
         r: &StreamRef,
         entry: PutEntry<'_>,
         sequence_for_ordering: Option<&str>,
-    ) -> Result<(ShardId, SequenceNumber), Error> {
+    ) -> Result<PutResult, Error> {
         let stream = self.data_stream(r)?;
         if let Some(s) = sequence_for_ordering {
             let ok = s == "0"
@@ -143,13 +151,20 @@ impl Streams {
             .unwrap_or_else(|| partition_key_hash(entry.partition_key));
         let _gate = stream.gate.read().await;
         let shard = stream.shards().route(hash).clone();
+        self.throttle_put(&stream, shard.id, size)?;
         let record = [RecordIn {
             partition_key: entry.partition_key,
             data: entry.data,
         }];
         shard.written.add(size as u64, 1);
         match shard.log.append(&record, self.now()).await {
-            Ok(a) => Ok((shard.id, stream.seq(shard.id, a.first_offset))),
+            Ok(a) => Ok(PutResult {
+                shard: shard.id,
+                sequence: stream.seq(shard.id, a.first_offset),
+                encrypted: self
+                    .shard_encryption(&stream, shard.id.0)
+                    .encrypted(a.first_offset),
+            }),
             Err(err) => Err(self.append_error(&stream, &shard, err)),
         }
     }
@@ -247,7 +262,15 @@ impl Streams {
             .filter(|s| s.incarnation == it.incarnation)
             .cloned()
             .ok_or_else(|| self.not_found(&it.stream))?;
-        let read = self.read_stream_shard(&stream, it.shard, it.offset, limit)?;
+        let shards = stream.shards();
+        let shard = self.shard_in(&stream, &shards, it.shard)?;
+        let quota = self.throttle_read(&stream, shard.id)?;
+        let read = self.read_page(&stream, &shards, shard, it.offset, limit)?;
+        let read_bytes = read
+            .records
+            .iter()
+            .map(|r| r.data.len() + r.partition_key.len());
+        self.charge_read(quota.as_deref(), read_bytes.sum());
         let next_iterator = read.next_offset.map(|offset| {
             ShardIterator {
                 offset,
@@ -266,9 +289,9 @@ impl Streams {
     }
 
     /// Reads one page of a shard from `offset`: the domain form of GetRecords for callers that
-    /// keep their own position (enhanced fan-out). At the end of a closed shard the answer has
-    /// no `next_offset` and lists the shard's children; a consumer that reads a parent to its
-    /// end before its children sees every record once, in per-key order.
+    /// keep their own position. At the end of a closed shard the answer has no `next_offset`
+    /// and lists the shard's children; a consumer that reads a parent to its end before its
+    /// children sees every record once, in per-key order.
     pub fn read_shard(
         &self,
         r: &StreamRef,
@@ -277,22 +300,32 @@ impl Streams {
         limit: Option<u32>,
     ) -> Result<ShardRead, Error> {
         let stream = self.data_stream(r)?;
-        self.read_stream_shard(&stream, shard, offset, limit)
+        let shards = stream.shards();
+        let shard = self.shard_in(&stream, &shards, shard)?;
+        self.read_page(&stream, &shards, shard, offset, limit)
     }
 
-    fn read_stream_shard(
+    fn shard_in<'a>(
         &self,
         stream: &Stream,
-        shard: ShardId,
+        shards: &'a ShardSet,
+        id: ShardId,
+    ) -> Result<&'a Arc<Shard>, Error> {
+        shards.get(id).ok_or_else(|| Error::ShardNotFound {
+            shard: id,
+            stream: stream.name.clone(),
+            account: self.inner.opts.account_id.clone(),
+        })
+    }
+
+    fn read_page(
+        &self,
+        stream: &Stream,
+        shards: &ShardSet,
+        shard: &Shard,
         offset: u64,
         limit: Option<u32>,
     ) -> Result<ShardRead, Error> {
-        let shards = stream.shards();
-        let shard = shards.get(shard).ok_or_else(|| Error::ShardNotFound {
-            shard,
-            stream: stream.name.clone(),
-            account: self.inner.opts.account_id.clone(),
-        })?;
         let retention_start = retention_start(stream.record().retention_hours, self.now());
         let limit = limit
             .unwrap_or(MAX_GET_RECORDS_LIMIT)
@@ -323,6 +356,7 @@ impl Streams {
             (Some(last), Some(newest)) if behind_tip => (newest - last.arrival_ms).max(0),
             _ => 0,
         };
+        let encryption = self.shard_encryption(stream, shard.id.0);
         let records = batch
             .records
             .into_iter()
@@ -331,6 +365,7 @@ impl Streams {
                 arrival_ms: r.arrival_ms,
                 partition_key: r.partition_key,
                 data: r.data,
+                encrypted: encryption.encrypted(r.offset),
             })
             .collect();
         Ok(ShardRead {

@@ -345,6 +345,9 @@ impl Streams {
             open_shard_count: rec.shards.iter().filter(|s| s.is_open()).count() as u32,
             consumer_count: rec.consumers.len() as u32,
             max_record_size_kib: rec.max_record_size_kib,
+            encryption_key_id: rec.encryption_key_id.clone(),
+            shard_level_metrics: rec.shard_level_metrics.clone(),
+            warm_throughput: rec.warm_throughput,
         }
     }
 }

@@ -29,6 +29,8 @@ pub enum ErrorKind {
     Validation,
     /// `InternalFailure` (HTTP 500).
     InternalFailure,
+    /// `ProvisionedThroughputExceededException`.
+    ProvisionedThroughputExceeded,
 }
 
 /// Everything a stream operation can refuse or fail with.
@@ -528,6 +530,147 @@ pub enum Error {
         /// Shard.
         shard: ShardId,
     },
+    /// A tag key or value with a character outside AWS's tag alphabet.
+    #[error(
+        "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white \
+         space, _ . / = + - % @."
+    )]
+    TagsInvalidCharacters,
+    /// A tag with `%`: inside the documented alphabet, refused anyway (recorded AWS quirk).
+    #[error(
+        "Failed to {action} stream {stream} under account {account} because some tags contained \
+         illegal characters. The allowed characters are Unicode letters, white-spaces, \
+         '_',',','/','=','+','-','@'."
+    )]
+    TagsIllegalCharacters {
+        /// `add tags to` or `remove tags from`.
+        action: &'static str,
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+    },
+    /// More than 50 tags would result. The "10" is AWS's recorded text, kept verbatim.
+    #[error(
+        "Failed to add tags to stream {stream} under account {account} because a given stream \
+         cannot have more than 10 tags associated with it."
+    )]
+    TooManyTags {
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+    },
+    /// Start/StopStreamEncryption with EncryptionType NONE.
+    #[error("EncryptionType NONE is not valid for {operation}. The only valid value is KMS.")]
+    EncryptionTypeNotKms {
+        /// The operation called.
+        operation: &'static str,
+    },
+    /// A KeyId in none of the forms KMS accepts.
+    #[error(
+        "Invalid KeyId {key}. Specify a KMS key ARN, an alias ARN, a key id (GUID), or an alias \
+         name prefixed by \"alias/\"."
+    )]
+    InvalidKeyId {
+        /// The value given.
+        key: String,
+    },
+    /// The 25-per-rolling-24-hours quota of Start/StopStreamEncryption.
+    #[error(
+        "Rate exceeded for {operation} on stream {stream} under account {account}: at most \
+         {limit} calls are allowed in a rolling 24-hour period."
+    )]
+    EncryptionRateLimit {
+        /// The operation called.
+        operation: &'static str,
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+        /// The quota.
+        limit: usize,
+    },
+    /// UpdateStreamMode to the mode the stream already has.
+    #[error("Stream {stream} under account {account} is already in {mode} mode.")]
+    StreamModeUnchanged {
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+        /// The current mode.
+        mode: &'static str,
+    },
+    /// The account's on-demand stream quota would be exceeded.
+    #[error(
+        "This request would exceed the on-demand stream count limit for the account {account} in \
+         {region}. Current on-demand stream count for the account: {current}. Limit: {limit}."
+    )]
+    OnDemandStreamLimit {
+        /// Account id.
+        account: String,
+        /// Region.
+        region: String,
+        /// On-demand streams now.
+        current: u32,
+        /// The quota.
+        limit: u32,
+    },
+    /// Warm throughput for a stream that is not (becoming) on-demand.
+    #[error(
+        "Warm throughput is only supported for streams in ON_DEMAND mode; stream {stream} under \
+         account {account} would be PROVISIONED."
+    )]
+    WarmThroughputNotOnDemand {
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+    },
+    /// Warm throughput without the account's minimum throughput billing commitment.
+    #[error(
+        "Warm throughput requires MinimumThroughputBillingCommitment to be enabled for account \
+         {account}. Enable it with UpdateAccountSettings."
+    )]
+    WarmThroughputNeedsCommitment {
+        /// Account id.
+        account: String,
+    },
+    /// Warm throughput above the per-stream maximum.
+    #[error(
+        "Requested warm throughput of {requested} MiB/s exceeds the limit of {limit} MiB/s for an \
+         on-demand stream."
+    )]
+    WarmThroughputTooHigh {
+        /// MiB/s asked for.
+        requested: u32,
+        /// The limit.
+        limit: u32,
+    },
+    /// A resource policy that is not a JSON policy document.
+    #[error("Invalid resource policy: {reason}")]
+    InvalidPolicy {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A resource policy over the size limit.
+    #[error("Resource policy is {size} bytes, more than the maximum of {limit} bytes.")]
+    PolicyTooLarge {
+        /// Bytes given.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A shard's throughput quota is spent (only with `streams.shard_quotas` on).
+    #[error("Rate exceeded for shard {shard} in stream {stream} under account {account}.")]
+    ThroughputExceeded {
+        /// Shard.
+        shard: ShardId,
+        /// Stream name.
+        stream: String,
+        /// Account id.
+        account: String,
+    },
 }
 
 impl Error {
@@ -549,14 +692,20 @@ impl Error {
             Error::ShardLimit { .. }
             | Error::ConsumerLimit { .. }
             | Error::ConsumersCreatingLimit { .. }
+            | Error::EncryptionRateLimit { .. }
+            | Error::OnDemandStreamLimit { .. }
+            | Error::WarmThroughputTooHigh { .. }
             | Error::ScaleUpTooFar { .. }
             | Error::ScaleDownTooFar { .. }
             | Error::TooManyShardsForScaling { .. }
             | Error::TooManyScalings { .. } => K::LimitExceeded,
-            Error::OnDemandReshard { .. } => K::Validation,
+            Error::WarmThroughputNotOnDemand { .. }
+            | Error::WarmThroughputNeedsCommitment { .. }
+            | Error::OnDemandReshard { .. } => K::Validation,
             Error::IteratorExpired { .. } => K::ExpiredIterator,
             Error::NextTokenExpired { .. } => K::ExpiredNextToken,
             Error::ShardReadOnly { .. } | Error::Storage(_) => K::InternalFailure,
+            Error::ThroughputExceeded { .. } => K::ProvisionedThroughputExceeded,
             Error::StreamUnnamed
             | Error::StreamNameArnMismatch { .. }
             | Error::RetentionTooShort { .. }
@@ -585,7 +734,15 @@ impl Error {
             | Error::AlreadyResharded { .. }
             | Error::NotAdjacent { .. }
             | Error::ConsumerUnnamed
-            | Error::ConsumerArnMismatch { .. } => K::InvalidArgument,
+            | Error::ConsumerArnMismatch { .. }
+            | Error::TagsInvalidCharacters
+            | Error::TagsIllegalCharacters { .. }
+            | Error::TooManyTags { .. }
+            | Error::EncryptionTypeNotKms { .. }
+            | Error::InvalidKeyId { .. }
+            | Error::StreamModeUnchanged { .. }
+            | Error::InvalidPolicy { .. }
+            | Error::PolicyTooLarge { .. } => K::InvalidArgument,
         }
     }
 }
@@ -653,6 +810,15 @@ mod tests {
             e.to_string(),
             "UpdateShardCount can be called at most 10 times per rolling 24-hour period for \
              stream s under account 1."
+        );
+        let e = Error::ThroughputExceeded {
+            shard: ShardId(3),
+            stream: "s".into(),
+            account: "000000000000".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "Rate exceeded for shard shardId-000000000003 in stream s under account 000000000000."
         );
         let e = Error::RetentionTooShort { hours: 23 };
         assert_eq!(

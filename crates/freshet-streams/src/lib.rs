@@ -22,16 +22,24 @@
 //! The incarnation in the directory name keeps a re-created stream's data apart from the old
 //! one's while the old directory is still being removed.
 
+pub mod account;
+pub mod capacity;
 mod consumers;
 mod data;
 mod describe;
+pub mod encryption;
 pub mod error;
 mod lifecycle;
 pub mod model;
+pub mod monitoring;
+pub mod policy;
+pub mod quota;
 mod reshard;
+mod resource;
 mod scaler;
 mod state;
 mod subscribe;
+pub mod tags;
 pub mod time;
 pub mod token;
 
@@ -45,13 +53,18 @@ use freshet_meta::{Meta, StreamRecord};
 use freshet_types::{Clock, ShardId, StreamArn, parse_stream_arn};
 use rand::RngCore;
 
+pub use crate::account::Limits;
+pub use crate::capacity::WarmThroughputChange;
 pub use crate::consumers::{ConsumerInfo, ConsumerList, ConsumerRef, ListConsumers};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::model::*;
+pub use crate::monitoring::MonitoringChange;
 pub use crate::scaler::ScalerOptions;
 use crate::state::{Shard, ShardSet, Stream, shard_dir};
 pub use crate::subscribe::{ShardEvent, SubscribeToShard, Subscription};
+pub use crate::tags::TagPage;
 use crate::token::TokenKey;
+pub use freshet_meta::{Commitment, CommitmentStatus, WarmThroughput};
 
 /// Settings of the streams service.
 #[derive(Debug, Clone)]
@@ -78,6 +91,11 @@ pub struct StreamsOptions {
     pub subscription_lifetime: Duration,
     /// Longest a subscription goes without an event when no records arrive (AWS: 5 seconds).
     pub subscription_heartbeat: Duration,
+    /// Most streams in ON_DEMAND mode.
+    pub on_demand_stream_limit: u32,
+    /// Whether shards of provisioned streams are throttled at the AWS shard limits
+    /// (see [`quota`]).
+    pub shard_quotas: bool,
 }
 
 impl Default for StreamsOptions {
@@ -94,6 +112,8 @@ impl Default for StreamsOptions {
             consumer_delay: Duration::from_millis(100),
             subscription_lifetime: Duration::from_secs(300),
             subscription_heartbeat: Duration::from_secs(5),
+            on_demand_stream_limit: 50,
+            shard_quotas: false,
         }
     }
 }
@@ -200,6 +220,7 @@ impl Streams {
             if rec.status != StreamStatus::Active || consumers_changed {
                 // The delay of an interrupted transition has long passed.
                 rec.status = StreamStatus::Active;
+                capacity::settle_update(&mut rec);
                 self.with_meta(|m| m.put_stream(&rec))?;
             }
             let stream = self.load_stream(rec)?;

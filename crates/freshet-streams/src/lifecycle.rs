@@ -27,6 +27,8 @@ impl Streams {
                 account: self.inner.opts.account_id.clone(),
             });
         }
+        let warm_throughput =
+            self.check_create(&req.name, req.mode, req.warm_throughput_mibps, &req.tags)?;
         let count = match req.mode {
             StreamMode::OnDemand => DEFAULT_SHARD_COUNT,
             StreamMode::Provisioned => req.shard_count.unwrap_or(DEFAULT_SHARD_COUNT),
@@ -75,6 +77,13 @@ impl Streams {
             max_record_size_kib: req.max_record_size_kib.unwrap_or(1024),
             scalings_ms: Vec::new(),
             consumers: Vec::new(),
+            encryption_key_id: None,
+            encryption_changes: Vec::new(),
+            encryption_starts_ms: Vec::new(),
+            encryption_stops_ms: Vec::new(),
+            shard_level_metrics: Vec::new(),
+            warm_throughput,
+            resource_policy: None,
         };
         // Logs first, metadata second: a crash in between leaves only an orphan directory,
         // which recovery removes.
@@ -208,6 +217,7 @@ impl Streams {
                     let rec = {
                         let mut rec = current.record_mut();
                         rec.status = StreamStatus::Active;
+                        crate::capacity::settle_update(&mut rec);
                         rec.clone()
                     };
                     if let Err(error) = this.persist(&rec) {

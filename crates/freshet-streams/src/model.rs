@@ -40,6 +40,8 @@ pub struct CreateStream {
     pub tags: BTreeMap<String, String>,
     /// Largest record, KiB.
     pub max_record_size_kib: Option<u32>,
+    /// Warm throughput, MiB/s (ON_DEMAND streams of a committed account only).
+    pub warm_throughput_mibps: Option<u32>,
 }
 
 /// A shard as DescribeStream and ListShards report it.
@@ -91,6 +93,12 @@ pub struct StreamSummary {
     pub consumer_count: u32,
     /// Largest record, KiB.
     pub max_record_size_kib: u32,
+    /// KMS key while server-side encryption is on.
+    pub encryption_key_id: Option<String>,
+    /// Enabled enhanced (shard-level) metrics.
+    pub shard_level_metrics: Vec<String>,
+    /// Warm throughput, once configured.
+    pub warm_throughput: Option<freshet_meta::WarmThroughput>,
 }
 
 /// One page of ListStreams.
@@ -180,6 +188,8 @@ pub enum PutOutcome {
         shard: ShardId,
         /// Its sequence number.
         sequence: SequenceNumber,
+        /// Whether it was written while server-side encryption was on.
+        encrypted: bool,
     },
     /// Not stored; the error code is `InternalFailure` or
     /// `ProvisionedThroughputExceededException`.
@@ -232,6 +242,19 @@ pub struct RecordOut {
     pub partition_key: String,
     /// Payload.
     pub data: Bytes,
+    /// Whether it was written while server-side encryption was on.
+    pub encrypted: bool,
+}
+
+/// PutRecord's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutResult {
+    /// Shard the record went to.
+    pub shard: ShardId,
+    /// Its sequence number.
+    pub sequence: SequenceNumber,
+    /// Whether it was written while server-side encryption was on.
+    pub encrypted: bool,
 }
 
 /// GetRecords' answer.

@@ -132,6 +132,8 @@ pub(crate) struct Stream {
     /// exclusively while it closes parents and installs children, so no put can land in a
     /// shard after its end offset was taken.
     pub gate: tokio::sync::RwLock<()>,
+    /// Per-shard throughput quotas, used only when they are enabled.
+    pub quotas: crate::quota::StreamQuotas,
 }
 
 impl Stream {
@@ -144,6 +146,7 @@ impl Stream {
             record: RwLock::new(record),
             shards: RwLock::new(Arc::new(shards)),
             gate: tokio::sync::RwLock::new(()),
+            quotas: Default::default(),
         }
     }
 

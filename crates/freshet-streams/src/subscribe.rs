@@ -350,6 +350,7 @@ impl Subscription {
                 .iter()
                 .map(|r| r.data.len() + r.partition_key.len())
                 .sum::<usize>();
+            let encryption = self.streams.shard_encryption(&self.stream, self.shard.id.0);
             let records = batch
                 .records
                 .into_iter()
@@ -358,6 +359,7 @@ impl Subscription {
                     arrival_ms: r.arrival_ms,
                     partition_key: r.partition_key,
                     data: r.data,
+                    encrypted: encryption.encrypted(r.offset),
                 })
                 .collect();
             return Ok(Some(ShardEvent {

@@ -43,6 +43,7 @@ async fn create(s: &Streams, name: &str, shards: u32) {
         mode: StreamMode::Provisioned,
         tags: Default::default(),
         max_record_size_kib: None,
+        warm_throughput_mibps: None,
     })
     .await
     .expect("create");
@@ -318,4 +319,74 @@ fn disk_bytes(dir: &std::path::Path) -> u64 {
         }
     }
     total
+}
+
+#[tokio::test]
+async fn shard_quotas_follow_the_manual_clock_exactly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new(T0);
+    let opts = StreamsOptions {
+        create_delay: Duration::ZERO,
+        shard_quotas: true,
+        ..StreamsOptions::default()
+    };
+    let s = Streams::open(
+        dir.path(),
+        LogConfig::default(),
+        opts,
+        Arc::new(clock.clone()),
+    )
+    .await
+    .expect("open streams");
+    create(&s, "q", 1).await;
+    let entries: Vec<PutEntry<'_>> = (0..500)
+        .map(|_| PutEntry {
+            data: b"x",
+            partition_key: "k",
+            explicit_hash_key: None,
+        })
+        .collect();
+    let stored = |out: &[PutOutcome]| {
+        out.iter()
+            .filter(|o| matches!(o, PutOutcome::Stored { .. }))
+            .count()
+    };
+    let r = StreamRef::name("q");
+    // Three calls in the same millisecond: 1,000 records of burst, then nothing.
+    let mut counts = Vec::new();
+    for _ in 0..3 {
+        counts.push(stored(&s.put_records(&r, &entries).await.expect("put")));
+    }
+    assert_eq!(counts, vec![500, 500, 0]);
+    // Half a second earns 500 records, in request order.
+    clock.advance(500);
+    let out = s.put_records(&r, &entries[..300]).await.expect("put");
+    assert_eq!(stored(&out), 300);
+    let out = s.put_records(&r, &entries[..300]).await.expect("put");
+    assert_eq!(stored(&out), 200);
+    assert!(
+        matches!(&out[200], PutOutcome::Failed { code, message }
+            if *code == "ProvisionedThroughputExceededException"
+            && message == "Rate exceeded for shard shardId-000000000000 in stream q under account 000000000000."),
+        "{:?}",
+        out[200]
+    );
+    let err = s
+        .put_record(&r, entries[0], None)
+        .await
+        .expect_err("throttled");
+    assert!(matches!(err, Error::ThroughputExceeded { .. }), "{err:?}");
+
+    // Reads: five calls of burst, the sixth in the same millisecond is refused.
+    let it = iterator(&s, "q", IteratorStart::Latest).expect("iterator");
+    for _ in 0..5 {
+        s.get_records(&it, Some(1)).expect("within the burst");
+    }
+    let err = s.get_records(&it, Some(1)).expect_err("sixth call");
+    assert_eq!(
+        err.to_string(),
+        "Rate exceeded for shard shardId-000000000000 in stream q under account 000000000000."
+    );
+    clock.advance(200);
+    s.get_records(&it, Some(1)).expect("200 ms earn one call");
 }

@@ -7,6 +7,7 @@
 pub mod arn;
 pub mod clock;
 pub mod hash;
+pub mod kpl;
 pub mod limits;
 pub mod seqno;
 pub mod shard_id;

@@ -104,6 +104,11 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// Starts a server with extra `freshet serve` flags.
+    fn start_with(flags: &[&str]) -> Server {
         let data = tempfile::tempdir().expect("tempdir");
         // Ask the OS for a free port, then hand it to the server (a small, accepted race).
         let addr: SocketAddr = TcpListener::bind("127.0.0.1:0")
@@ -119,6 +124,7 @@ impl Server {
             ])
             .arg("--data-dir")
             .arg(data.path())
+            .args(flags)
             .env_remove("FRESHET_CONFIG")
             .env("FRESHET__STREAMS__CREATE_DELAY", "0ms")
             .env("FRESHET__STREAMS__DELETE_DELAY", "0ms")
@@ -219,6 +225,112 @@ fn put_then_tail_returns_every_line() {
     let out = server.run(&["streams", "list"]);
     assert!(out.status.success(), "list: {}", stderr(&out));
     assert!(!stdout(&out).contains("cli-e2e"), "{}", stdout(&out));
+}
+
+#[test]
+fn tail_splits_kpl_aggregates_into_user_records() {
+    let server = Server::start();
+    let out = server.run(&["streams", "create", "cli-kpl", "--shards", "1"]);
+    assert!(out.status.success(), "create: {}", stderr(&out));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.jsonl");
+    let lines: Vec<String> = (0..300)
+        .map(|i| format!("{{\"user\":\"u{i}\",\"pad\":\"{}\"}}", "x".repeat(400)))
+        .collect();
+    std::fs::write(&input, lines.join("\n") + "\n").expect("write input");
+    let out = server.run(&[
+        "put",
+        "cli-kpl",
+        path_str(&input),
+        "--aggregate",
+        "--key-field",
+        "user",
+    ]);
+    assert!(
+        out.status.success(),
+        "put: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    // 300 lines of ~430 bytes in aggregates of at most 50 KiB: three of them.
+    assert!(
+        stdout(&out).contains("sent 3 records, 0 failed"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = server.run(&["tail", "cli-kpl", "--no-follow", "--from", "trim-horizon"]);
+    assert!(out.status.success(), "tail: {}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 300, "{text}");
+    let mut subs_of_first = Vec::new();
+    let mut first_seq = None;
+    for (line, want) in text.lines().zip(&lines) {
+        let fields: Vec<&str> = line.splitn(4, ' ').collect();
+        let (seq, sub) = fields[1]
+            .split_once(':')
+            .expect("<sequence>:<sub-sequence>");
+        let user = want.split('"').nth(3).expect("user");
+        assert_eq!(
+            fields[2], user,
+            "each user record keeps its own partition key"
+        );
+        assert_eq!(fields[3], want.as_str());
+        if *first_seq.get_or_insert(seq.to_owned()) == seq {
+            subs_of_first.push(sub.parse::<u64>().expect("numeric sub-sequence"));
+        }
+    }
+    let n = subs_of_first.len() as u64;
+    assert_eq!(subs_of_first, (0..n).collect::<Vec<_>>());
+
+    let out = server.run(&[
+        "tail",
+        "cli-kpl",
+        "--no-follow",
+        "--from",
+        "trim-horizon",
+        "--no-deaggregate",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "tail: {}", stderr(&out));
+    let raw = stdout(&out);
+    assert_eq!(raw.lines().count(), 3, "{raw}");
+    assert!(!raw.contains("subSequenceNumber"), "{raw}");
+}
+
+#[test]
+fn put_backs_off_until_a_throttled_shard_takes_everything() {
+    let server = Server::start_with(&["--shard-quotas"]);
+    let out = server.run(&["streams", "create", "cli-hot", "--shards", "1"]);
+    assert!(out.status.success(), "create: {}", stderr(&out));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.txt");
+    // 2,500 lines of 1,000 bytes: 2.4 MiB into one shard that takes 1 MiB/s, so the first
+    // requests are partly refused and only backing off gets the rest in.
+    let line = "y".repeat(1000);
+    let lines = vec![line.as_str(); 2500];
+    std::fs::write(&input, lines.join("\n") + "\n").expect("write input");
+    let out = server.run(&[
+        "put",
+        "cli-hot",
+        path_str(&input),
+        "--partition-key",
+        "hot",
+        "--max-attempts",
+        "20",
+    ]);
+    assert!(
+        out.status.success(),
+        "put: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("sent 2500 records, 0 failed"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

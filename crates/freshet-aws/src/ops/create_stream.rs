@@ -25,7 +25,7 @@ pub(crate) struct Input {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ModeDetails {
-    stream_mode: Option<JStr>,
+    pub stream_mode: Option<JStr>,
 }
 
 pub(crate) const STREAM_MODES: &[&str] = &["PROVISIONED", "ON_DEMAND"];
@@ -53,17 +53,7 @@ impl Operation for CreateStream {
                 STREAM_MODES,
             );
         }
-        if let Some(tags) = &i.tags {
-            let shown = format!(
-                "{{{}}}",
-                tags.0
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            v.list_len("tags", Some(tags.0.len()), &shown, 1, 200);
-        }
+        super::resource_shapes::validate_tag_map(v, "tags", &i.tags);
         v.int(
             "warmThroughputMiBps",
             i.warm_throughput_mi_bps.map(|n| n.0),
@@ -101,6 +91,8 @@ impl Operation for CreateStream {
                 mode,
                 tags: i.tags.map(|t| t.0).unwrap_or_default(),
                 max_record_size_kib: i.max_record_size_in_kib.map(|n| n.0 as u32),
+                // Validated: at least 0 and within i32.
+                warm_throughput_mibps: i.warm_throughput_mi_bps.map(|n| n.0 as u32),
             })
             .await?;
         Ok(())

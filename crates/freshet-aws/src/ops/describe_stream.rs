@@ -5,8 +5,8 @@ use freshet_streams::Streams;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    EnhancedMetricsDto, ShardDto, StreamModeDetailsDto, no_enhanced_monitoring, stream_ref,
-    validate_stream,
+    EnhancedMetricsDto, ShardDto, StreamModeDetailsDto, encryption_type, enhanced_monitoring,
+    stream_ref, validate_stream,
 };
 use crate::json::{JInt, JStr, Timestamp};
 use crate::validate::{NAME_PATTERN, Validator, is_name};
@@ -44,6 +44,8 @@ pub(crate) struct DescriptionDto {
     stream_creation_timestamp: Timestamp,
     enhanced_monitoring: Vec<EnhancedMetricsDto>,
     encryption_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_id: Option<String>,
 }
 
 impl Operation for DescribeStream {
@@ -82,8 +84,9 @@ impl Operation for DescribeStream {
                 has_more_shards: d.has_more_shards,
                 retention_period_hours: s.retention_hours,
                 stream_creation_timestamp: Timestamp(s.created_ms),
-                enhanced_monitoring: no_enhanced_monitoring(),
-                encryption_type: "NONE",
+                enhanced_monitoring: enhanced_monitoring(s.shard_level_metrics),
+                encryption_type: encryption_type(s.encryption_key_id.is_some()),
+                key_id: s.encryption_key_id,
             },
         })
     }

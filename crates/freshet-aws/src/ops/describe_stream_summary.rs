@@ -5,7 +5,8 @@ use freshet_streams::{StreamSummary, Streams};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    EnhancedMetricsDto, StreamModeDetailsDto, no_enhanced_monitoring, stream_ref, validate_stream,
+    EnhancedMetricsDto, StreamModeDetailsDto, WarmThroughputDto, encryption_type,
+    enhanced_monitoring, stream_ref, validate_stream,
 };
 use crate::json::{JStr, Timestamp};
 use crate::validate::Validator;
@@ -39,10 +40,14 @@ pub(crate) struct SummaryDto {
     stream_creation_timestamp: Timestamp,
     enhanced_monitoring: Vec<EnhancedMetricsDto>,
     encryption_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_id: Option<String>,
     open_shard_count: u32,
     consumer_count: u32,
     #[serde(rename = "MaxRecordSizeInKiB")]
     max_record_size_in_kib: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warm_throughput: Option<WarmThroughputDto>,
 }
 
 impl From<StreamSummary> for SummaryDto {
@@ -56,11 +61,13 @@ impl From<StreamSummary> for SummaryDto {
             },
             retention_period_hours: s.retention_hours,
             stream_creation_timestamp: Timestamp(s.created_ms),
-            enhanced_monitoring: no_enhanced_monitoring(),
-            encryption_type: "NONE",
+            enhanced_monitoring: enhanced_monitoring(s.shard_level_metrics),
+            encryption_type: encryption_type(s.encryption_key_id.is_some()),
+            key_id: s.encryption_key_id,
             open_shard_count: s.open_shard_count,
             consumer_count: s.consumer_count,
             max_record_size_in_kib: s.max_record_size_kib,
+            warm_throughput: s.warm_throughput.map(WarmThroughputDto::from),
         }
     }
 }

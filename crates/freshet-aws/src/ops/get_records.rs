@@ -4,8 +4,8 @@
 use freshet_streams::Streams;
 use serde::{Deserialize, Serialize};
 
-use super::HashKeyRangeDto;
-use crate::json::{Blob, JInt, JStr, Timestamp};
+use super::{ChildShardDto, RecordDto};
+use crate::json::{JInt, JStr};
 use crate::validate::{STREAM_ARN_PATTERN, Validator, is_stream_arn};
 use crate::{ApiError, Operation};
 
@@ -29,23 +29,6 @@ pub(crate) struct Output {
     millis_behind_latest: i64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     child_shards: Vec<ChildShardDto>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct RecordDto {
-    sequence_number: String,
-    approximate_arrival_timestamp: Timestamp,
-    data: Blob,
-    partition_key: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct ChildShardDto {
-    shard_id: String,
-    parent_shards: Vec<String>,
-    hash_key_range: HashKeyRangeDto,
 }
 
 impl Operation for GetRecords {
@@ -76,26 +59,13 @@ impl Operation for GetRecords {
         // Validated to 1..=10000.
         let page = streams.get_records(&iterator, i.limit.map(|n| n.0 as u32))?;
         Ok(Output {
-            records: page
-                .records
-                .into_iter()
-                .map(|r| RecordDto {
-                    sequence_number: r.sequence.to_string(),
-                    approximate_arrival_timestamp: Timestamp(r.arrival_ms),
-                    data: Blob(r.data),
-                    partition_key: r.partition_key,
-                })
-                .collect(),
+            records: page.records.into_iter().map(RecordDto::from).collect(),
             next_shard_iterator: page.next_iterator,
             millis_behind_latest: page.millis_behind_latest,
             child_shards: page
                 .child_shards
                 .into_iter()
-                .map(|c| ChildShardDto {
-                    shard_id: c.id.to_string(),
-                    parent_shards: c.parents.iter().map(ToString::to_string).collect(),
-                    hash_key_range: c.hash_range.into(),
-                })
+                .map(ChildShardDto::from)
                 .collect(),
         })
     }

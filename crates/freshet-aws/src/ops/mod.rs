@@ -1,32 +1,52 @@
 // SPDX-License-Identifier: Apache-2.0
 //! One module per Kinesis operation, plus the DTO pieces they share.
 
+mod add_tags_to_stream;
 mod consumer;
 mod create_stream;
+mod delete_resource_policy;
 mod delete_stream;
 mod deregister_stream_consumer;
+mod describe_account_settings;
+mod describe_limits;
 mod describe_stream;
 mod describe_stream_consumer;
 mod describe_stream_summary;
+mod disable_enhanced_monitoring;
+mod enable_enhanced_monitoring;
 mod get_records;
+mod get_resource_policy;
 mod get_shard_iterator;
 mod list_shards;
 mod list_stream_consumers;
 mod list_streams;
+mod list_tags_for_resource;
+mod list_tags_for_stream;
 mod merge_shards;
 mod put_record;
 mod put_records;
+mod put_resource_policy;
 mod register_stream_consumer;
+mod remove_tags_from_stream;
+mod resource_shapes;
 mod retention;
 mod split_shard;
+mod start_stream_encryption;
+mod stop_stream_encryption;
 mod subscribe_to_shard;
+mod tag_resource;
+mod untag_resource;
+mod update_account_settings;
+mod update_max_record_size;
 mod update_shard_count;
+mod update_stream_mode;
+mod update_stream_warm_throughput;
 
-use freshet_streams::{ShardInfo, StreamRef, Streams};
+use freshet_streams::{ChildShard, RecordOut, ShardInfo, StreamRef, Streams};
 use freshet_types::HashKeyRange;
 use serde::Serialize;
 
-use crate::json::JStr;
+use crate::json::{Blob, JStr, Timestamp};
 use crate::validate::{NAME_PATTERN, STREAM_ARN_PATTERN, Validator, is_name, is_stream_arn};
 use crate::{ApiError, Protocol, Response, run};
 
@@ -77,6 +97,62 @@ pub(crate) async fn dispatch(
                 .await
         }
         "SubscribeToShard" => subscribe_to_shard::handle(streams, protocol, body).await,
+        "AddTagsToStream" => {
+            run::<add_tags_to_stream::AddTagsToStream>(streams, protocol, body).await
+        }
+        "RemoveTagsFromStream" => {
+            run::<remove_tags_from_stream::RemoveTagsFromStream>(streams, protocol, body).await
+        }
+        "ListTagsForStream" => {
+            run::<list_tags_for_stream::ListTagsForStream>(streams, protocol, body).await
+        }
+        "TagResource" => run::<tag_resource::TagResource>(streams, protocol, body).await,
+        "UntagResource" => run::<untag_resource::UntagResource>(streams, protocol, body).await,
+        "ListTagsForResource" => {
+            run::<list_tags_for_resource::ListTagsForResource>(streams, protocol, body).await
+        }
+        "StartStreamEncryption" => {
+            run::<start_stream_encryption::StartStreamEncryption>(streams, protocol, body).await
+        }
+        "StopStreamEncryption" => {
+            run::<stop_stream_encryption::StopStreamEncryption>(streams, protocol, body).await
+        }
+        "EnableEnhancedMonitoring" => {
+            run::<enable_enhanced_monitoring::EnableEnhancedMonitoring>(streams, protocol, body)
+                .await
+        }
+        "DisableEnhancedMonitoring" => {
+            run::<disable_enhanced_monitoring::DisableEnhancedMonitoring>(streams, protocol, body)
+                .await
+        }
+        "UpdateStreamMode" => {
+            run::<update_stream_mode::UpdateStreamMode>(streams, protocol, body).await
+        }
+        "DescribeLimits" => run::<describe_limits::DescribeLimits>(streams, protocol, body).await,
+        "DescribeAccountSettings" => {
+            run::<describe_account_settings::DescribeAccountSettings>(streams, protocol, body).await
+        }
+        "UpdateAccountSettings" => {
+            run::<update_account_settings::UpdateAccountSettings>(streams, protocol, body).await
+        }
+        "UpdateMaxRecordSize" => {
+            run::<update_max_record_size::UpdateMaxRecordSize>(streams, protocol, body).await
+        }
+        "UpdateStreamWarmThroughput" => {
+            run::<update_stream_warm_throughput::UpdateStreamWarmThroughput>(
+                streams, protocol, body,
+            )
+            .await
+        }
+        "PutResourcePolicy" => {
+            run::<put_resource_policy::PutResourcePolicy>(streams, protocol, body).await
+        }
+        "GetResourcePolicy" => {
+            run::<get_resource_policy::GetResourcePolicy>(streams, protocol, body).await
+        }
+        "DeleteResourcePolicy" => {
+            run::<delete_resource_policy::DeleteResourcePolicy>(streams, protocol, body).await
+        }
         _ => Response::error_in(&ApiError::unknown_operation(), protocol),
     }
 }
@@ -187,9 +263,76 @@ pub(crate) struct EnhancedMetricsDto {
     pub shard_level_metrics: Vec<String>,
 }
 
-/// The `EnhancedMonitoring` value of a stream without enhanced monitoring.
-pub(crate) fn no_enhanced_monitoring() -> Vec<EnhancedMetricsDto> {
+/// The `EnhancedMonitoring` value of a stream with these metrics enabled (AWS always sends
+/// one entry, with an empty list when none are).
+pub(crate) fn enhanced_monitoring(metrics: Vec<String>) -> Vec<EnhancedMetricsDto> {
     vec![EnhancedMetricsDto {
-        shard_level_metrics: Vec::new(),
+        shard_level_metrics: metrics,
     }]
+}
+
+/// The `EncryptionType` of a stream or record.
+pub(crate) fn encryption_type(encrypted: bool) -> &'static str {
+    if encrypted { "KMS" } else { "NONE" }
+}
+
+/// `WarmThroughputObject`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct WarmThroughputDto {
+    pub target_mi_bps: u32,
+    pub current_mi_bps: u32,
+}
+
+impl From<freshet_streams::WarmThroughput> for WarmThroughputDto {
+    fn from(w: freshet_streams::WarmThroughput) -> Self {
+        Self {
+            target_mi_bps: w.target_mibps,
+            current_mi_bps: w.current_mibps,
+        }
+    }
+}
+
+/// `Record`, as GetRecords and SubscribeToShardEvent carry it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct RecordDto {
+    sequence_number: String,
+    approximate_arrival_timestamp: Timestamp,
+    data: Blob,
+    partition_key: String,
+    /// Present only for records written encrypted, as AWS answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption_type: Option<&'static str>,
+}
+
+impl From<RecordOut> for RecordDto {
+    fn from(r: RecordOut) -> Self {
+        Self {
+            sequence_number: r.sequence.to_string(),
+            approximate_arrival_timestamp: Timestamp(r.arrival_ms),
+            data: Blob(r.data),
+            partition_key: r.partition_key,
+            encryption_type: r.encrypted.then_some("KMS"),
+        }
+    }
+}
+
+/// `ChildShard`: a shard that follows a closed one, given at the closed shard's end.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ChildShardDto {
+    shard_id: String,
+    parent_shards: Vec<String>,
+    hash_key_range: HashKeyRangeDto,
+}
+
+impl From<ChildShard> for ChildShardDto {
+    fn from(c: ChildShard) -> Self {
+        Self {
+            shard_id: c.id.to_string(),
+            parent_shards: c.parents.iter().map(ToString::to_string).collect(),
+            hash_key_range: c.hash_range.into(),
+        }
+    }
 }

@@ -32,6 +32,9 @@ pub(crate) struct Input {
 pub(crate) struct Output {
     shard_id: String,
     sequence_number: String,
+    /// Present only for records written encrypted, as AWS answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption_type: Option<&'static str>,
 }
 
 /// Parses a validated ExplicitHashKey, rejecting values past 2^128 - 1.
@@ -87,7 +90,7 @@ impl Operation for PutRecord {
         let explicit = explicit_hash_key(i.explicit_hash_key.as_ref())?;
         let data = i.data.map(|d| d.0).unwrap_or_default();
         let key = i.partition_key.map(|k| k.0).unwrap_or_default();
-        let (shard, seq) = streams
+        let put = streams
             .put_record(
                 &stream_ref(i.stream_name, i.stream_arn),
                 PutEntry {
@@ -101,8 +104,9 @@ impl Operation for PutRecord {
             )
             .await?;
         Ok(Output {
-            shard_id: shard.to_string(),
-            sequence_number: seq.to_string(),
+            shard_id: put.shard.to_string(),
+            sequence_number: put.sequence.to_string(),
+            encryption_type: put.encrypted.then_some("KMS"),
         })
     }
 }

@@ -37,6 +37,9 @@ pub(crate) struct Entry {
 pub(crate) struct Output {
     failed_record_count: u32,
     records: Vec<ResultEntry>,
+    /// Present only when records were written encrypted, as AWS answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption_type: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -120,15 +123,23 @@ impl Operation for PutRecords {
             .put_records(&stream_ref(i.stream_name, i.stream_arn), &entries)
             .await?;
         let mut failed = 0;
+        let mut encrypted = false;
         let records = outcomes
             .into_iter()
             .map(|o| match o {
-                PutOutcome::Stored { shard, sequence } => ResultEntry {
-                    sequence_number: Some(sequence.to_string()),
-                    shard_id: Some(shard.to_string()),
-                    error_code: None,
-                    error_message: None,
-                },
+                PutOutcome::Stored {
+                    shard,
+                    sequence,
+                    encrypted: e,
+                } => {
+                    encrypted |= e;
+                    ResultEntry {
+                        sequence_number: Some(sequence.to_string()),
+                        shard_id: Some(shard.to_string()),
+                        error_code: None,
+                        error_message: None,
+                    }
+                }
                 PutOutcome::Failed { code, message } => {
                     failed += 1;
                     ResultEntry {
@@ -143,6 +154,7 @@ impl Operation for PutRecords {
         Ok(Output {
             failed_record_count: failed,
             records,
+            encryption_type: encrypted.then_some("KMS"),
         })
     }
 }

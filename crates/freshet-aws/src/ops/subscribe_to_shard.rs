@@ -15,9 +15,9 @@ use freshet_streams::{Error, IteratorStart, ShardEvent, Streams, Subscription};
 use futures_util::stream;
 use serde::{Deserialize, Serialize};
 
-use super::HashKeyRangeDto;
 use super::consumer::validate_consumer_arn;
-use crate::json::{Blob, JStr, JTimestamp, Timestamp};
+use super::{ChildShardDto, RecordDto};
+use crate::json::{JStr, JTimestamp};
 use crate::validate::{
     NAME_PATTERN, SEQUENCE_NUMBER_PATTERN, Validator, is_name, is_sequence_number,
 };
@@ -51,23 +51,6 @@ struct EventDto {
     millis_behind_latest: i64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     child_shards: Vec<ChildShardDto>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct RecordDto {
-    sequence_number: String,
-    approximate_arrival_timestamp: Timestamp,
-    data: Blob,
-    partition_key: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ChildShardDto {
-    shard_id: String,
-    parent_shards: Vec<String>,
-    hash_key_range: HashKeyRangeDto,
 }
 
 #[derive(Debug, Serialize)]
@@ -200,26 +183,13 @@ async fn next_message(
 
 fn event_message(protocol: Protocol, e: ShardEvent) -> Bytes {
     let dto = EventDto {
-        records: e
-            .records
-            .into_iter()
-            .map(|r| RecordDto {
-                sequence_number: r.sequence.to_string(),
-                approximate_arrival_timestamp: Timestamp(r.arrival_ms),
-                data: Blob(r.data),
-                partition_key: r.partition_key,
-            })
-            .collect(),
+        records: e.records.into_iter().map(RecordDto::from).collect(),
         continuation_sequence_number: e.continuation_sequence,
         millis_behind_latest: e.millis_behind_latest,
         child_shards: e
             .child_shards
             .into_iter()
-            .map(|c| ChildShardDto {
-                shard_id: c.id.to_string(),
-                parent_shards: c.parents.iter().map(ToString::to_string).collect(),
-                hash_key_range: c.hash_range.into(),
-            })
+            .map(ChildShardDto::from)
             .collect(),
     };
     message(
@@ -273,6 +243,7 @@ mod tests {
                 arrival_ms: 1_700_000_000_123,
                 partition_key: "k".into(),
                 data: Bytes::from_static(b"\x00\xff"),
+                encrypted: false,
             }],
             continuation_sequence: Some("7".into()),
             millis_behind_latest: 0,

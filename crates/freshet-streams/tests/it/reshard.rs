@@ -45,6 +45,7 @@ async fn create_mode(s: &Streams, name: &str, shards: Option<u32>, mode: StreamM
         mode,
         tags: Default::default(),
         max_record_size_kib: None,
+        warm_throughput_mibps: None,
     })
     .await
     .expect("create");
@@ -68,7 +69,9 @@ async fn put_key(s: &Streams, name: &str, key: &str, data: &[u8]) -> (ShardId, S
         .await
         .expect("put");
     match &out[0] {
-        PutOutcome::Stored { shard, sequence } => (*shard, sequence.to_string()),
+        PutOutcome::Stored {
+            shard, sequence, ..
+        } => (*shard, sequence.to_string()),
         PutOutcome::Failed { message, .. } => panic!("put failed: {message}"),
     }
 }

@@ -6,6 +6,11 @@
 //! them over a bounded channel to the async side, which keeps up to `--concurrency` requests
 //! in flight. Entries that fail inside an otherwise successful request are resent alone with
 //! exponential backoff; a request that fails as a whole stops the command.
+//!
+//! With `--aggregate`, lines are first packed into KPL aggregated records of up to 50 KiB
+//! (the KPL's default `AggregationMaxSize`), each put with the partition key of its first
+//! line, as the `aws-kinesis-agg` libraries do; KCL consumers and `freshet tail` split them
+//! back into one user record per line.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -19,6 +24,7 @@ use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use clap::Args;
+use freshet_types::kpl::Aggregator;
 use rand::Rng as _;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -33,6 +39,8 @@ const MAX_REQUEST_BYTES: usize = 5 * 1024 * 1024;
 const MAX_RECORD_BYTES: usize = 1024 * 1024;
 /// Longest partition key, in Unicode scalar values.
 const MAX_PARTITION_KEY_CHARS: usize = 256;
+/// Largest KPL aggregate `--aggregate` builds: the KPL's default AggregationMaxSize.
+const MAX_AGGREGATE_BYTES: usize = 51_200;
 /// Request-level errors worth retrying after the SDK's own retries gave up.
 const RETRYABLE_CODES: &[&str] = &[
     "ProvisionedThroughputExceededException",
@@ -69,6 +77,10 @@ pub struct PutArgs {
     /// Attempts per record before it counts as failed.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_attempts: u32,
+    /// Pack lines into KPL aggregated records (up to 50 KiB each, keyed by their first line's
+    /// partition key); the summary then counts aggregated records.
+    #[arg(long)]
+    pub aggregate: bool,
 }
 
 /// How each record's partition key is chosen.
@@ -132,10 +144,12 @@ pub async fn run(client: Client, args: PutArgs) -> anyhow::Result<ExitCode> {
     let concurrency = args.concurrency as usize;
     let (tx, mut rx) = mpsc::channel::<Vec<Entry>>(concurrency);
     let batch_size = args.batch_size as usize;
-    let keep_newline = args.keep_newline;
-    let reader = tokio::task::spawn_blocking(move || {
-        read_batches(input, &keys, keep_newline, batch_size, &tx)
-    });
+    let lines = LineOptions {
+        keys,
+        keep_newline: args.keep_newline,
+        aggregate: args.aggregate,
+    };
+    let reader = tokio::task::spawn_blocking(move || read_batches(input, &lines, batch_size, &tx));
 
     let started = Instant::now();
     let mut total = Outcome::default();
@@ -202,18 +216,77 @@ fn print_summary(total: &Outcome, elapsed: Duration) {
     }
 }
 
+/// How input lines become records.
+#[derive(Debug, Clone)]
+struct LineOptions {
+    keys: KeySource,
+    keep_newline: bool,
+    aggregate: bool,
+}
+
+/// Packs entries into batches that respect the PutRecords limits and sends them.
+struct Batcher<'a> {
+    batch: Vec<Entry>,
+    bytes: usize,
+    size: usize,
+    tx: &'a mpsc::Sender<Vec<Entry>>,
+}
+
+impl Batcher<'_> {
+    /// Adds an entry; returns `false` once the receiving side has gone away.
+    fn push(&mut self, entry: Entry) -> bool {
+        let size = entry.size();
+        if !self.batch.is_empty() && self.bytes + size > MAX_REQUEST_BYTES && !self.flush() {
+            return false;
+        }
+        self.bytes += size;
+        self.batch.push(entry);
+        self.batch.len() < self.size || self.flush()
+    }
+
+    fn flush(&mut self) -> bool {
+        self.bytes = 0;
+        self.batch.is_empty()
+            || self
+                .tx
+                .blocking_send(std::mem::take(&mut self.batch))
+                .is_ok()
+    }
+}
+
+/// The Kinesis record of a finished aggregate, keyed by its first user record's key.
+fn aggregate_entry(agg: &mut Aggregator, key: String, line_no: u64) -> anyhow::Result<Entry> {
+    let entry = Entry {
+        key,
+        data: Blob::new(agg.finish()),
+    };
+    let size = entry.size();
+    if size > MAX_RECORD_BYTES {
+        anyhow::bail!(
+            "line {line_no}: the aggregated record is {size} bytes; the limit is \
+             {MAX_RECORD_BYTES} (data plus partition key)"
+        );
+    }
+    Ok(entry)
+}
+
 /// Reads lines, builds entries and sends batches. Returns early without error when the
 /// receiving side has gone away (the async side hit a fatal error).
 fn read_batches(
     mut input: Box<dyn BufRead + Send>,
-    keys: &KeySource,
-    keep_newline: bool,
+    opts: &LineOptions,
     batch_size: usize,
     tx: &mpsc::Sender<Vec<Entry>>,
 ) -> anyhow::Result<()> {
     let mut rng = rand::rng();
-    let mut batch: Vec<Entry> = Vec::with_capacity(batch_size);
-    let mut batch_bytes = 0usize;
+    let mut batcher = Batcher {
+        batch: Vec::with_capacity(batch_size),
+        bytes: 0,
+        size: batch_size,
+        tx,
+    };
+    let mut agg = Aggregator::new();
+    let mut agg_key = String::new();
     let mut line_no = 0u64;
     loop {
         let mut buf = Vec::new();
@@ -224,10 +297,10 @@ fn read_batches(
             break;
         }
         line_no += 1;
-        if !keep_newline && buf.last() == Some(&b'\n') {
+        if !opts.keep_newline && buf.last() == Some(&b'\n') {
             buf.pop();
         }
-        let key = match keys {
+        let key = match &opts.keys {
             KeySource::Fixed(k) => k.clone(),
             KeySource::Random => format!("{:016x}", rng.random::<u64>()),
             KeySource::Field(field) => {
@@ -235,6 +308,21 @@ fn read_batches(
             }
         };
         check_key(&key).map_err(|e| anyhow::anyhow!("line {line_no}: partition key {e}"))?;
+        if opts.aggregate {
+            if !agg.is_empty()
+                && agg.encoded_len_with(&key, None, &buf) + agg_key.len() > MAX_AGGREGATE_BYTES
+            {
+                let entry = aggregate_entry(&mut agg, std::mem::take(&mut agg_key), line_no - 1)?;
+                if !batcher.push(entry) {
+                    return Ok(());
+                }
+            }
+            if agg.is_empty() {
+                agg_key = key.clone();
+            }
+            agg.push(&key, None, &buf);
+            continue;
+        }
         let entry = Entry {
             key,
             data: Blob::new(buf),
@@ -246,25 +334,18 @@ fn read_batches(
                  (data plus partition key)"
             );
         }
-        if !batch.is_empty() && batch_bytes + size > MAX_REQUEST_BYTES {
-            if tx.blocking_send(std::mem::take(&mut batch)).is_err() {
-                return Ok(());
-            }
-            batch_bytes = 0;
-        }
-        batch_bytes += size;
-        batch.push(entry);
-        if batch.len() >= batch_size {
-            if tx.blocking_send(std::mem::take(&mut batch)).is_err() {
-                return Ok(());
-            }
-            batch_bytes = 0;
+        if !batcher.push(entry) {
+            return Ok(());
         }
     }
-    if !batch.is_empty() {
-        // A closed channel here means a fatal error that is reported elsewhere.
-        let _ = tx.blocking_send(batch);
+    if !agg.is_empty() {
+        let entry = aggregate_entry(&mut agg, agg_key, line_no)?;
+        if !batcher.push(entry) {
+            return Ok(());
+        }
     }
+    // A closed channel here means a fatal error that is reported elsewhere.
+    batcher.flush();
     Ok(())
 }
 
@@ -492,7 +573,7 @@ mod tests {
         let input: Box<dyn BufRead + Send> =
             Box::new(std::io::Cursor::new(b"a\nb\nc\nd\ne".to_vec()));
         let (tx, mut rx) = mpsc::channel(16);
-        read_batches(input, &KeySource::Fixed("k".into()), false, 2, &tx).expect("reads");
+        read_batches(input, &plain(KeySource::Fixed("k".into())), 2, &tx).expect("reads");
         drop(tx);
         let mut sizes = Vec::new();
         let mut data = Vec::new();
@@ -518,9 +599,51 @@ mod tests {
         let input: Box<dyn BufRead + Send> =
             Box::new(std::io::Cursor::new(b"{\"k\":1}\n{\"x\":2}\n".to_vec()));
         let (tx, _rx) = mpsc::channel(16);
-        let err = read_batches(input, &KeySource::Field("k".into()), false, 10, &tx)
+        let err = read_batches(input, &plain(KeySource::Field("k".into())), 10, &tx)
             .expect_err("line 2 has no key");
         assert!(err.to_string().contains("line 2"), "{err}");
+    }
+
+    fn plain(keys: KeySource) -> LineOptions {
+        LineOptions {
+            keys,
+            keep_newline: false,
+            aggregate: false,
+        }
+    }
+
+    #[test]
+    fn aggregate_packs_lines_into_kpl_records_of_at_most_50_kib() {
+        // 200 lines of 1,000 bytes: about 50 per aggregate, so four or five aggregates.
+        let mut text = Vec::new();
+        for i in 0..200 {
+            text.extend_from_slice(format!("{i:04}").as_bytes());
+            text.extend_from_slice(&[b'x'; 996]);
+            text.push(b'\n');
+        }
+        let input: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(text));
+        let (tx, mut rx) = mpsc::channel(16);
+        let opts = LineOptions {
+            keys: KeySource::Random,
+            keep_newline: false,
+            aggregate: true,
+        };
+        read_batches(input, &opts, 500, &tx).expect("reads");
+        drop(tx);
+        let mut lines = Vec::new();
+        let mut aggregates = 0;
+        while let Ok(batch) = rx.try_recv() {
+            for e in batch {
+                aggregates += 1;
+                assert!(e.size() <= MAX_AGGREGATE_BYTES, "{} bytes", e.size());
+                let users = freshet_types::kpl::deaggregate(e.data.as_ref()).expect("aggregate");
+                assert_eq!(users[0].partition_key, e.key, "keyed by the first line");
+                lines.extend(users.iter().map(|u| u.data[..4].to_vec()));
+            }
+        }
+        assert!((4..=5).contains(&aggregates), "{aggregates} aggregates");
+        let want: Vec<Vec<u8>> = (0..200).map(|i| format!("{i:04}").into_bytes()).collect();
+        assert_eq!(lines, want, "every line once, in order");
     }
 
     #[test]

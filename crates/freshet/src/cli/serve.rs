@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// PEM private key for --tls-cert (overrides server.tls_key).
     #[arg(long, env = "FRESHET_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Throttle shards of provisioned streams at the AWS shard limits (sets
+    /// streams.shard_quotas = true).
+    #[arg(long)]
+    pub shard_quotas: bool,
 }
 
 /// `--durability` values; mirrors `freshet_server::config::DurabilityMode`.
@@ -79,6 +83,9 @@ fn load_options(args: &ServeArgs) -> LoadOptions {
     }
     if let Some(path) = &args.tls_key {
         overrides.push(("server.tls_key".to_owned(), quote(&path.to_string_lossy())));
+    }
+    if args.shard_quotas {
+        overrides.push(("streams.shard_quotas".to_owned(), "true".to_owned()));
     }
     LoadOptions {
         file: args.config.clone(),
@@ -162,6 +169,7 @@ mod tests {
             tls_listen: None,
             tls_cert: None,
             tls_key: None,
+            shard_quotas: true,
         };
         let opts = load_options(&args);
         assert!(opts.read_env);
@@ -170,6 +178,7 @@ mod tests {
             vec![
                 ("server.listen".to_owned(), "\"127.0.0.1:0\"".to_owned()),
                 ("storage.durability".to_owned(), "\"none\"".to_owned()),
+                ("streams.shard_quotas".to_owned(), "true".to_owned()),
             ]
         );
     }
@@ -184,6 +193,7 @@ mod tests {
             tls_listen: Some("127.0.0.1:4568".into()),
             tls_cert: Some("/etc/c.pem".into()),
             tls_key: Some("/etc/k.pem".into()),
+            shard_quotas: false,
         };
         assert_eq!(
             load_options(&args).overrides,

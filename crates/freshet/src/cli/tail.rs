@@ -12,6 +12,10 @@
 //! trim horizon) only once every parent this command reads has ended, and its lines are queued
 //! after the parents' lines, so each partition key's records print in order across a split or
 //! merge.
+//! KPL aggregated records are split into their user records, as the KCL does, unless
+//! `--no-deaggregate` is given: each user record is printed with its own partition key and
+//! `<sequenceNumber>:<subSequenceNumber>` (a `subSequenceNumber` member in JSON). Records that
+//! are not valid aggregates print as they are.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufWriter, ErrorKind, Write as _};
@@ -29,6 +33,7 @@ use aws_smithy_types::date_time::Format;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use clap::{Args, ValueEnum};
+use freshet_types::kpl;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -61,6 +66,9 @@ pub struct TailArgs {
     /// Most records per GetRecords call.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(i32).range(1..=10_000))]
     pub limit: i32,
+    /// Print KPL aggregated records as they are instead of splitting them into user records.
+    #[arg(long)]
+    pub no_deaggregate: bool,
 }
 
 /// Output formats.
@@ -158,6 +166,7 @@ pub async fn run(client: Client, args: TailArgs) -> anyhow::Result<ExitCode> {
         follow: !args.no_follow,
         limit: args.limit,
         format: args.format,
+        deaggregate: !args.no_deaggregate,
     };
     for shard in &start {
         if let Some(tx) = &tx {
@@ -384,6 +393,7 @@ struct ShardReader {
     follow: bool,
     limit: i32,
     format: OutputFormat,
+    deaggregate: bool,
 }
 
 impl ShardReader {
@@ -419,7 +429,7 @@ impl ShardReader {
             let records = out.records();
             if let Some(last) = records.last() {
                 last_seq = Some(last.sequence_number().to_owned());
-                let lines = records.iter().map(|r| self.format_record(r)).collect();
+                let lines = records.iter().flat_map(|r| self.format_record(r)).collect();
                 if tx.send(lines).await.is_err() {
                     return Ok(end(&[]));
                 }
@@ -466,42 +476,113 @@ impl ShardReader {
         })
     }
 
-    fn format_record(&self, r: &Record) -> String {
-        format_record(&self.shard_id, r, self.format)
+    fn format_record(&self, r: &Record) -> Vec<String> {
+        record_lines(&self.shard_id, r, self.format, self.deaggregate)
+    }
+}
+
+/// The lines of one record: one per user record when `deaggregate` is set and the record is
+/// a KPL aggregate, else one.
+fn record_lines(
+    shard_id: &str,
+    r: &Record,
+    format: OutputFormat,
+    deaggregate: bool,
+) -> Vec<String> {
+    let users = if deaggregate {
+        kpl::deaggregate(r.data().as_ref())
+    } else {
+        None
+    };
+    match users {
+        Some(users) => users
+            .iter()
+            .map(|u| format_user_record(shard_id, r, u, format))
+            .collect(),
+        None => vec![format_record(shard_id, r, format)],
     }
 }
 
 /// One output line, newline included.
 fn format_record(shard_id: &str, r: &Record, format: OutputFormat) -> String {
-    let key = r.partition_key().unwrap_or("");
-    let data = r.data().as_ref();
-    match format {
-        OutputFormat::Text => format!(
-            "{shard_id} {} {key} {}\n",
-            r.sequence_number(),
-            String::from_utf8_lossy(data)
-        ),
-        OutputFormat::Base64 => {
-            format!(
-                "{shard_id} {} {key} {}\n",
-                r.sequence_number(),
-                BASE64.encode(data)
-            )
-        }
-        OutputFormat::Json => {
-            // Written by hand so the keys keep this documented order.
-            let ts = r
-                .approximate_arrival_timestamp()
-                .and_then(|t| t.fmt(Format::DateTime).ok());
-            format!(
-                "{{\"shardId\":{},\"sequenceNumber\":{},\"partitionKey\":{},\
-                 \"approximateArrivalTimestamp\":{},\"data\":\"{}\"}}\n",
-                json!(shard_id),
-                json!(r.sequence_number()),
-                json!(key),
-                json!(ts),
-                BASE64.encode(data)
-            )
+    let line = Line {
+        shard_id,
+        record: r,
+        sub_sequence: None,
+        partition_key: r.partition_key().unwrap_or(""),
+        explicit_hash_key: None,
+        data: r.data().as_ref(),
+    };
+    line.format(format)
+}
+
+/// The output line of one user record of the KPL aggregate `r`.
+fn format_user_record(
+    shard_id: &str,
+    r: &Record,
+    user: &kpl::UserRecord<'_>,
+    format: OutputFormat,
+) -> String {
+    let line = Line {
+        shard_id,
+        record: r,
+        sub_sequence: Some(user.sub_sequence),
+        partition_key: user.partition_key,
+        explicit_hash_key: user.explicit_hash_key,
+        data: user.data,
+    };
+    line.format(format)
+}
+
+/// What one output line shows: a Kinesis record, or a user record within one.
+struct Line<'a> {
+    shard_id: &'a str,
+    record: &'a Record,
+    sub_sequence: Option<u64>,
+    partition_key: &'a str,
+    explicit_hash_key: Option<&'a str>,
+    data: &'a [u8],
+}
+
+impl Line<'_> {
+    fn format(&self, format: OutputFormat) -> String {
+        let (shard_id, key) = (self.shard_id, self.partition_key);
+        let seq = match self.sub_sequence {
+            Some(sub) => format!("{}:{sub}", self.record.sequence_number()),
+            None => self.record.sequence_number().to_owned(),
+        };
+        match format {
+            OutputFormat::Text => {
+                let data = String::from_utf8_lossy(self.data);
+                format!("{shard_id} {seq} {key} {data}\n")
+            }
+            OutputFormat::Base64 => {
+                format!("{shard_id} {seq} {key} {}\n", BASE64.encode(self.data))
+            }
+            OutputFormat::Json => {
+                // Written by hand so the keys keep this documented order; the sub-sequence
+                // number and explicit hash key appear only for user records of an aggregate.
+                let ts = self
+                    .record
+                    .approximate_arrival_timestamp()
+                    .and_then(|t| t.fmt(Format::DateTime).ok());
+                let mut user = String::new();
+                if let Some(sub) = self.sub_sequence {
+                    user.push_str(&format!(",\"subSequenceNumber\":{sub}"));
+                }
+                if let Some(ehk) = self.explicit_hash_key {
+                    user.push_str(&format!(",\"explicitHashKey\":{}", json!(ehk)));
+                }
+                format!(
+                    "{{\"shardId\":{},\"sequenceNumber\":{}{user},\"partitionKey\":{},\
+                     \"approximateArrivalTimestamp\":{},\"data\":\"{}\"}}\n",
+                    json!(shard_id),
+                    json!(self.record.sequence_number()),
+                    json!(key),
+                    json!(ts),
+                    BASE64.encode(self.data)
+                )
+            }
         }
     }
 }
@@ -550,5 +631,61 @@ mod tests {
         assert_eq!(v["approximateArrivalTimestamp"], "2023-11-14T22:13:20.123Z");
         let text = format_record("shardId-000000000000", &record, OutputFormat::Text);
         assert_eq!(text, "shardId-000000000000 49 k hi\n");
+    }
+
+    fn lines_of(r: &Record, format: OutputFormat, deaggregate: bool) -> Vec<String> {
+        record_lines("shardId-000000000000", r, format, deaggregate)
+    }
+
+    fn record(data: Vec<u8>) -> Record {
+        Record::builder()
+            .sequence_number("49")
+            .partition_key("outer")
+            .data(aws_smithy_types::Blob::new(data))
+            .approximate_arrival_timestamp(DateTime::from_millis(1_700_000_000_123))
+            .build()
+            .expect("record")
+    }
+
+    #[test]
+    fn aggregates_print_one_line_per_user_record() {
+        let data = kpl::aggregate([("a", None, &b"one"[..]), ("b", Some("42"), &b"two"[..])]);
+        let r = record(data.clone());
+        let lines = lines_of(&r, OutputFormat::Text, true);
+        assert_eq!(
+            lines,
+            vec![
+                "shardId-000000000000 49:0 a one\n".to_owned(),
+                "shardId-000000000000 49:1 b two\n".to_owned(),
+            ]
+        );
+        let json = lines_of(&r, OutputFormat::Json, true);
+        let v: serde_json::Value = serde_json::from_str(&json[1]).expect("json");
+        assert_eq!(v["sequenceNumber"], "49");
+        assert_eq!(v["subSequenceNumber"], 1);
+        assert_eq!(v["partitionKey"], "b");
+        assert_eq!(v["explicitHashKey"], "42");
+        assert_eq!(v["data"], "dHdv");
+
+        let raw = lines_of(&r, OutputFormat::Base64, false);
+        assert_eq!(
+            raw,
+            vec![format!(
+                "shardId-000000000000 49 outer {}\n",
+                BASE64.encode(&data)
+            )]
+        );
+    }
+
+    #[test]
+    fn records_that_are_not_valid_aggregates_print_as_they_are() {
+        let mut data = kpl::aggregate([("a", None, &b"one"[..])]);
+        let last = data.len() - 1;
+        data[last] ^= 0xff;
+        let lines = lines_of(&record(data.clone()), OutputFormat::Json, true);
+        assert_eq!(lines.len(), 1);
+        let v: serde_json::Value = serde_json::from_str(&lines[0]).expect("json");
+        assert!(v.get("subSequenceNumber").is_none(), "{v}");
+        assert_eq!(v["data"], BASE64.encode(&data));
     }
 }

@@ -409,6 +409,29 @@ fn bench_reports_throughput_latency_and_the_server_process() {
         "{r}"
     );
 
+    // The same through enhanced fan-out: a registered consumer subscribed to every shard.
+    let r = bench_json(
+        &server,
+        &[
+            "latency",
+            "--duration",
+            "1s",
+            "--rate",
+            "300",
+            "--consumer",
+            "efo",
+        ],
+    );
+    assert!(
+        r["end_to_end"]["samples"].as_u64().expect("samples") > 0,
+        "{r}"
+    );
+    assert_eq!(
+        r["get"]["records"].as_u64(),
+        r["put"]["records"].as_u64(),
+        "{r}"
+    );
+
     // Every stream the benchmark created is gone again.
     let out = server.run(&["streams", "list"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -759,6 +759,20 @@ impl Readers {
     }
 }
 
+/// Each record's size (data plus key) and send stamp, for [`ConsumerTally::absorb`].
+fn sizes_and_stamps(records: &[aws_sdk_kinesis::types::Record]) -> Vec<(u64, Option<u64>)> {
+    records
+        .iter()
+        .map(|r| {
+            let data = r.data().as_ref();
+            (
+                (data.len() + r.partition_key().map_or(0, str::len)) as u64,
+                stamp_of(data),
+            )
+        })
+        .collect()
+}
+
 /// Reads one shard with GetRecords until stopped.
 async fn poll_loop(
     client: Client,
@@ -780,17 +794,7 @@ async fn poll_loop(
                 continue;
             }
         };
-        let batch: Vec<(u64, Option<u64>)> = out
-            .records()
-            .iter()
-            .map(|r| {
-                let data = r.data().as_ref();
-                (
-                    (data.len() + r.partition_key().map_or(0, str::len)) as u64,
-                    stamp_of(data),
-                )
-            })
-            .collect();
+        let batch = sizes_and_stamps(out.records());
         let empty = batch.is_empty();
         tally.absorb(&window, &batch, Some(latency));
         match out.next_shard_iterator {
@@ -885,17 +889,7 @@ async fn subscribe_loop(
             };
             match next {
                 Ok(Some(SubscribeToShardEventStream::SubscribeToShardEvent(ev))) => {
-                    let batch: Vec<(u64, Option<u64>)> = ev
-                        .records()
-                        .iter()
-                        .map(|r| {
-                            let data = r.data().as_ref();
-                            (
-                                (data.len() + r.partition_key().map_or(0, str::len)) as u64,
-                                stamp_of(data),
-                            )
-                        })
-                        .collect();
+                    let batch = sizes_and_stamps(ev.records());
                     tally.absorb(&window, &batch, None);
                     // The SDK models the member as required and gives "" when AWS sends none,
                     // which is how a shard's end is signalled.

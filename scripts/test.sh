@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (see README): formatting, lints, Rust unit/property/integration tests,
-# then the end-to-end tests with boto3 and the AWS CLI against the real `freshet` binary.
+# a build of the micro-benchmarks, then the end-to-end tests with boto3 and the AWS CLI against
+# the real `freshet` binary.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh --e2e      only build the binary and run the end-to-end tests
@@ -50,6 +51,11 @@ if [[ $e2e_only -eq 0 ]]; then
     else
         step "Rust tests: cargo test --workspace (cargo-nextest not installed)" cargo test --workspace --no-fail-fast || true
     fi
+    # Builds the criterion benchmarks (release profile) so they never rot; runs none and checks
+    # no timings (see docs/benchmarks.md). `--bench '*'` builds only the [[bench]] targets: plain
+    # `cargo bench --workspace` would also build every crate's unit tests again in release.
+    step "build the benchmarks: cargo bench --no-run" \
+        cargo bench --workspace --bench '*' --no-run || true
     step "Rust doc tests" cargo test --workspace --doc || true
 fi
 

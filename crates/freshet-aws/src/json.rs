@@ -259,6 +259,11 @@ impl<'de> Deserialize<'de> for JBlob {
     }
 }
 
+/// Encodes an output blob as JSON 1.1 sends it: standard base64 with padding.
+pub fn encode_blob(b: &[u8]) -> String {
+    STANDARD.encode(b)
+}
+
 /// Decodes base64 the way Coral does, with its error texts (including its spelling).
 pub fn decode_blob(v: &str) -> Result<Vec<u8>, String> {
     STANDARD.decode(v).map_err(|e| {
@@ -472,7 +477,7 @@ pub struct Blob(pub bytes::Bytes);
 impl Serialize for Blob {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if s.is_human_readable() {
-            s.serialize_str(&STANDARD.encode(&self.0))
+            s.serialize_str(&encode_blob(&self.0))
         } else {
             s.serialize_bytes(&self.0)
         }

@@ -8,6 +8,8 @@
 //! or the error in the request's [`Protocol`]. One module per operation lives under `ops/`;
 //! DTOs use the AWS member names and never leave this crate.
 
+#[doc(hidden)]
+pub mod bench;
 pub mod cbor;
 pub mod error;
 pub mod eventstream;
@@ -184,15 +186,7 @@ async fn run_inner<O: Operation>(
     let body = if O::EMPTY_OUTPUT {
         Bytes::new()
     } else {
-        let encoded = match protocol {
-            Protocol::Json => serde_json::to_vec(&output).map_err(|e| e.to_string()),
-            Protocol::Cbor => cbor::to_vec(&output),
-        };
-        Bytes::from(encoded.map_err(|e| ApiError {
-            code: "InternalFailure",
-            status: 500,
-            message: Some(format!("could not encode the response: {e}")),
-        })?)
+        encode_output(protocol, &output)?
     };
     Ok(Response {
         status: 200,
@@ -200,5 +194,21 @@ async fn run_inner<O: Operation>(
         body,
         error_code: None,
         events: None,
+    })
+}
+
+/// Encodes an operation's output DTO in `protocol`; an encoding failure is an InternalFailure.
+pub(crate) fn encode_output<T: Serialize>(
+    protocol: Protocol,
+    output: &T,
+) -> Result<Bytes, ApiError> {
+    let encoded = match protocol {
+        Protocol::Json => serde_json::to_vec(output).map_err(|e| e.to_string()),
+        Protocol::Cbor => cbor::to_vec(output),
+    };
+    encoded.map(Bytes::from).map_err(|e| ApiError {
+        code: "InternalFailure",
+        status: 500,
+        message: Some(format!("could not encode the response: {e}")),
     })
 }

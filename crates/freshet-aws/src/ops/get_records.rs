@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //! GetRecords.
 
-use freshet_streams::Streams;
+use freshet_streams::{RecordsPage, Streams};
 use serde::{Deserialize, Serialize};
 
 use super::{ChildShardDto, RecordDto};
@@ -58,7 +58,13 @@ impl Operation for GetRecords {
         let iterator = i.shard_iterator.map(|s| s.0).unwrap_or_default();
         // Validated to 1..=10000.
         let page = streams.get_records(&iterator, i.limit.map(|n| n.0 as u32))?;
-        Ok(Output {
+        Ok(Output::from(page))
+    }
+}
+
+impl From<RecordsPage> for Output {
+    fn from(page: RecordsPage) -> Self {
+        Output {
             records: page.records.into_iter().map(RecordDto::from).collect(),
             next_shard_iterator: page.next_iterator,
             millis_behind_latest: page.millis_behind_latest,
@@ -67,6 +73,6 @@ impl Operation for GetRecords {
                 .into_iter()
                 .map(ChildShardDto::from)
                 .collect(),
-        })
+        }
     }
 }

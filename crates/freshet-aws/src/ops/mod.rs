@@ -14,7 +14,7 @@ mod describe_stream_consumer;
 mod describe_stream_summary;
 mod disable_enhanced_monitoring;
 mod enable_enhanced_monitoring;
-mod get_records;
+pub(crate) mod get_records; // pub(crate) for `crate::bench`
 mod get_resource_policy;
 mod get_shard_iterator;
 mod list_shards;
@@ -24,7 +24,7 @@ mod list_tags_for_resource;
 mod list_tags_for_stream;
 mod merge_shards;
 mod put_record;
-mod put_records;
+pub(crate) mod put_records; // pub(crate) for `crate::bench`
 mod put_resource_policy;
 mod register_stream_consumer;
 mod remove_tags_from_stream;

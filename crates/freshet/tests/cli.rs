@@ -395,6 +395,24 @@ fn bench_reports_throughput_latency_and_the_server_process() {
     );
     assert!(r["server"]["peak_rss_mib"].as_f64().expect("rss") > 0.0);
 
+    // The lean client writes the same records.
+    for scenario in ["put", "put-batch"] {
+        let r = bench_json(
+            &server,
+            &[
+                scenario,
+                "--duration",
+                "1s",
+                "--client",
+                "raw",
+                "--connections",
+                "2",
+            ],
+        );
+        assert!(r["put"]["records"].as_u64().expect("records") > 0, "{r}");
+        assert_eq!(r["put"]["errors"], serde_json::json!({}), "{r}");
+    }
+
     let r = bench_json(&server, &["get", "--records", "1200", "--shards", "3"]);
     assert_eq!(r["get"]["records"].as_u64(), Some(1200), "{r}");
 

@@ -13,6 +13,7 @@
 
 mod baseline;
 mod process;
+mod raw;
 mod scenarios;
 mod stats;
 
@@ -116,12 +117,26 @@ fn ser_duration<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Er
     s.serialize_f64(d.as_secs_f64())
 }
 
+/// Which client sends the writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientKind {
+    /// The AWS SDK for Rust: signed requests, works with real AWS.
+    Sdk,
+    /// A lean HTTP/1.1 client with unsigned requests, for local servers: measures the server
+    /// rather than the SDK's CPU cost.
+    Raw,
+}
+
 /// `bench put`.
 #[derive(Debug, Args, Serialize)]
 pub struct PutOpts {
     #[command(flatten)]
     #[serde(flatten)]
     common: Common,
+    /// Client that sends the requests.
+    #[arg(long, value_enum, default_value_t = ClientKind::Sdk)]
+    client: ClientKind,
     /// Requests in flight at once (one connection each).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     connections: u32,
@@ -133,6 +148,9 @@ pub struct PutBatchOpts {
     #[command(flatten)]
     #[serde(flatten)]
     common: Common,
+    /// Client that sends the requests.
+    #[arg(long, value_enum, default_value_t = ClientKind::Sdk)]
+    client: ClientKind,
     /// Requests in flight at once (one connection each).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=4096))]
     connections: u32,
@@ -252,6 +270,7 @@ async fn run_load(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
         .or_else(|| local_port(&global.endpoint).and_then(process::find_listener));
     let ctx = scenarios::Ctx {
         client: client.clone(),
+        endpoint: global.endpoint.clone(),
         stream: stream.name.clone(),
         common: common.clone(),
         live: Arc::new(Live::default()),
@@ -259,8 +278,13 @@ async fn run_load(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
     };
     let progress = Progress::start(name, &common, ctx.live.clone());
     let outcome = match &load {
-        Load::Put(o) => scenarios::put(&ctx, o.connections, None).await,
-        Load::PutBatch(o) => scenarios::put(&ctx, o.connections, Some(o.batch)).await,
+        Load::Put(o) => {
+            scenarios::put(&ctx, o.connections, None, o.client == ClientKind::Raw).await
+        }
+        Load::PutBatch(o) => {
+            let raw = o.client == ClientKind::Raw;
+            scenarios::put(&ctx, o.connections, Some(o.batch), raw).await
+        }
         Load::Get(o) => scenarios::get(&ctx, o.records, o.limit, &progress.bar).await,
         Load::Latency(o) => scenarios::latency(&ctx, o.rate, o.consumer, o.poll_interval).await,
         Load::Mixed(o) => scenarios::mixed(&ctx, o.producers, o.batch, o.poll_interval).await,

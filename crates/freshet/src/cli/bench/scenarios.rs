@@ -25,6 +25,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::process::{Sampler, ServerUsage};
+use super::raw::{RawConn, RawOutcome, put_record_body, put_records_body, put_records_failures};
 use super::stats::{Latencies, LatencySummary, Live, Recorder, Traffic};
 use super::{Common, ConsumerKind};
 use crate::cli::client::AwsResultExt as _;
@@ -37,6 +38,7 @@ const DRAIN_GRACE: Duration = Duration::from_secs(5);
 /// What every scenario gets.
 pub(super) struct Ctx {
     pub client: Client,
+    pub endpoint: String,
     pub stream: String,
     pub common: Common,
     pub live: Arc<Live>,
@@ -212,24 +214,37 @@ fn sampler(ctx: &Ctx) -> Option<Sampler> {
     ctx.pid.and_then(Sampler::start)
 }
 
-/// `put` and `put-batch`: `connections` workers writing back to back.
+/// `put` and `put-batch`: `connections` workers writing back to back, through the SDK or,
+/// with `raw`, the lean client.
 pub(super) async fn put(
     ctx: &Ctx,
     connections: u32,
     batch: Option<u32>,
+    raw: bool,
 ) -> anyhow::Result<Outcome> {
     let window = Window::after_warmup(&ctx.common);
     let payload = Payload::new(&ctx.common);
     let mut workers = JoinSet::new();
     for _ in 0..connections {
-        workers.spawn(put_worker(
-            ctx.client.clone(),
-            ctx.stream.clone(),
-            payload.clone(),
-            ctx.live.clone(),
-            window,
-            batch,
-        ));
+        if raw {
+            workers.spawn(raw_put_worker(
+                ctx.endpoint.clone(),
+                ctx.stream.clone(),
+                payload.clone(),
+                ctx.live.clone(),
+                window,
+                batch,
+            ));
+        } else {
+            workers.spawn(put_worker(
+                ctx.client.clone(),
+                ctx.stream.clone(),
+                payload.clone(),
+                ctx.live.clone(),
+                window,
+                batch,
+            ));
+        }
     }
     tokio::time::sleep_until(window.measure_from.into()).await;
     let sampler = sampler(ctx);
@@ -305,6 +320,98 @@ async fn put_worker(
                     counts.then_some(&mut rec),
                 )
                 .await;
+            }
+        }
+    }
+}
+
+/// [`put_worker`] through the lean client: one kept-alive connection, reopened after a
+/// transport failure.
+async fn raw_put_worker(
+    endpoint: String,
+    stream: String,
+    payload: Payload,
+    live: Arc<Live>,
+    window: Window,
+    batch: Option<u32>,
+) -> Recorder {
+    let mut rng = StdRng::seed_from_u64(rand::random());
+    let mut rec = Recorder::default();
+    let mut conn: Option<RawConn> = None;
+    let n = u64::from(batch.unwrap_or(1));
+    loop {
+        let started = Instant::now();
+        if started >= window.end {
+            return rec;
+        }
+        let at = now_micros();
+        let counts = window.counts(at);
+        let c = match conn.as_mut() {
+            Some(c) => c,
+            None => match RawConn::connect(&endpoint).await {
+                Ok(c) => conn.insert(c),
+                Err(_) => {
+                    live.add_errors(n);
+                    if counts {
+                        rec.error("ConnectionError", n);
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+        };
+        let records: Vec<(String, Vec<u8>, u64)> =
+            (0..n).map(|_| payload.next(&mut rng, at)).collect();
+        let bytes: u64 = records.iter().map(|r| r.2).sum();
+        let (operation, body) = match batch {
+            None => (
+                "PutRecord",
+                put_record_body(&stream, &records[0].0, &records[0].1),
+            ),
+            Some(_) => (
+                "PutRecords",
+                put_records_body(
+                    &stream,
+                    records.iter().map(|(k, d, _)| (k.as_str(), d.as_slice())),
+                ),
+            ),
+        };
+        let outcome = c.call(operation, body).await;
+        let latency = started.elapsed();
+        match outcome {
+            RawOutcome::Ok(answer) => {
+                let failed = match batch {
+                    None => Vec::new(),
+                    Some(_) => put_records_failures(&answer)
+                        .unwrap_or_else(|| vec!["ResponseError".to_owned(); n as usize]),
+                };
+                let ok = n - failed.len() as u64;
+                live.add_records(ok);
+                live.add_errors(failed.len() as u64);
+                if counts {
+                    rec.requests += 1;
+                    rec.records += ok;
+                    rec.bytes += bytes * ok / n;
+                    rec.latency.record(latency);
+                    for code in failed {
+                        rec.error(code, 1);
+                    }
+                }
+            }
+            RawOutcome::Aws(code) => {
+                live.add_errors(n);
+                if counts {
+                    rec.error(code, n);
+                    rec.latency.record(latency);
+                }
+            }
+            RawOutcome::Transport => {
+                conn = None;
+                live.add_errors(n);
+                if counts {
+                    rec.error("ConnectionError", n);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
     }

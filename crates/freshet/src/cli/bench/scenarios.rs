@@ -293,10 +293,7 @@ async fn put_worker(
                     Ok(_) => {
                         live.add_records(1);
                         if counts {
-                            rec.requests += 1;
-                            rec.records += 1;
-                            rec.bytes += bytes;
-                            rec.latency.record(latency);
+                            rec.answered(1, 1, bytes, latency, None::<String>);
                         }
                     }
                     Err(e) => {
@@ -389,13 +386,7 @@ async fn raw_put_worker(
                 live.add_records(ok);
                 live.add_errors(failed.len() as u64);
                 if counts {
-                    rec.requests += 1;
-                    rec.records += ok;
-                    rec.bytes += bytes * ok / n;
-                    rec.latency.record(latency);
-                    for code in failed {
-                        rec.error(code, 1);
-                    }
+                    rec.answered(n, ok, bytes, latency, failed);
                 }
             }
             RawOutcome::Aws(code) => {
@@ -441,16 +432,8 @@ async fn put_batch(
             live.add_records(n - failed);
             live.add_errors(failed);
             if let Some(rec) = rec {
-                rec.requests += 1;
-                rec.records += n - failed;
-                // Sizes are uniform, so accepted bytes are proportional.
-                rec.bytes += bytes * (n - failed) / n.max(1);
-                rec.latency.record(latency);
-                for r in out.records() {
-                    if let Some(code) = r.error_code() {
-                        rec.error(code, 1);
-                    }
-                }
+                let codes = out.records().iter().filter_map(|r| r.error_code());
+                rec.answered(n, n - failed, bytes, latency, codes);
             }
             n - failed
         }

@@ -101,6 +101,26 @@ impl Recorder {
         *self.errors.entry(kind.into()).or_default() += n;
     }
 
+    /// Counts one answered write of `sent` records carrying `bytes`, of which `stored` were
+    /// stored (sizes are uniform, so stored bytes are proportional) and the rest failed with
+    /// the codes in `failures`.
+    pub fn answered(
+        &mut self,
+        sent: u64,
+        stored: u64,
+        bytes: u64,
+        latency: Duration,
+        failures: impl IntoIterator<Item = impl Into<String>>,
+    ) {
+        self.requests += 1;
+        self.records += stored;
+        self.bytes += bytes * stored / sent.max(1);
+        self.latency.record(latency);
+        for code in failures {
+            self.error(code, 1);
+        }
+    }
+
     /// Adds another worker's counts.
     pub fn merge(&mut self, other: &Recorder) {
         self.requests += other.requests;

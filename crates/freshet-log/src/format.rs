@@ -435,7 +435,7 @@ impl EncodedBatch {
         h[batch_header::CODEC] = Codec::Uncompressed as u8;
         h[batch_header::RESERVED].fill(0);
         let head_crc = crc32c::crc32c(&h[batch_header::CRC_START..]);
-        let crc = crc32c::crc32c_combine(head_crc, self.body_crc, len - batch_header::LEN);
+        let crc = crate::crc::crc32c_combine(head_crc, self.body_crc, len - batch_header::LEN);
         h[batch_header::CRC].copy_from_slice(&crc.to_le_bytes());
         &self.buf
     }

@@ -17,6 +17,7 @@
 //! * [`inspect`]: read-only dumps for `freshet inspect`.
 
 mod config;
+mod crc;
 mod error;
 pub mod format;
 mod fsutil;

@@ -11,7 +11,9 @@ use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::operation::get_records::GetRecordsOutput;
 use aws_sdk_kinesis::operation::put_record::PutRecordOutput;
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, Record, Shard, ShardIteratorType};
+use aws_sdk_kinesis::types::{
+    PutRecordsRequestEntry, Record, Shard, ShardIteratorType, StreamDescriptionSummary,
+};
 
 pub use freshet_testkit::{
     ACCOUNT_ID, TestServer, create_active_stream, initial_hash_ranges, partition_key_hash,
@@ -233,6 +235,18 @@ pub async fn read_exactly(client: &Client, it: String, n: usize) -> (Vec<Record>
         .expect("open shard has a next iterator")
         .to_owned();
     (records, it)
+}
+
+/// The stream's DescribeStreamSummary.
+pub async fn summary(client: &Client, stream: &str) -> StreamDescriptionSummary {
+    client
+        .describe_stream_summary()
+        .stream_name(stream)
+        .send()
+        .await
+        .expect("DescribeStreamSummary")
+        .stream_description_summary
+        .expect("summary")
 }
 
 /// Every shard of the stream, via ListShards pages.

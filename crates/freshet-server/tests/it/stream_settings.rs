@@ -88,13 +88,7 @@ async fn encryption_marks_exactly_the_records_written_while_it_is_on() {
     );
 
     start_encryption(&client, "enc", "alias/aws/kinesis").await;
-    let s = client
-        .describe_stream_summary()
-        .stream_name("enc")
-        .send()
-        .await
-        .expect("summary");
-    let s = s.stream_description_summary().expect("summary");
+    let s = summary(&client, "enc").await;
     assert_eq!(s.encryption_type(), Some(&EncryptionType::Kms));
     assert_eq!(s.key_id(), Some("alias/aws/kinesis"));
     wait_for_active(&client, "enc").await;
@@ -131,13 +125,7 @@ async fn encryption_marks_exactly_the_records_written_while_it_is_on() {
         .await
         .expect("put records");
     assert_eq!(batch.encryption_type(), None);
-    let s = client
-        .describe_stream_summary()
-        .stream_name("enc")
-        .send()
-        .await
-        .expect("summary");
-    let s = s.stream_description_summary().expect("summary");
+    let s = summary(&client, "enc").await;
     assert_eq!(s.encryption_type(), Some(&EncryptionType::None));
     assert_eq!(s.key_id(), None);
 
@@ -304,19 +292,8 @@ async fn enhanced_monitoring_reports_before_and_after() {
     let em = d.stream_description().expect("d").enhanced_monitoring();
     assert_eq!(em.len(), 1);
     assert_eq!(em[0].shard_level_metrics(), left);
-    let s = client
-        .describe_stream_summary()
-        .stream_name("mon")
-        .send()
-        .await
-        .expect("summary");
-    assert_eq!(
-        s.stream_description_summary()
-            .expect("s")
-            .enhanced_monitoring()[0]
-            .shard_level_metrics(),
-        left
-    );
+    let s = summary(&client, "mon").await;
+    assert_eq!(s.enhanced_monitoring()[0].shard_level_metrics(), left);
 
     let r = server
         .raw_call(
@@ -363,13 +340,7 @@ async fn stream_mode_changes_count_against_the_on_demand_quota() {
         .send()
         .await
         .expect("to on-demand");
-    let s = client
-        .describe_stream_summary()
-        .stream_name("prov")
-        .send()
-        .await
-        .expect("summary");
-    let s = s.stream_description_summary().expect("s");
+    let s = summary(&client, "prov").await;
     assert_eq!(
         s.stream_mode_details().map(|m| m.stream_mode()),
         Some(&StreamMode::OnDemand)
@@ -598,17 +569,8 @@ async fn warm_throughput_needs_on_demand_and_a_commitment() {
     let w = out.warm_throughput().expect("warm throughput");
     assert_eq!((w.target_mibps(), w.current_mibps()), (Some(200), Some(0)));
     wait_for_active(&client, "od").await;
-    let s = client
-        .describe_stream_summary()
-        .stream_name("od")
-        .send()
-        .await
-        .expect("summary");
-    let w = s
-        .stream_description_summary()
-        .expect("s")
-        .warm_throughput()
-        .expect("warm throughput reported");
+    let s = summary(&client, "od").await;
+    let w = s.warm_throughput().expect("warm throughput reported");
     assert_eq!(
         (w.target_mibps(), w.current_mibps()),
         (Some(200), Some(200))
@@ -624,17 +586,8 @@ async fn warm_throughput_needs_on_demand_and_a_commitment() {
         .await
         .expect("create with warm throughput");
     wait_for_active(&client, "od-warm").await;
-    let s = client
-        .describe_stream_summary()
-        .stream_name("od-warm")
-        .send()
-        .await
-        .expect("summary");
-    let w = s
-        .stream_description_summary()
-        .expect("s")
-        .warm_throughput()
-        .expect("warm");
+    let s = summary(&client, "od-warm").await;
+    let w = s.warm_throughput().expect("warm");
     assert_eq!((w.target_mibps(), w.current_mibps()), (Some(50), Some(50)));
     client
         .update_stream_mode()
@@ -645,17 +598,8 @@ async fn warm_throughput_needs_on_demand_and_a_commitment() {
         .await
         .expect("to on-demand with warm throughput");
     wait_for_active(&client, "pv").await;
-    let s = client
-        .describe_stream_summary()
-        .stream_name("pv")
-        .send()
-        .await
-        .expect("summary");
-    let w = s
-        .stream_description_summary()
-        .expect("s")
-        .warm_throughput()
-        .expect("warm");
+    let s = summary(&client, "pv").await;
+    let w = s.warm_throughput().expect("warm");
     assert_eq!(w.target_mibps(), Some(30));
     assert_error(
         client
@@ -697,18 +641,8 @@ async fn max_record_size_governs_puts_up_to_ten_mebibytes() {
         .send()
         .await
         .expect("raise the limit");
-    let s = client
-        .describe_stream_summary()
-        .stream_name("big")
-        .send()
-        .await
-        .expect("summary");
-    assert_eq!(
-        s.stream_description_summary()
-            .expect("s")
-            .max_record_size_in_kib(),
-        Some(10240)
-    );
+    let s = summary(&client, "big").await;
+    assert_eq!(s.max_record_size_in_kib(), Some(10240));
     put(&client, "big", "k", &over_default).await;
     // The largest record a stream can take: 10 MiB including the partition key. Its request
     // (about 13.4 MiB of base64) fits the default server.max_body_size.
@@ -914,13 +848,7 @@ async fn every_setting_survives_a_restart() {
     let server = server.restart().await;
     let client = server.client();
 
-    let s = client
-        .describe_stream_summary()
-        .stream_name("keep")
-        .send()
-        .await
-        .expect("summary");
-    let s = s.stream_description_summary().expect("s");
+    let s = summary(&client, "keep").await;
     assert_eq!(s.stream_status(), &StreamStatus::Active);
     assert_eq!(s.encryption_type(), Some(&EncryptionType::Kms));
     assert_eq!(s.key_id(), Some(KEY_ARN));

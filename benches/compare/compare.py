@@ -77,6 +77,9 @@ class Target:
     proc: subprocess.Popen | None = None
     port: int = 0
     log_path: Path | None = None
+    # At most this many runs of each scenario (kinesis-mock is two orders of magnitude slower:
+    # repeating it costs many minutes and changes no ratio).
+    max_repeats: int = 1_000
 
     @property
     def endpoint(self) -> str:
@@ -329,6 +332,7 @@ def targets(peers: bool) -> list[Target]:
             start_cmd=["node", "main.js"],
             cwd=modules / "kinesis-local",
             env={"KINESIS_MOCK_PLAIN_PORT": "{port}", "SHARD_LIMIT": "1000", "LOG_LEVEL": "WARN"},
+            max_repeats=1,
         ))
         # The TLS port must be free too.
         out[-1].env["KINESIS_MOCK_TLS_PORT"] = str(free_port())
@@ -340,6 +344,9 @@ class Scenario:
     key: str
     title: str
     args: list[str]
+    # The metric the median run is chosen by, and whether more is better.
+    primary: tuple[str, ...] = ("put", "records_per_s")
+    higher_is_better: bool = True
     timeout: float = 900
 
 
@@ -351,15 +358,19 @@ def scenarios(quick: bool) -> list[Scenario]:
                  ["put-batch", "--shards", "4", "--connections", "8", "--batch", "500", "--duration", d,
                   "--client", "raw"]),
         Scenario("single", "PutRecord 1 KiB, 4 shards, 64 connections",
-                 ["put", "--shards", "4", "--connections", "64", "--duration", d, "--client", "raw"]),
+                 ["put", "--shards", "4", "--connections", "64", "--duration", d, "--client", "raw"],
+                 primary=("put", "requests_per_s")),
         Scenario("single-sdk", "PutRecord 1 KiB, 4 shards, 64 connections, AWS SDK client",
-                 ["put", "--shards", "4", "--connections", "64", "--duration", d]),
+                 ["put", "--shards", "4", "--connections", "64", "--duration", d],
+                 primary=("put", "requests_per_s")),
         Scenario("drain", f"GetRecords drain of {int(drain):,} x 1 KiB, 4 shards",
-                 ["get", "--shards", "4", "--records", drain], timeout=1800),
+                 ["get", "--shards", "4", "--records", drain], primary=("get", "records_per_s"), timeout=1800),
         Scenario("latency-poll", "put-to-consumer latency at 5k records/s, GetRecords loop",
-                 ["latency", "--shards", "4", "--rate", "5000", "--consumer", "polling", "--duration", d]),
+                 ["latency", "--shards", "4", "--rate", "5000", "--consumer", "polling", "--duration", d],
+                 primary=("end_to_end", "p99_ms"), higher_is_better=False),
         Scenario("latency-efo", "put-to-consumer latency at 5k records/s, SubscribeToShard",
-                 ["latency", "--shards", "4", "--rate", "5000", "--consumer", "efo", "--duration", d]),
+                 ["latency", "--shards", "4", "--rate", "5000", "--consumer", "efo", "--duration", d],
+                 primary=("end_to_end", "p99_ms"), higher_is_better=False),
     ]
 
 
@@ -367,6 +378,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="short runs and a 1 GiB restart test")
     ap.add_argument("--no-peers", action="store_true", help="measure Freshet and the baselines only")
+    ap.add_argument("--repeat", type=int, default=None,
+                    help="runs of each scenario; the report shows the median run and the range (default 3, 1 with --quick)")
     ap.add_argument("--restart-gib", type=float, default=None, help="data for the restart test (default 10, 1 with --quick)")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     ap.add_argument("--json-out", type=Path, default=ROOT / "target" / "bench-results.json")
@@ -377,6 +390,7 @@ def main() -> int:
         write_report(json.loads(args.json_out.read_text()), args)
         return 0
     restart_gib = args.restart_gib if args.restart_gib is not None else (1.0 if args.quick else 10.0)
+    repeat = max(1, args.repeat if args.repeat is not None else (1 if args.quick else 3))
     if not FRESHET.exists():
         raise SystemExit(f"{FRESHET} is missing; build it with `cargo build --release -p freshet`")
     if not args.no_peers:
@@ -384,7 +398,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="freshet-compare-", dir=ROOT / "target"))
     results: dict = {"machine": machine_info(), "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                     "quick": args.quick, "targets": {}, "baselines": {}, "sweeps": {}, "restart": None}
+                     "quick": args.quick, "repeat": repeat, "targets": {}, "baselines": {}, "sweeps": {}, "restart": None}
     try:
         # The machine's own limits.
         log("baseline: sequential write with fdatasync")
@@ -405,10 +419,16 @@ def main() -> int:
             data = workdir / f"{t.label}-data"
             t.start_cmd = [c.replace("{data}", str(data)) for c in t.start_cmd]
             t.start(workdir)
-            entry = {"version": t.version, "durability": t.durability, "results": {}}
+            entry = {"version": t.version, "durability": t.durability, "results": {}, "runs": {}}
             try:
+                # Rounds of every scenario rather than one scenario N times in a row, so a slow
+                # spell of the machine spreads over scenarios instead of sinking one.
+                runs: dict[str, list[dict | None]] = {sc.key: [] for sc in scenarios(args.quick)}
+                for _ in range(min(repeat, t.max_repeats)):
+                    for sc in scenarios(args.quick):
+                        runs[sc.key].append(bench(t.endpoint, t.label, sc.args, sc.timeout))
                 for sc in scenarios(args.quick):
-                    entry["results"][sc.key] = bench(t.endpoint, t.label, sc.args, sc.timeout)
+                    entry["results"][sc.key], entry["runs"][sc.key] = median_run(sc, runs[sc.key])
                 results["sweeps"][t.label] = sweep(t, args.quick)
             finally:
                 t.stop()
@@ -423,6 +443,17 @@ def main() -> int:
     args.json_out.write_text(json.dumps(results, indent=2))
     write_report(results, args)
     return 0
+
+
+def median_run(sc: Scenario, reports: list[dict | None]) -> tuple[dict | None, list[float]]:
+    """The run whose primary metric is the median (the lower middle of an even count, on the
+    side of the worse value), and the primary metric of every run that produced one."""
+    ok = [(v, r) for r in reports if (v := get(r, *sc.primary)) is not None]
+    if not ok:
+        return None, []
+    ok.sort(key=lambda vr: vr[0], reverse=not sc.higher_is_better)
+    # Sorted worst first, so the lower middle of an even count is the more pessimistic one.
+    return ok[(len(ok) - 1) // 2][1], sorted(v for v, _ in ok)
 
 
 def write_report(results: dict, args: argparse.Namespace) -> None:
@@ -481,6 +512,10 @@ def render(r: dict, svg_name: str, args: argparse.Namespace) -> str:
         "retries off. Client and server share the same cores over loopback, as they do when a",
         "developer runs a local Kinesis next to their tests.",
         "",
+        *([f"Each scenario ran {r['repeat']} times per server (kinesis-mock once: it is two orders of",
+           "magnitude slower, and more runs of it would take many minutes without moving a ratio).",
+           "Tables show the median run, and the lowest–highest of the runs next to the headline",
+           "metric; ratios and targets use the medians.", ""] if r.get("repeat", 1) > 1 else []),
         "## Machine and versions",
         "",
         "| | |",
@@ -509,8 +544,15 @@ def render(r: dict, svg_name: str, args: argparse.Namespace) -> str:
     header = "| scenario | metric | " + " | ".join(labels) + " |"
     lines += [header, "|---|---|" + "---|" * len(labels)]
 
+    def cell(label: str, key: str, path: tuple, digits: int) -> str:
+        text = fmt(get(t[label]["results"].get(key), *path), digits)
+        spread = t[label].get("runs", {}).get(key) or []
+        if path == scen[key].primary and len(spread) > 1:
+            text += f" ({fmt(spread[0], digits)}–{fmt(spread[-1], digits)})"
+        return text
+
     def row(key: str, metric: str, path: tuple, digits: int = 0) -> None:
-        cells = [fmt(get(t[l]["results"].get(key), *path), digits) for l in labels]
+        cells = [cell(l, key, path, digits) for l in labels]
         lines.append(f"| {scen[key].title} | {metric} | " + " | ".join(cells) + " |")
 
     row("bulk", "records/s", ("put", "records_per_s"))

@@ -80,13 +80,34 @@ fn digits(b: &[u8]) -> Option<u64> {
     Some(v)
 }
 
+impl SequenceNumber {
+    /// The 56 ASCII digits a client sees. Every answered put formats one, so this fills a
+    /// fixed buffer instead of going through `format!`'s padding machinery.
+    pub fn to_digits(&self) -> [u8; SEQUENCE_NUMBER_DIGITS] {
+        let mut b = [b'0'; SEQUENCE_NUMBER_DIGITS];
+        b[0] = MARKER;
+        write_padded(&mut b[INCARNATION], self.incarnation);
+        write_padded(&mut b[SHARD], u64::from(self.shard));
+        write_padded(&mut b[OFFSET], self.offset);
+        b
+    }
+}
+
+/// Writes `v` in decimal into all of `out`, zero-padded on the left. `out` must be wide enough
+/// for `v` (the callers' fields are: ten digits for an incarnation or a `u32`, twenty for a
+/// `u64`, twelve for a shard index); wider values would lose their leading digits.
+pub(crate) fn write_padded(out: &mut [u8], mut v: u64) {
+    for d in out.iter_mut().rev() {
+        *d = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    debug_assert_eq!(v, 0, "value wider than its field");
+}
+
 impl fmt::Display for SequenceNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "4{:010}{:010}{:020}000000000000000",
-            self.incarnation, self.shard, self.offset
-        )
+        let digits = self.to_digits();
+        f.write_str(std::str::from_utf8(&digits).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -165,6 +186,15 @@ mod tests {
             prop_assert_eq!(text.len(), SEQUENCE_NUMBER_DIGITS);
             prop_assert!(is_sequence_number_pattern(&text));
             prop_assert_eq!(SequenceNumber::parse(&text), Some(s));
+        }
+
+        #[test]
+        fn digits_are_the_documented_layout(s in seq()) {
+            let expected = format!(
+                "4{:010}{:010}{:020}000000000000000",
+                s.incarnation, s.shard, s.offset
+            );
+            prop_assert_eq!(s.to_string(), expected);
         }
 
         #[test]

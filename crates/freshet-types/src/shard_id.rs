@@ -38,7 +38,10 @@ impl ShardId {
 
 impl fmt::Display for ShardId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "shardId-{:012}", self.0)
+        // Every answered put names its shard: a fixed buffer rather than `format!` padding.
+        let mut b = *b"shardId-000000000000";
+        crate::seqno::write_padded(&mut b[8..], u64::from(self.0));
+        f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -73,6 +76,11 @@ mod tests {
         #[test]
         fn display_then_parse_round_trips(i in 0u32..=MAX_SHARD_INDEX) {
             prop_assert_eq!(ShardId::parse(&ShardId(i).to_string()), Some(ShardId(i)));
+        }
+
+        #[test]
+        fn display_is_twelve_zero_padded_digits(i in any::<u32>()) {
+            prop_assert_eq!(ShardId(i).to_string(), format!("shardId-{i:012}"));
         }
     }
 }

@@ -13,6 +13,7 @@
 //! * `recovery`: opening a shard directory.
 //! * `shard`: [`ShardLog`]: append, read, time seek, retention, poisoning.
 //! * `syncer`: the group-commit thread.
+//! * `lanes`: the long-lived helper threads that fsync a round's shards concurrently.
 //! * `store`: [`LogStore`].
 //! * [`inspect`]: read-only dumps for `freshet inspect`.
 
@@ -23,6 +24,7 @@ pub mod format;
 mod fsutil;
 mod index;
 pub mod inspect;
+mod lanes;
 mod recovery;
 mod segment;
 mod shard;

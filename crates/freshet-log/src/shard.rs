@@ -456,9 +456,23 @@ impl ShardLog {
             .inject
             .store(failure.map_or(0, |f| f as u8), Ordering::SeqCst);
     }
+
+    /// The innards the syncer works on, for unit tests of the syncer.
+    #[cfg(test)]
+    pub(crate) fn inner(&self) -> &Arc<ShardInner> {
+        &self.inner
+    }
 }
 
 impl ShardInner {
+    /// Whether everything written so far has been through a sync round, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn is_synced(&self) -> bool {
+        let synced = *lock(&self.sync);
+        let w = lock(&self.writer);
+        synced == (w.active.base_offset, w.active.pos)
+    }
+
     fn poisoned_error(&self) -> LogError {
         LogError::Poisoned {
             dir: self.dir.clone(),

@@ -52,6 +52,12 @@ impl LogStore {
         })
     }
 
+    /// The shared syncer, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn syncer(&self) -> &Syncer {
+        &self.syncer
+    }
+
     /// The configuration every shard of this store uses.
     pub fn config(&self) -> &LogConfig {
         &self.config
@@ -105,6 +111,7 @@ impl LogStore {
         {
             tracing::error!("Log syncer thread panicked.");
         }
+        self.syncer.stop_lanes();
     }
 }
 

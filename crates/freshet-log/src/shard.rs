@@ -24,8 +24,10 @@
 //!   read a file past `state.visible_end`, so they never touch bytes a round has yet to write.
 //! * The pending writes of a segment are written before that segment is fsynced or sealed on
 //!   disk: a round writes everything it took before any of its fsyncs.
-//! * After a failed write or fsync the shard is poisoned: no further append succeeds, no
-//!   pending write is written any more and no pending waiter is ever told its data is durable.
+//! * After a failed write or fsync the shard is poisoned: no further append succeeds, the next
+//!   round drops the writes still queued instead of writing them, and no pending waiter is told
+//!   its data is durable (only a round already under way when a failed roll poisoned the shard
+//!   still writes, fsyncs and acknowledges what it took, which is then durable).
 
 use std::collections::VecDeque;
 use std::fs;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-//! Micro-benchmarks of the shard log: appends with and without fsync, a read from the middle of
-//! a multi-segment shard (index seek + batch decode) and `offset_at_time`.
+//! Micro-benchmarks of the shard log: appends with and without fsync (one at a time, and many
+//! concurrent single-record appends over several shards, which is what group commit is for), a
+//! read from the middle of a multi-segment shard (index seek + batch decode) and
+//! `offset_at_time`.
 //!
 //! Shard directories live under Cargo's target tmp dir, on the real disk (not a tmpfs), so the
 //! fsync numbers mean something. Appended segments are deleted between samples, outside the
@@ -28,6 +30,10 @@ const READ_SHARD_RECORDS: u64 = 20_000;
 const READ_SHARD_BATCH: usize = 10;
 /// Records one read returns.
 const READ_RECORDS: usize = 1_000;
+/// Shards of the concurrent append benchmark.
+const CONCURRENT_SHARDS: usize = 4;
+/// Single-record appends in flight at once in the concurrent append benchmark.
+const CONCURRENT_APPENDS: usize = 64;
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -100,6 +106,68 @@ fn append(c: &mut Criterion) {
     }
 }
 
+/// [`CONCURRENT_APPENDS`] single-record appends at once, spread over [`CONCURRENT_SHARDS`]
+/// shards in Fsync mode (one iteration waits for all of them): the shape of many clients doing
+/// PutRecord, where each group-commit round covers several shards.
+fn append_concurrent(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("a multi-thread runtime");
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("a temp dir");
+    let store = LogStore::open(LogConfig::default()).expect("the store opens");
+    let shards: Vec<Arc<ShardLog>> = (0..CONCURRENT_SHARDS)
+        .map(|i| {
+            store
+                .open_shard(&dir.path().join(format!("shard-{i}")))
+                .expect("the shard opens")
+        })
+        .collect();
+    let data: Arc<[u8]> = vec![0x3c_u8; RECORD_BYTES].into();
+    let mut g = c.benchmark_group("append_fsync_concurrent");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(CONCURRENT_APPENDS as u64));
+    g.bench_function(
+        BenchmarkId::new(
+            format!("shards_{CONCURRENT_SHARDS}"),
+            format!("{CONCURRENT_APPENDS}_x_1KiB"),
+        ),
+        |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    rt.block_on(async {
+                        let mut set = tokio::task::JoinSet::new();
+                        for i in 0..CONCURRENT_APPENDS {
+                            let shard = shards[i % CONCURRENT_SHARDS].clone();
+                            let data = data.clone();
+                            set.spawn(async move {
+                                let rec = [RecordIn {
+                                    partition_key: "pk",
+                                    data: &data,
+                                }];
+                                shard.append(&rec, now_ms()).await
+                            });
+                        }
+                        while let Some(done) = set.join_next().await {
+                            done.expect("the task runs").expect("the append succeeds");
+                        }
+                    });
+                }
+                let took = start.elapsed();
+                for shard in &shards {
+                    shard
+                        .delete_segments_before(i64::MAX)
+                        .expect("old segments are deleted");
+                }
+                took
+            })
+        },
+    );
+    g.finish();
+    store.shutdown();
+}
+
 /// A multi-segment shard (1 MiB segments) of [`READ_SHARD_RECORDS`] records of 1 KiB, appended
 /// in batches of [`READ_SHARD_BATCH`] whose arrival times are `base + batch number`.
 fn read_shard(rt: &Runtime, base_ms: i64) -> (TempDir, LogStore, Arc<ShardLog>) {
@@ -152,5 +220,5 @@ fn read(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, append, read);
+criterion_group!(benches, append, append_concurrent, read);
 criterion_main!(benches);

@@ -439,6 +439,13 @@ impl EncodedBatch {
         h[batch_header::CRC].copy_from_slice(&crc.to_le_bytes());
         &self.buf
     }
+
+    /// [`EncodedBatch::finish`], handing over the buffer instead of lending it, so the batch can
+    /// be written later without a copy.
+    pub fn into_finished(mut self, base_offset: u64, arrival_ms: i64) -> Vec<u8> {
+        self.finish(base_offset, arrival_ms);
+        self.buf
+    }
 }
 
 /// Validates a complete batch's header and CRC (but not its records).

@@ -12,7 +12,9 @@
 //! * `segment`: active and sealed segments, the batch cursor and the recovery scan.
 //! * `recovery`: opening a shard directory.
 //! * `shard`: [`ShardLog`]: append, read, time seek, retention, poisoning.
+//! * `pending`: batches appended in `Fsync` mode that the next sync round writes.
 //! * `syncer`: the group-commit thread.
+//! * `lanes`: the long-lived helper threads that fsync a round's shards concurrently.
 //! * `store`: [`LogStore`].
 //! * [`inspect`]: read-only dumps for `freshet inspect`.
 
@@ -23,6 +25,8 @@ pub mod format;
 mod fsutil;
 mod index;
 pub mod inspect;
+mod lanes;
+mod pending;
 mod recovery;
 mod segment;
 mod shard;

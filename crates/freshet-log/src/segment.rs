@@ -1,10 +1,12 @@
 //! Segment files: the active segment (the only one ever written), sealed segments (immutable,
 //! with a persisted sparse index) and a bounded cursor that walks batches by positional reads.
 //!
-//! Invariants: bytes below a segment's written length are complete batches (the writer only
-//! advances its position after a full `write_all_at`); a cursor never reads past the end it is
-//! given, and never allocates more than one batch (at most `MAX_BATCH_BYTES`) plus a read-ahead
-//! chunk.
+//! Invariants: bytes below a segment's position are complete batches once written (in
+//! `Interval` and `None` modes the writer advances the position after a full `write_all_at`; in
+//! `Fsync` mode it advances it when it queues the batch for the next sync round, and readers stop
+//! at the visible end, which only covers written batches); a cursor never reads past the end it
+//! is given, and never allocates more than one batch (at most `MAX_BATCH_BYTES`) plus a
+//! read-ahead chunk.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -69,7 +71,8 @@ impl SealedSegment {
 pub(crate) struct ActiveSegment {
     pub(crate) base_offset: u64,
     pub(crate) file: Arc<SegmentFile>,
-    /// Bytes written so far (the next batch goes here).
+    /// Bytes appended so far (the next batch goes here); in `Fsync` mode the last of them may
+    /// still be waiting for the sync round to write them.
     pub(crate) pos: u64,
     /// Offset of the next record appended here.
     pub(crate) next_offset: u64,

@@ -1,27 +1,40 @@
-//! One shard's log: appends (offset assignment and the write syscall under a short mutex),
-//! visibility, reads by positional I/O, time seeks, retention and poisoning.
+//! One shard's log: appends (offset assignment under a short mutex), visibility, reads by
+//! positional I/O, time seeks, retention and poisoning.
+//!
+//! # Writes
+//!
+//! In `Interval` and `None` modes an append writes its batch itself (`pwrite`, under the writer
+//! mutex): its records are visible at once, and readers read the file. In `Fsync` mode nothing
+//! is visible or acknowledged before a sync round anyway, so an append only queues its batch on
+//! the writer's [`PendingWrites`], which the next sync round takes together with its mark and
+//! writes (one `pwritev` per segment file) before it fdatasyncs.
 //!
 //! # Locks (always taken in this order, never the other way)
 //!
 //! `sync` (held by whoever runs a sync round: the syncer thread, `close`, retention) →
-//! `writer` (offset assignment + `write_all_at`, and the capture of a sync mark) →
-//! `state` (RwLock: segment list, active index and the visibility watermark; readers hold it only
-//! to locate a segment) → `waiters`.
+//! `writer` (offset assignment + the write or the queuing of the batch, and the capture of a
+//! sync mark with the pending writes) → `state` (RwLock: segment list, active index and the
+//! visibility watermark; readers hold it only to locate a segment) → `waiters`.
 //!
 //! # Invariants
 //!
 //! * Offsets are dense and assigned under `writer`; batches are written in offset order.
 //! * `state.visible_next` only grows, and every batch below it is completely written; in
-//!   `Fsync` mode it is also fsynced. Readers never return a record at or above it.
-//! * After a failed write or fsync the shard is poisoned: no further append succeeds and no
-//!   pending waiter is ever told its data is durable.
+//!   `Fsync` mode it is also fsynced. Readers never return a record at or above it, and never
+//!   read a file past `state.visible_end`, so they never touch bytes a round has yet to write.
+//! * The pending writes of a segment are written before that segment is fsynced or sealed on
+//!   disk: a round writes everything it took before any of its fsyncs.
+//! * After a failed write or fsync the shard is poisoned: no further append succeeds, the next
+//!   round drops the writes still queued instead of writing them, and no pending waiter is told
+//!   its data is durable (only a round already under way when a failed roll poisoned the shard
+//!   still writes, fsyncs and acknowledges what it took, which is then durable).
 
 use std::collections::VecDeque;
 use std::fs;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use bytes::Bytes;
@@ -35,6 +48,7 @@ use crate::format::{
 };
 use crate::fsutil::fsync_dir_io;
 use crate::index::{TimeSeek, seek_offset, seek_time, write_index_file};
+use crate::pending::PendingWrites;
 use crate::recovery::Recovered;
 use crate::segment::{ActiveSegment, BatchCursor, CursorError, SealedSegment, SegmentFile};
 use crate::syncer::Syncer;
@@ -117,8 +131,11 @@ struct Writer {
     active: ActiveSegment,
     /// Segments rolled away from but not yet fsynced and indexed on disk (syncer's job).
     pending_seals: Vec<Arc<SealedSegment>>,
+    /// `Fsync` mode: batches assigned positions but not yet written (the sync round's job).
+    /// Bounded by what was appended since the last round started (see [`PendingWrites`]).
+    pending_writes: PendingWrites,
     closed: bool,
-    /// Arrival of the newest written record in the shard.
+    /// Arrival of the newest appended record in the shard.
     last_arrival_ms: Option<i64>,
 }
 
@@ -128,8 +145,15 @@ struct ActiveView {
     base_offset: u64,
     file: Arc<SegmentFile>,
     index: Vec<IndexEntry>,
-    /// Every byte below this position is a complete, visible batch.
-    visible_end: u64,
+}
+
+/// Where the visible (hence written) bytes end: below `pos` in the segment starting at
+/// `base_offset`, all of every earlier segment, nothing of later ones. Ordered like positions
+/// in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct VisibleEnd {
+    base_offset: u64,
+    pos: u64,
 }
 
 #[derive(Debug)]
@@ -138,6 +162,7 @@ struct State {
     active: ActiveView,
     visible_next: u64,
     visible_last_arrival_ms: Option<i64>,
+    visible_end: VisibleEnd,
 }
 
 impl State {
@@ -145,6 +170,17 @@ impl State {
         self.sealed
             .first()
             .map_or(self.active.base_offset, |s| s.base_offset)
+    }
+
+    /// How far readers may read the segment starting at `base_offset`, whose batches end at
+    /// `len`: in `Fsync` mode a segment rolled away from may still have batches that a sync
+    /// round has not written, so the file can be shorter than `len`.
+    fn readable_end(&self, base_offset: u64, len: u64) -> u64 {
+        match base_offset.cmp(&self.visible_end.base_offset) {
+            std::cmp::Ordering::Less => len,
+            std::cmp::Ordering::Equal => self.visible_end.pos,
+            std::cmp::Ordering::Greater => segment_header::LEN as u64,
+        }
     }
 }
 
@@ -170,6 +206,9 @@ pub(crate) struct ShardInner {
     writer: Mutex<Writer>,
     state: RwLock<State>,
     waiters: Mutex<VecDeque<Waiter>>,
+    /// Bytes appended but not yet written to their files (`Fsync` mode): added under `writer`,
+    /// subtracted once a round has written them, so it never undercounts.
+    unwritten_bytes: AtomicU64,
     poisoned: AtomicBool,
     closed: AtomicBool,
     /// True while the shard sits in the syncer's queue.
@@ -222,10 +261,13 @@ impl ShardLog {
                 base_offset: active.base_offset,
                 file: active.file.clone(),
                 index: active_index,
-                visible_end: active.pos,
             },
             visible_next: active.next_offset,
             visible_last_arrival_ms: last_arrival_ms,
+            visible_end: VisibleEnd {
+                base_offset: active.base_offset,
+                pos: active.pos,
+            },
         };
         let synced = (active.base_offset, active.pos);
         let visible = watch::Sender::new(state.visible_next);
@@ -239,11 +281,13 @@ impl ShardLog {
             writer: Mutex::new(Writer {
                 active,
                 pending_seals: Vec::new(),
+                pending_writes: PendingWrites::default(),
                 closed: false,
                 last_arrival_ms,
             }),
             state: RwLock::new(state),
             waiters: Mutex::new(VecDeque::new()),
+            unwritten_bytes: AtomicU64::new(0),
             poisoned: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             enqueued: AtomicBool::new(false),
@@ -265,9 +309,11 @@ impl ShardLog {
     /// `arrival_ms = max(now_ms, last arrival in this shard)`, so arrival times never go
     /// backwards in a shard. Resolves once the batch is durable per the durability mode:
     /// in `Fsync` mode after an fdatasync covering it (shared with concurrent appends on every
-    /// shard), otherwise after the write syscall. Never blocks the async runtime on an fsync.
+    /// shard, and written by that round too), otherwise after the write syscall. Never blocks
+    /// the async runtime on an fsync.
     ///
-    /// If the future is dropped after the write, the records still become visible.
+    /// Once this future has been polled, dropping it does not take the records back: they
+    /// still become visible.
     pub async fn append(
         &self,
         records: &[RecordIn<'_>],
@@ -275,8 +321,8 @@ impl ShardLog {
     ) -> Result<Appended, LogError> {
         let inner = &self.inner;
         inner.check_writable()?;
-        let mut batch = encode_records(records)?;
-        let (appended, rx, rolled) = inner.write_batch(&mut batch, now_ms)?;
+        let batch = encode_records(records)?;
+        let (appended, rx, rolled) = inner.write_batch(batch, now_ms)?;
         match inner.durability {
             Durability::Fsync => {
                 inner.syncer.enqueue(&self.inner, true);
@@ -423,11 +469,14 @@ impl ShardLog {
     /// Sizes and bounds of the log.
     pub fn stats(&self) -> LogStats {
         // Writer before state: the lock order of this module.
-        let active_bytes = lock(&self.inner.writer).active.pos;
+        let w = lock(&self.inner.writer);
+        // Read under `writer`, so it covers every byte `active.pos` counts and has not written.
+        let unwritten = self.inner.unwritten_bytes.load(Ordering::SeqCst);
         let st = read_lock(&self.inner.state);
+        let appended = st.sealed.iter().map(|s| s.file_len).sum::<u64>() + w.active.pos;
         LogStats {
             segments: st.sealed.len() + 1,
-            bytes_on_disk: st.sealed.iter().map(|s| s.file_len).sum::<u64>() + active_bytes,
+            bytes_on_disk: appended.saturating_sub(unwritten),
             start_offset: st.start_offset(),
             next_offset: st.visible_next,
             last_arrival_ms: st.visible_last_arrival_ms,
@@ -435,8 +484,8 @@ impl ShardLog {
         }
     }
 
-    /// Stops accepting appends and fsyncs everything written (used when a reshard closes a
-    /// shard, when a stream is deleted and at shutdown). Reads keep working. Idempotent.
+    /// Stops accepting appends and writes and fsyncs everything appended (used when a reshard
+    /// closes a shard, when a stream is deleted and at shutdown). Reads keep working. Idempotent.
     pub fn close(&self) -> Result<(), LogError> {
         lock(&self.inner.writer).closed = true;
         self.inner.closed.store(true, Ordering::SeqCst);
@@ -456,9 +505,22 @@ impl ShardLog {
             .inject
             .store(failure.map_or(0, |f| f as u8), Ordering::SeqCst);
     }
+
+    /// The innards the syncer works on.
+    pub(crate) fn inner(&self) -> &Arc<ShardInner> {
+        &self.inner
+    }
 }
 
 impl ShardInner {
+    /// Whether everything written so far has been through a sync round, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn is_synced(&self) -> bool {
+        let synced = *lock(&self.sync);
+        let w = lock(&self.writer);
+        synced == (w.active.base_offset, w.active.pos)
+    }
+
     fn poisoned_error(&self) -> LogError {
         LogError::Poisoned {
             dir: self.dir.clone(),
@@ -503,12 +565,12 @@ impl ShardInner {
         }
     }
 
-    /// Assigns offsets and writes the batch. Returns the waiter to await in Fsync mode and
-    /// whether a segment was rolled.
+    /// Assigns offsets and writes the batch (`Fsync` mode: queues it for the next sync round).
+    /// Returns the waiter to await in Fsync mode and whether a segment was rolled.
     #[allow(clippy::type_complexity)]
     fn write_batch(
         &self,
-        batch: &mut EncodedBatch,
+        batch: EncodedBatch,
         now_ms: i64,
     ) -> Result<(Appended, Option<oneshot::Receiver<Result<(), ()>>>, bool), LogError> {
         let mut w = lock(&self.writer);
@@ -530,16 +592,28 @@ impl ShardInner {
         let base = w.active.next_offset;
         let arrival = w.last_arrival_ms.map_or(now_ms, |last| last.max(now_ms));
         let pos = w.active.pos;
-        let bytes = batch.finish(base, arrival);
-        let written = self
-            .injected(InjectedFailure::Write)
-            .and_then(|()| w.active.file.file.write_all_at(bytes, pos));
-        if let Err(e) = written {
-            self.poison(InjectedFailure::Write, &e);
-            return Err(LogError::io("write", &w.active.file.path, e));
+        let bytes = batch.into_finished(base, arrival);
+        let visible_now = !matches!(self.durability, Durability::Fsync);
+        if visible_now {
+            let written = self
+                .injected(InjectedFailure::Write)
+                .and_then(|()| w.active.file.file.write_all_at(&bytes, pos));
+            if let Err(e) = written {
+                self.poison(InjectedFailure::Write, &e);
+                return Err(LogError::io("write", &w.active.file.path, e));
+            }
+        } else {
+            self.unwritten_bytes.fetch_add(len, Ordering::SeqCst);
+            let Writer {
+                active,
+                pending_writes,
+                ..
+            } = &mut *w;
+            pending_writes.push(&active.file, pos, bytes);
         }
         let end = pos + len;
         let next = base + count;
+        let segment_base = w.active.base_offset;
         let active = &mut w.active;
         active.pos = end;
         active.next_offset = next;
@@ -548,7 +622,6 @@ impl ShardInner {
             .builder
             .observe(active.base_offset, base, pos, len, arrival);
         w.last_arrival_ms = Some(arrival);
-        let visible_now = !matches!(self.durability, Durability::Fsync);
         if entry.is_some() || visible_now {
             let mut st = write_lock(&self.state);
             if let Some(e) = entry {
@@ -557,7 +630,10 @@ impl ShardInner {
             if visible_now {
                 st.visible_next = next;
                 st.visible_last_arrival_ms = Some(arrival);
-                st.active.visible_end = end;
+                st.visible_end = VisibleEnd {
+                    base_offset: segment_base,
+                    pos: end,
+                };
             }
         }
         if visible_now {
@@ -610,7 +686,6 @@ impl ShardInner {
             base_offset: new_base,
             file: new_file,
             index: Vec::new(),
-            visible_end: segment_header::LEN as u64,
         };
         drop(st);
         w.pending_seals.push(sealed);
@@ -618,18 +693,21 @@ impl ShardInner {
         Ok(())
     }
 
-    /// Makes everything written so far durable: seals pending segments (fsync, `.idx`, directory
-    /// fsync) and fdatasyncs the active segment, then (Fsync mode) publishes visibility and
-    /// completes the waiters it covers. Run by the syncer thread, `close` and shutdown.
+    /// Makes everything appended so far durable: writes the pending batches (Fsync mode), seals
+    /// pending segments (fsync, `.idx`, directory fsync) and fdatasyncs the active segment, then
+    /// (Fsync mode) publishes visibility and completes the waiters it covers. Run by the syncer
+    /// thread, `close` and shutdown.
     pub(crate) fn sync_round(&self) -> Result<(), LogError> {
         let mut synced = lock(&self.sync);
         if self.poisoned.load(Ordering::SeqCst) {
+            // Never written now; dropping them frees the memory.
+            lock(&self.writer).pending_writes = PendingWrites::default();
             self.fail_waiters();
             return Err(self.poisoned_error());
         }
         // Cleared before the capture so that any write after it re-enqueues the shard.
         self.enqueued.store(false, Ordering::SeqCst);
-        let (seals, file, mark) = {
+        let (seals, writes, file, mark) = {
             let mut w = lock(&self.writer);
             let mark = Mark {
                 base_offset: w.active.base_offset,
@@ -639,11 +717,20 @@ impl ShardInner {
             };
             (
                 std::mem::take(&mut w.pending_seals),
+                std::mem::take(&mut w.pending_writes),
                 w.active.file.clone(),
                 mark,
             )
         };
-        if !seals.is_empty() || *synced != (mark.base_offset, mark.pos) {
+        if !seals.is_empty() || !writes.is_empty() || *synced != (mark.base_offset, mark.pos) {
+            // Every pending write goes before any fsync, so a segment rolled away from is
+            // complete before it is fsynced and its index written.
+            if let Err((path, e)) = self.write_pending(&writes) {
+                self.poison(InjectedFailure::Write, &e);
+                self.fail_waiters();
+                return Err(LogError::io("write", path, e));
+            }
+            drop(writes);
             if let Err((path, e)) = self.sync_files(&seals, &file) {
                 self.poison(InjectedFailure::Fsync, &e);
                 self.fail_waiters();
@@ -658,6 +745,19 @@ impl ShardInner {
             self.publish(mark);
             self.complete_waiters(mark.next_offset);
         }
+        Ok(())
+    }
+
+    /// Writes the batches a round took (the injected write failure fires here in Fsync mode).
+    fn write_pending(&self, writes: &PendingWrites) -> Result<(), (PathBuf, io::Error)> {
+        let Some(path) = writes.first_path() else {
+            return Ok(());
+        };
+        self.injected(InjectedFailure::Write)
+            .map_err(|e| (path.clone(), e))?;
+        writes.write_all()?;
+        self.unwritten_bytes
+            .fetch_sub(writes.bytes(), Ordering::SeqCst);
         Ok(())
     }
 
@@ -688,8 +788,12 @@ impl ShardInner {
                 st.visible_next = mark.next_offset;
                 st.visible_last_arrival_ms = mark.last_arrival_ms;
             }
-            if st.active.base_offset == mark.base_offset && mark.pos > st.active.visible_end {
-                st.active.visible_end = mark.pos;
+            let end = VisibleEnd {
+                base_offset: mark.base_offset,
+                pos: mark.pos,
+            };
+            if end > st.visible_end {
+                st.visible_end = end;
             }
         }
         self.signal_visible(mark.next_offset);
@@ -734,7 +838,7 @@ impl ShardInner {
             return Some(SegRef {
                 file: s.file.clone(),
                 start: seek_start(&s.index, s.base_offset, off, not_before_ms),
-                end: s.len,
+                end: st.readable_end(s.base_offset, s.len),
                 next_offset: s.next_offset,
             });
         }
@@ -742,7 +846,8 @@ impl ShardInner {
         (off < st.visible_next).then(|| SegRef {
             file: a.file.clone(),
             start: seek_start(&a.index, a.base_offset, off, not_before_ms),
-            end: a.visible_end,
+            // The visible end is never past the active segment's start.
+            end: st.readable_end(a.base_offset, u64::MAX),
             next_offset: st.visible_next,
         })
     }
@@ -760,14 +865,14 @@ impl ShardInner {
             match found {
                 Some(s) => (
                     s.file.clone(),
-                    s.len,
+                    st.readable_end(s.base_offset, s.len),
                     seek_time(&s.index, ts_ms),
                     s.base_offset,
                     s.next_offset.min(st.visible_next),
                 ),
                 None => (
                     st.active.file.clone(),
-                    st.active.visible_end,
+                    st.readable_end(st.active.base_offset, u64::MAX),
                     seek_time(&st.active.index, ts_ms),
                     st.active.base_offset,
                     st.visible_next,
@@ -856,5 +961,49 @@ fn remove_if_exists(path: &Path) -> Result<(), LogError> {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(LogError::io("remove", path, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use crate::config::LogConfig;
+    use crate::format::{RecordIn, encode_records};
+    use crate::store::LogStore;
+
+    #[test]
+    fn reopening_a_dropped_log_writes_its_pending_batches_before_recovery() {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let store = LogStore::open(LogConfig::default()).unwrap();
+        let shard = store.open_shard(dir.path()).unwrap();
+        let first = [RecordIn {
+            partition_key: "k",
+            data: b"queued",
+        }];
+        // Queued as `append` queues it, but not handed to the syncer: the test runs the round.
+        let batch = encode_records(&first).unwrap();
+        let (a, _rx, _) = shard.inner.write_batch(batch, 1).unwrap();
+        assert_eq!(a.first_offset, 0);
+        // What the syncer's queue would still hold after the log's owner dropped it.
+        let old = shard.inner.clone();
+        drop(shard);
+        let reopened = store.open_shard(dir.path()).unwrap();
+        assert_eq!(reopened.next_offset(), 1, "recovery saw the queued batch");
+        let second = [RecordIn {
+            partition_key: "k",
+            data: b"after reopen",
+        }];
+        let b = rt.block_on(reopened.append(&second, 2)).unwrap();
+        assert_eq!(b.first_offset, 1);
+        // The old log's round runs late and must find nothing left to write over the new log.
+        old.sync_round().unwrap();
+        let got = reopened.read(0, 10, 1 << 20, i64::MIN).unwrap();
+        let data: Vec<&[u8]> = got.records.iter().map(|r| &r.data[..]).collect();
+        assert_eq!(data, vec![&b"queued"[..], &b"after reopen"[..]]);
+        store.shutdown();
     }
 }

@@ -1,8 +1,11 @@
 //! [`LogStore`]: one per data directory. Owns the group-commit syncer thread shared by all
 //! shards and the registry of open shard logs (so shutdown can flush every one of them).
 //!
-//! Invariant: after `shutdown` starts, no shard accepts appends and none can be opened; every
-//! append acknowledged before it is durable once it returns.
+//! Invariants: after `shutdown` starts, no shard accepts appends and none can be opened; every
+//! append acknowledged before it is durable once it returns. Recovery never reads a shard
+//! directory while an earlier log of it may still write there: a closed or dropped log can still
+//! hold batches a sync round has not written (Fsync mode), so reopening its directory first
+//! runs that round.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,13 +15,21 @@ use std::thread::JoinHandle;
 use crate::config::LogConfig;
 use crate::error::LogError;
 use crate::recovery::recover;
-use crate::shard::ShardLog;
+use crate::shard::{ShardInner, ShardLog};
 use crate::syncer::Syncer;
 
 #[derive(Debug, Default)]
 struct Registry {
-    open: HashMap<PathBuf, Weak<ShardLog>>,
+    open: HashMap<PathBuf, Registered>,
     shut_down: bool,
+}
+
+/// A shard log handed out by [`LogStore::open_shard`]. Its innards can outlive it: the syncer
+/// holds them while the shard is queued for a round.
+#[derive(Debug)]
+struct Registered {
+    log: Weak<ShardLog>,
+    inner: Weak<ShardInner>,
 }
 
 /// The shard logs of one data directory and their shared syncer thread.
@@ -52,6 +63,12 @@ impl LogStore {
         })
     }
 
+    /// The shared syncer, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn syncer(&self) -> &Syncer {
+        &self.syncer
+    }
+
     /// The configuration every shard of this store uses.
     pub fn config(&self) -> &LogConfig {
         &self.config
@@ -65,11 +82,18 @@ impl LogStore {
         if reg.shut_down {
             return Err(LogError::Closed);
         }
-        reg.open.retain(|_, w| w.strong_count() > 0);
-        if let Some(existing) = reg.open.get(&key).and_then(Weak::upgrade)
-            && !existing.is_closed()
-        {
-            return Ok(existing);
+        reg.open.retain(|_, r| r.inner.strong_count() > 0);
+        if let Some(r) = reg.open.get(&key) {
+            if let Some(existing) = r.log.upgrade()
+                && !existing.is_closed()
+            {
+                return Ok(existing);
+            }
+            if let Some(previous) = r.inner.upgrade() {
+                // Writes what the previous log still holds (its `close` may be running, or its
+                // owner dropped it while queued); a poisoned one writes nothing, as it should.
+                let _ = previous.sync_round();
+            }
         }
         let recovered = recover(&key, &self.config)?;
         let shard = Arc::new(ShardLog::new(
@@ -78,7 +102,13 @@ impl LogStore {
             self.syncer.clone(),
             recovered,
         ));
-        reg.open.insert(key, Arc::downgrade(&shard));
+        reg.open.insert(
+            key,
+            Registered {
+                log: Arc::downgrade(&shard),
+                inner: Arc::downgrade(shard.inner()),
+            },
+        );
         Ok(shard)
     }
 
@@ -90,7 +120,10 @@ impl LogStore {
                 return;
             }
             reg.shut_down = true;
-            reg.open.drain().filter_map(|(_, w)| w.upgrade()).collect()
+            reg.open
+                .drain()
+                .filter_map(|(_, r)| r.log.upgrade())
+                .collect()
         };
         for shard in shards {
             if let Err(e) = shard.close() {
@@ -105,6 +138,7 @@ impl LogStore {
         {
             tracing::error!("Log syncer thread panicked.");
         }
+        self.syncer.stop_lanes();
     }
 }
 

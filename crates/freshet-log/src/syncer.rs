@@ -9,19 +9,18 @@
 //! once (its `enqueued` flag), and a write that happens after a round captured its mark always
 //! re-enqueues the shard.
 //!
-//! A round's shards are fsynced concurrently (up to [`MAX_PARALLEL_SYNCS`] at once): on a
-//! journaling file system concurrent fdatasyncs of different files share journal commits, so a
-//! round costs about one fsync latency instead of one per dirty shard, which is what puts wait
-//! for. Each shard publishes its own durability as soon as its own fsync returns.
+//! A round's shards are fsynced concurrently (up to [`crate::lanes::MAX_PARALLEL_SYNCS`] at
+//! once, on the syncer thread and the long-lived sync lanes of [`crate::lanes`]): on a journaling
+//! file system concurrent fdatasyncs of different files share journal commits, so a round costs
+//! about one fsync latency instead of one per dirty shard, which is what puts wait for. Each
+//! shard publishes its own durability as soon as its own fsync returns.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::config::Durability;
-
-/// Most fsyncs a round runs at once (the syncer thread plus scoped helpers).
-const MAX_PARALLEL_SYNCS: usize = 8;
+use crate::lanes::Lanes;
 use crate::shard::ShardInner;
 
 #[derive(Debug, Default)]
@@ -36,6 +35,7 @@ pub(crate) struct Syncer {
     queue: Mutex<Queue>,
     wake: Condvar,
     interval: Option<Duration>,
+    lanes: Lanes,
 }
 
 fn lock(m: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
@@ -52,6 +52,7 @@ impl Syncer {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
             interval,
+            lanes: Lanes::default(),
         }
     }
 
@@ -75,7 +76,24 @@ impl Syncer {
     /// Runs a final round for whatever is still queued, on the calling thread (shutdown).
     pub(crate) fn flush_queue(&self) {
         let rest = std::mem::take(&mut lock(&self.queue).shards);
-        sync_all(&rest);
+        self.lanes.sync_all(rest);
+    }
+
+    /// Stops and joins the sync lanes (shutdown, after the last round).
+    pub(crate) fn stop_lanes(&self) {
+        self.lanes.stop();
+    }
+
+    /// Sync lane threads alive, for tests.
+    #[cfg(test)]
+    pub(crate) fn lane_count(&self) -> usize {
+        self.lanes.count()
+    }
+
+    /// Runs one round for `shards` on the calling thread and the lanes, for tests.
+    #[cfg(test)]
+    pub(crate) fn run_round_for_tests(&self, shards: Vec<Arc<ShardInner>>) {
+        self.lanes.sync_all(shards);
     }
 
     /// The thread's body.
@@ -110,38 +128,7 @@ impl Syncer {
                     }
                 }
             };
-            sync_all(&round);
+            self.lanes.sync_all(round);
         }
-    }
-}
-
-/// Runs one sync round for every shard of `round`, up to [`MAX_PARALLEL_SYNCS`] at a time.
-/// Failures poison their shard and are logged there; the other shards carry on.
-fn sync_all(round: &[Arc<ShardInner>]) {
-    if round.len() <= 1 {
-        for shard in round {
-            let _ = shard.sync_round();
-        }
-        return;
-    }
-    let lanes = round.len().min(MAX_PARALLEL_SYNCS);
-    std::thread::scope(|scope| {
-        // Lane i takes shards i, i + lanes, ...; lane 0 runs on this thread.
-        for lane in 1..lanes {
-            let spawned = std::thread::Builder::new()
-                .name("freshet-sync".into())
-                .spawn_scoped(scope, move || sync_lane(round, lane, lanes));
-            if spawned.is_err() {
-                // No thread to be had: this thread does the lane after its own.
-                sync_lane(round, lane, lanes);
-            }
-        }
-        sync_lane(round, 0, lanes);
-    });
-}
-
-fn sync_lane(round: &[Arc<ShardInner>], lane: usize, lanes: usize) {
-    for shard in round.iter().skip(lane).step_by(lanes) {
-        let _ = shard.sync_round();
     }
 }

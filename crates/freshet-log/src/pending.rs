@@ -8,8 +8,9 @@
 //! `pwrite` per append on the async workers.
 //!
 //! Memory is bounded: a round takes the list when it starts, so the list holds at most what was
-//! appended to its shard since the previous round started, and appends themselves are bounded
-//! upstream (the server admits only so many request bytes at once).
+//! appended to its shard since the previous round started, that is what arrives during one
+//! write-and-fdatasync (about a millisecond), and each of those appends is a request still
+//! waiting for its answer.
 //!
 //! Invariants: batches are queued in position order and back to back within a segment file, so
 //! each run is one contiguous range of its file; a segment's run is written before the segment is

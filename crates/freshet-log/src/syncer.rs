@@ -58,11 +58,18 @@ impl Syncer {
 
     /// Puts `shard` in the next round; `wake` asks for the round to start now (Fsync mode,
     /// rolls), otherwise it waits for the next interval tick.
+    ///
+    /// Only the append that queues the shard wakes the thread (a `notify` is a futex syscall
+    /// even when nobody waits, and in Fsync mode every append asks): a shard already queued was
+    /// pushed before its queuer's wake, and the thread only sleeps on an empty queue, so that
+    /// wake covers everyone behind it. In Interval mode the thread sleeps with shards queued
+    /// (until the tick), so a roll's wake is always sent.
     pub(crate) fn enqueue(&self, shard: &Arc<ShardInner>, wake: bool) {
-        if !shard.enqueued.swap(true, Ordering::SeqCst) {
+        let queued_now = !shard.enqueued.swap(true, Ordering::SeqCst);
+        if queued_now {
             lock(&self.queue).shards.push(shard.clone());
         }
-        if wake {
+        if wake && (queued_now || self.interval.is_some()) {
             self.wake.notify_one();
         }
     }

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use freshet_streams::RecordsPage;
 
 use crate::ops::get_records;
+use crate::ops::put_record::{self, PutRecord};
 use crate::ops::put_records::{self, PutRecords};
 use crate::{ApiError, Operation, Protocol, decode_input, encode_output};
 
@@ -22,6 +23,16 @@ pub struct PutRecordsInput(#[allow(dead_code)] put_records::Input);
 /// validation, as the server does before calling the streams service.
 pub fn decode_put_records(protocol: Protocol, body: &[u8]) -> Result<PutRecordsInput, ApiError> {
     decode_input(protocol, body, PutRecords::validate).map(PutRecordsInput)
+}
+
+/// A decoded and validated PutRecord request (opaque, like [`PutRecordsInput`]).
+#[derive(Debug)]
+pub struct PutRecordInput(#[allow(dead_code)] put_record::Input);
+
+/// Decodes a PutRecord body in `protocol` into the operation's input DTO and runs its model
+/// validation, as the server does before calling the streams service.
+pub fn decode_put_record(protocol: Protocol, body: &[u8]) -> Result<PutRecordInput, ApiError> {
+    decode_input(protocol, body, PutRecord::validate).map(PutRecordInput)
 }
 
 /// Turns a page of records into the GetRecords output DTO and encodes it in `protocol`, as the

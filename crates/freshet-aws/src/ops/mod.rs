@@ -23,7 +23,7 @@ mod list_streams;
 mod list_tags_for_resource;
 mod list_tags_for_stream;
 mod merge_shards;
-mod put_record;
+pub(crate) mod put_record; // pub(crate) for `crate::bench`
 pub(crate) mod put_records; // pub(crate) for `crate::bench`
 mod put_resource_policy;
 mod register_stream_consumer;

@@ -9,10 +9,10 @@
 use bytes::Bytes;
 use freshet_streams::RecordsPage;
 
-use crate::ops::get_records;
+use crate::ops::get_records::{self, GetRecords};
 use crate::ops::put_record::{self, PutRecord};
 use crate::ops::put_records::{self, PutRecords};
-use crate::{ApiError, Operation, Protocol, decode_input, encode_output};
+use crate::{ApiError, Operation, Protocol, decode_input};
 
 /// A decoded and validated PutRecords request (opaque; kept so that the benchmark times the
 /// decoding, not the drop).
@@ -38,5 +38,5 @@ pub fn decode_put_record(protocol: Protocol, body: &[u8]) -> Result<PutRecordInp
 /// Turns a page of records into the GetRecords output DTO and encodes it in `protocol`, as the
 /// server does after the streams service answered.
 pub fn encode_get_records(protocol: Protocol, page: RecordsPage) -> Result<Bytes, ApiError> {
-    encode_output(protocol, &get_records::Output::from(page))
+    GetRecords::encode(protocol, &get_records::Output::from(page))
 }

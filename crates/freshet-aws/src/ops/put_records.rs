@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::put_record::explicit_hash_key;
 use super::{stream_ref, validate_stream};
 use crate::json::{JBlob, JList, JStr};
-use crate::validate::{HASH_KEY_PATTERN, Validator, is_hash_key};
+use crate::validate::{HASH_KEY_PATTERN, ListMember, Validator, is_hash_key};
 use crate::{ApiError, Operation};
 
 pub(crate) struct PutRecords;
@@ -76,24 +76,28 @@ impl Operation for PutRecords {
                     + if n > 3 { ", ..." } else { "" }
             );
             v.list_len("records", Some(n), &shown, 1, MAX_PUT_RECORDS_ENTRIES);
-            for (k, e) in records.0.iter().enumerate() {
-                let p = |m: &str| format!("records.{}.member.{m}", k + 1);
-                v.required(&p("data"), &e.data);
+            for (index, e) in records.0.iter().enumerate() {
+                let p = |member| ListMember {
+                    list: "records",
+                    index,
+                    member,
+                };
+                v.required(p("data"), &e.data);
                 v.blob(
-                    &p("data"),
+                    p("data"),
                     e.data.as_ref().map(|d| d.0.as_slice()),
                     MAX_RECORD_BYTES_LIMIT,
                 );
                 v.string(
-                    &p("explicitHashKey"),
+                    p("explicitHashKey"),
                     e.explicit_hash_key.as_ref().map(|s| s.0.as_str()),
                     0,
                     None,
                     Some((is_hash_key, HASH_KEY_PATTERN)),
                 );
-                v.required(&p("partitionKey"), &e.partition_key);
+                v.required(p("partitionKey"), &e.partition_key);
                 v.string(
-                    &p("partitionKey"),
+                    p("partitionKey"),
                     e.partition_key.as_ref().map(|s| s.0.as_str()),
                     1,
                     Some(MAX_PARTITION_KEY_LEN),
@@ -156,5 +160,34 @@ impl Operation for PutRecords {
             records,
             encryption_type: encrypted.then_some("KMS"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Protocol, decode_input};
+
+    #[test]
+    fn record_members_are_reported_by_their_one_based_path() {
+        let body = br#"{"StreamName":"s","Records":[
+            {"Data":"aGk=","PartitionKey":"k"},
+            {"Data":"aGk=","ExplicitHashKey":"x","PartitionKey":""},
+            {"PartitionKey":"k"}
+        ]}"#;
+        let e =
+            decode_input::<Input>(Protocol::Json, body, PutRecords::validate).expect_err("invalid");
+        assert_eq!(
+            e.message.as_deref(),
+            Some(
+                "3 validation errors detected: \
+                 Value 'x' at 'records.2.member.explicitHashKey' failed to satisfy constraint: \
+                 Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38}); \
+                 Value '' at 'records.2.member.partitionKey' failed to satisfy constraint: \
+                 Member must have length greater than or equal to 1; \
+                 Value null at 'records.3.member.data' failed to satisfy constraint: \
+                 Member must not be null"
+            )
+        );
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //! Micro-benchmarks of the wire codecs on the hot path: decoding a PutRecords and a PutRecord
-//! request and encoding a GetRecords response in JSON 1.1 and CBOR 1.1, and base64.
+//! request, encoding the PutRecords and GetRecords responses, in JSON 1.1 and CBOR 1.1, and
+//! base64.
 //!
 //! Every benchmark calls the code the server runs (through `freshet_aws::bench` for the
 //! crate-private DTOs); request bodies and record pages are built once, outside the timed loop.
@@ -14,10 +15,12 @@ use std::hint::black_box;
 use bytes::Bytes;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use freshet_aws::Protocol;
-use freshet_aws::bench::{decode_put_record, decode_put_records, encode_get_records};
+use freshet_aws::bench::{
+    decode_put_record, decode_put_records, encode_get_records, encode_put_records,
+};
 use freshet_aws::json::{decode_blob, encode_blob};
-use freshet_streams::{RecordOut, RecordsPage};
-use freshet_types::SequenceNumber;
+use freshet_streams::{PutOutcome, RecordOut, RecordsPage};
+use freshet_types::{SequenceNumber, ShardId};
 
 /// Payload size of every record.
 const RECORD_BYTES: usize = 1024;
@@ -164,6 +167,32 @@ fn put_record_decode(c: &mut Criterion) {
     g.finish();
 }
 
+fn put_records_encode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("put_records_encode");
+    g.throughput(Throughput::Elements(PUT_RECORDS as u64));
+    let outcomes: Vec<PutOutcome> = (0..PUT_RECORDS)
+        .map(|i| PutOutcome::Stored {
+            shard: ShardId(i as u32 % 4),
+            sequence: SequenceNumber::new(1, i as u32 % 4, 1_000_000 + i as u64),
+            encrypted: false,
+        })
+        .collect();
+    for (name, protocol) in protocols() {
+        g.bench_with_input(
+            BenchmarkId::new(name, PUT_RECORDS),
+            &outcomes,
+            |b, outcomes| {
+                b.iter_batched(
+                    || outcomes.clone(),
+                    |outcomes| encode_put_records(protocol, outcomes),
+                    BatchSize::SmallInput,
+                )
+            },
+        );
+    }
+    g.finish();
+}
+
 fn get_records_encode(c: &mut Criterion) {
     let mut g = c.benchmark_group("get_records_encode");
     g.sample_size(20);
@@ -203,6 +232,7 @@ criterion_group!(
     benches,
     put_records_decode,
     put_record_decode,
+    put_records_encode,
     get_records_encode,
     base64
 );

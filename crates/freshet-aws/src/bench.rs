@@ -7,12 +7,12 @@
 //! the docs and free to change with the benchmarks.
 
 use bytes::Bytes;
-use freshet_streams::RecordsPage;
+use freshet_streams::{PutOutcome, RecordsPage};
 
 use crate::ops::get_records::{self, GetRecords};
 use crate::ops::put_record::{self, PutRecord};
 use crate::ops::put_records::{self, PutRecords};
-use crate::{ApiError, Operation, Protocol, decode_input};
+use crate::{ApiError, Operation, Protocol, decode_input, encode_output};
 
 /// A decoded and validated PutRecords request (opaque; kept so that the benchmark times the
 /// decoding, not the drop).
@@ -39,4 +39,13 @@ pub fn decode_put_record(protocol: Protocol, body: &[u8]) -> Result<PutRecordInp
 /// server does after the streams service answered.
 pub fn encode_get_records(protocol: Protocol, page: RecordsPage) -> Result<Bytes, ApiError> {
     GetRecords::encode(protocol, &get_records::Output::from(page))
+}
+
+/// Turns the streams service's outcomes of a PutRecords into the output DTO and encodes it in
+/// `protocol`, as the server does after the records were stored.
+pub fn encode_put_records(
+    protocol: Protocol,
+    outcomes: Vec<PutOutcome>,
+) -> Result<Bytes, ApiError> {
+    encode_output(protocol, &put_records::Output::from(outcomes))
 }

@@ -32,7 +32,7 @@ pub(crate) struct Entry {
     partition_key: Option<JStr>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct Output {
     failed_record_count: u32,
@@ -42,7 +42,7 @@ pub(crate) struct Output {
     encryption_type: Option<&'static str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ResultEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,6 +126,12 @@ impl Operation for PutRecords {
         let outcomes = streams
             .put_records(&stream_ref(i.stream_name, i.stream_arn), &entries)
             .await?;
+        Ok(Output::from(outcomes))
+    }
+}
+
+impl From<Vec<PutOutcome>> for Output {
+    fn from(outcomes: Vec<PutOutcome>) -> Self {
         let mut failed = 0;
         let mut encrypted = false;
         let records = outcomes
@@ -155,18 +161,112 @@ impl Operation for PutRecords {
                 }
             })
             .collect();
-        Ok(Output {
+        Output {
             failed_record_count: failed,
             records,
             encryption_type: encrypted.then_some("KMS"),
-        })
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use freshet_types::{SequenceNumber, ShardId};
+    use proptest::prelude::*;
+
     use super::*;
-    use crate::{Protocol, decode_input};
+    use crate::{Protocol, decode_input, encode_output};
+
+    /// The output DTOs as they were, with a `String` per sequence number and shard id.
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct OldOutput {
+        failed_record_count: u32,
+        records: Vec<OldResultEntry>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        encryption_type: Option<&'static str>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct OldResultEntry {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sequence_number: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        shard_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error_code: Option<&'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error_message: Option<String>,
+    }
+
+    fn old_output(outcomes: &[PutOutcome]) -> OldOutput {
+        let mut encrypted = false;
+        let records: Vec<OldResultEntry> = outcomes
+            .iter()
+            .map(|o| match o {
+                PutOutcome::Stored {
+                    shard,
+                    sequence,
+                    encrypted: e,
+                } => {
+                    encrypted |= e;
+                    OldResultEntry {
+                        sequence_number: Some(sequence.to_string()),
+                        shard_id: Some(shard.to_string()),
+                        error_code: None,
+                        error_message: None,
+                    }
+                }
+                PutOutcome::Failed { code, message } => OldResultEntry {
+                    sequence_number: None,
+                    shard_id: None,
+                    error_code: Some(code),
+                    error_message: Some(message.clone()),
+                },
+            })
+            .collect();
+        OldOutput {
+            failed_record_count: records.iter().filter(|r| r.error_code.is_some()).count() as u32,
+            records,
+            encryption_type: encrypted.then_some("KMS"),
+        }
+    }
+
+    fn outcome() -> impl Strategy<Value = PutOutcome> {
+        prop_oneof![
+            4 => (0..=freshet_types::seqno::MAX_INCARNATION, any::<u32>(), any::<u64>(), any::<bool>())
+                .prop_map(|(incarnation, shard, offset, encrypted)| PutOutcome::Stored {
+                    shard: ShardId(shard),
+                    sequence: SequenceNumber::new(incarnation, shard, offset),
+                    encrypted,
+                }),
+            1 => (
+                prop_oneof![
+                    Just("ProvisionedThroughputExceededException"),
+                    Just("InternalFailure"),
+                ],
+                any::<String>(),
+            )
+                .prop_map(|(code, message)| PutOutcome::Failed { code, message }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn outputs_encode_byte_for_byte_as_before(
+            outcomes in proptest::collection::vec(outcome(), 0..20),
+        ) {
+            let old = old_output(&outcomes);
+            let new = Output::from(outcomes);
+            for protocol in [Protocol::Json, Protocol::Cbor] {
+                prop_assert_eq!(
+                    encode_output(protocol, &new).expect("encodes"),
+                    encode_output(protocol, &old).expect("encodes")
+                );
+            }
+        }
+    }
 
     #[test]
     fn record_members_are_reported_by_their_one_based_path() {

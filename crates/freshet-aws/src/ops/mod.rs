@@ -36,6 +36,7 @@ mod start_stream_encryption;
 mod stop_stream_encryption;
 mod subscribe_to_shard;
 mod tag_resource;
+mod text;
 mod untag_resource;
 mod update_account_settings;
 mod update_max_record_size;

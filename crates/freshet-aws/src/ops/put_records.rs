@@ -8,6 +8,7 @@ use freshet_types::limits::{
 use serde::{Deserialize, Serialize};
 
 use super::put_record::explicit_hash_key;
+use super::text::{SequenceText, ShardIdText, sequence_text, shard_id_text};
 use super::{stream_ref, validate_stream};
 use crate::json::{JBlob, JList, JStr};
 use crate::validate::{HASH_KEY_PATTERN, ListMember, Validator, is_hash_key};
@@ -42,13 +43,15 @@ pub(crate) struct Output {
     encryption_type: Option<&'static str>,
 }
 
+/// One record's result. The sequence number and shard id are formatted as they are written,
+/// not into two `String`s per record.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ResultEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
-    sequence_number: Option<String>,
+    sequence_number: Option<SequenceText>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    shard_id: Option<String>,
+    shard_id: Option<ShardIdText>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error_code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -144,8 +147,8 @@ impl From<Vec<PutOutcome>> for Output {
                 } => {
                     encrypted |= e;
                     ResultEntry {
-                        sequence_number: Some(sequence.to_string()),
-                        shard_id: Some(shard.to_string()),
+                        sequence_number: Some(sequence_text(sequence)),
+                        shard_id: Some(shard_id_text(shard)),
                         error_code: None,
                         error_message: None,
                     }

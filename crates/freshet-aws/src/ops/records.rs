@@ -4,74 +4,18 @@
 //!
 //! A GetRecords page is up to 10,000 records and 10 MiB, and in JSON nearly all of it is
 //! base64. Through serde, every record cost a base64 `String`, serde_json escaping and
-//! copying that text again, and a `String` each for the sequence number and (moved) key. The
-//! writer here puts each record straight into one pre-sized buffer: base64 into the body,
-//! sequence numbers formatted on the stack, and serde_json still writing the pieces whose
+//! copying that text again, and a `String` for the sequence number. The writer here puts
+//! each record straight into one pre-sized buffer: base64 into the body, sequence numbers
+//! formatted on the stack (`ops::text`), and serde_json still writing the pieces whose
 //! exact text matters (escaped strings, the timestamp's float, child shards), so its output
 //! is byte for byte what serde produced, which the tests check against the old DTOs.
 
 use freshet_streams::RecordOut;
-use freshet_types::SequenceNumber;
 use serde::{Serialize, Serializer};
 
 use super::ChildShardDto;
+use super::text::{SequenceText, sequence_text};
 use crate::json::{Timestamp, encode_blob_into};
-
-/// The longest sequence number text: a marker, a 20-digit incarnation (it is meant to fit in
-/// ten, but `Display` would print all of a larger one), 10 + 20 digits, 15 zeros.
-const SEQUENCE_TEXT_MAX: usize = 1 + 20 + 10 + 20 + 15;
-
-/// A sequence number's decimal text, exactly as its `Display` writes it, formatted on the
-/// stack instead of into a `String` per record.
-pub(crate) struct SequenceText {
-    buf: [u8; SEQUENCE_TEXT_MAX],
-    len: usize,
-}
-
-impl SequenceText {
-    /// `4`, incarnation (10), shard (10), offset (20), fifteen zeros: see `freshet_types::seqno`.
-    pub(crate) fn new(s: SequenceNumber) -> Self {
-        let mut t = SequenceText {
-            buf: [b'0'; SEQUENCE_TEXT_MAX],
-            len: 1,
-        };
-        t.buf[0] = b'4';
-        t.push(s.incarnation, 10);
-        t.push(u64::from(s.shard), 10);
-        t.push(s.offset, 20);
-        // The buffer starts as zeros; the reserved digits only need counting.
-        t.len += 15;
-        t
-    }
-
-    /// Appends `n` zero-padded to at least `width` digits, as `{:0width$}` does.
-    fn push(&mut self, mut n: u64, width: usize) {
-        let digits = n.checked_ilog10().map_or(1, |l| l as usize + 1).max(width);
-        let end = self.len + digits;
-        for slot in self.buf[self.len..end].iter_mut().rev() {
-            *slot = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-        self.len = end;
-    }
-
-    /// The text (ASCII digits).
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-
-    /// The text as a `str`.
-    pub(crate) fn as_str(&self) -> &str {
-        // Only ASCII digits are ever written, so this never falls back.
-        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
-    }
-}
-
-impl Serialize for SequenceText {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
 
 /// `Record`, a view of the domain record with the AWS member names.
 #[derive(Serialize)]
@@ -89,7 +33,7 @@ struct RecordDto<'a> {
 impl<'a> From<&'a RecordOut> for RecordDto<'a> {
     fn from(r: &'a RecordOut) -> Self {
         Self {
-            sequence_number: SequenceText::new(r.sequence),
+            sequence_number: sequence_text(r.sequence),
             approximate_arrival_timestamp: Timestamp(r.arrival_ms),
             data: BlobRef(&r.data),
             partition_key: &r.partition_key,
@@ -162,7 +106,7 @@ impl RecordsJson<'_> {
                 out.push(b',');
             }
             out.extend_from_slice(b"{\"SequenceNumber\":\"");
-            out.extend_from_slice(SequenceText::new(r.sequence).as_bytes());
+            out.extend_from_slice(sequence_text(r.sequence).as_bytes());
             out.extend_from_slice(b"\",\"ApproximateArrivalTimestamp\":");
             serde_json::to_writer(&mut out, &Timestamp(r.arrival_ms))?;
             // Base64 text never needs escaping.
@@ -201,6 +145,7 @@ pub(crate) mod reference {
     use base64::engine::general_purpose::STANDARD;
     use bytes::Bytes;
     use freshet_streams::ChildShard;
+    use freshet_types::SequenceNumber;
     use freshet_types::seqno::MAX_INCARNATION;
     use freshet_types::{HashKeyRange, ShardId};
     use proptest::prelude::*;
@@ -303,41 +248,5 @@ pub(crate) mod reference {
     /// A continuation value (iterator or sequence number), or none at a closed shard's end.
     pub(crate) fn continuation() -> impl Strategy<Value = Option<String>> {
         proptest::option::of(prop_oneof!["[A-Za-z0-9+/=]{1,200}", any::<String>()])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    proptest! {
-        #[test]
-        fn sequence_text_is_what_display_writes(
-            incarnation in prop_oneof![0..=freshet_types::seqno::MAX_INCARNATION, any::<u64>()],
-            shard: u32,
-            offset: u64,
-        ) {
-            let s = SequenceNumber { incarnation, shard, offset };
-            let text = SequenceText::new(s);
-            prop_assert_eq!(text.as_str(), s.to_string());
-        }
-    }
-
-    #[test]
-    fn sequence_text_at_the_edges_is_what_display_writes() {
-        for s in [
-            SequenceNumber::new(0, 0, 0),
-            SequenceNumber::new(freshet_types::seqno::MAX_INCARNATION, u32::MAX, u64::MAX),
-            SequenceNumber::new(1, 9, 10),
-            SequenceNumber {
-                incarnation: u64::MAX,
-                shard: 0,
-                offset: 0,
-            },
-        ] {
-            assert_eq!(SequenceText::new(s).as_str(), s.to_string());
-        }
     }
 }

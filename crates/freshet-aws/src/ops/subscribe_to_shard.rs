@@ -7,7 +7,7 @@
 //! from the domain's [`Subscription`], then either a clean end (lifetime over, or the last
 //! event of a closed shard) or one `:message-type=exception` message. Event payloads use the
 //! request's protocol: JSON (Data base64, timestamps epoch seconds) or CBOR (byte strings,
-//! tag-1 epoch milliseconds), written as GetRecords writes its records (see [`super::records`]).
+//! tag-1 epoch milliseconds), written as GetRecords writes its records (see `ops::records`).
 
 use bytes::Bytes;
 use freshet_streams::{Error, IteratorStart, RecordOut, ShardEvent, Streams, Subscription};

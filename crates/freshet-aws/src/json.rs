@@ -273,7 +273,7 @@ pub fn encode_blob_into(b: &[u8], out: &mut Vec<u8>) {
 /// Decodes base64 the way Coral does, with its error texts (including its spelling).
 ///
 /// Record payloads make this the largest item on the bulk put path, so it runs the SIMD
-/// decoder first (about 4x the `base64` crate's speed on 1 KiB). Both accept exactly the same
+/// decoder first (3-4x the `base64` crate's speed on 1 KiB). Both accept exactly the same
 /// inputs: padding required, no `=` but at the end, zero bits after the last byte (the
 /// differential tests below hold them to that). The SIMD decoder's error carries no detail,
 /// so a rejected input goes through [`coral_decode`], which finds out why.

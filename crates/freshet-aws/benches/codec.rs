@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-//! Micro-benchmarks of the wire codecs on the hot path: decoding a PutRecords request and
-//! encoding a GetRecords response in JSON 1.1 and CBOR 1.1, and base64.
+//! Micro-benchmarks of the wire codecs on the hot path: decoding a PutRecords and a PutRecord
+//! request, encoding the PutRecords and GetRecords responses, in JSON 1.1 and CBOR 1.1, and
+//! base64.
 //!
 //! Every benchmark calls the code the server runs (through `freshet_aws::bench` for the
 //! crate-private DTOs); request bodies and record pages are built once, outside the timed loop.
@@ -14,10 +15,12 @@ use std::hint::black_box;
 use bytes::Bytes;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use freshet_aws::Protocol;
-use freshet_aws::bench::{decode_put_records, encode_get_records};
+use freshet_aws::bench::{
+    decode_put_record, decode_put_records, encode_get_records, encode_put_records,
+};
 use freshet_aws::json::{decode_blob, encode_blob};
-use freshet_streams::{RecordOut, RecordsPage};
-use freshet_types::SequenceNumber;
+use freshet_streams::{PutOutcome, RecordOut, RecordsPage};
+use freshet_types::{SequenceNumber, ShardId};
 
 /// Payload size of every record.
 const RECORD_BYTES: usize = 1024;
@@ -85,6 +88,36 @@ fn put_records_body(protocol: Protocol, n: usize) -> Vec<u8> {
     }
 }
 
+/// A PutRecord body of one record of [`RECORD_BYTES`] in `protocol`, as an SDK sends it.
+fn put_record_body(protocol: Protocol) -> Vec<u8> {
+    let data = payload(1, RECORD_BYTES);
+    match protocol {
+        Protocol::Json => serde_json::to_vec(&serde_json::json!({
+            "Data": encode_blob(&data),
+            "PartitionKey": "partition-1",
+            "StreamName": "bench",
+        }))
+        .expect("JSON encodes"),
+        Protocol::Cbor => {
+            use ciborium::Value;
+            let body = Value::Map(vec![
+                (Value::Text("Data".into()), Value::Bytes(data)),
+                (
+                    Value::Text("PartitionKey".into()),
+                    Value::Text("partition-1".into()),
+                ),
+                (
+                    Value::Text("StreamName".into()),
+                    Value::Text("bench".into()),
+                ),
+            ]);
+            let mut out = Vec::new();
+            ciborium::into_writer(&body, &mut out).expect("CBOR encodes");
+            out
+        }
+    }
+}
+
 /// A GetRecords page of `n` records of [`RECORD_BYTES`].
 fn records_page(n: usize) -> RecordsPage {
     let data = Bytes::from(payload(7, RECORD_BYTES));
@@ -117,6 +150,45 @@ fn put_records_decode(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new(name, PUT_RECORDS), &body, |b, body| {
             b.iter(|| decode_put_records(protocol, black_box(body)))
         });
+    }
+    g.finish();
+}
+
+fn put_record_decode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("put_record_decode");
+    g.throughput(Throughput::Bytes(RECORD_BYTES as u64));
+    for (name, protocol) in protocols() {
+        let body = put_record_body(protocol);
+        decode_put_record(protocol, &body).expect("the request is valid");
+        g.bench_with_input(BenchmarkId::new(name, 1), &body, |b, body| {
+            b.iter(|| decode_put_record(protocol, black_box(body)))
+        });
+    }
+    g.finish();
+}
+
+fn put_records_encode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("put_records_encode");
+    g.throughput(Throughput::Elements(PUT_RECORDS as u64));
+    let outcomes: Vec<PutOutcome> = (0..PUT_RECORDS)
+        .map(|i| PutOutcome::Stored {
+            shard: ShardId(i as u32 % 4),
+            sequence: SequenceNumber::new(1, i as u32 % 4, 1_000_000 + i as u64),
+            encrypted: false,
+        })
+        .collect();
+    for (name, protocol) in protocols() {
+        g.bench_with_input(
+            BenchmarkId::new(name, PUT_RECORDS),
+            &outcomes,
+            |b, outcomes| {
+                b.iter_batched(
+                    || outcomes.clone(),
+                    |outcomes| encode_put_records(protocol, outcomes),
+                    BatchSize::SmallInput,
+                )
+            },
+        );
     }
     g.finish();
 }
@@ -156,5 +228,12 @@ fn base64(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, put_records_decode, get_records_encode, base64);
+criterion_group!(
+    benches,
+    put_records_decode,
+    put_record_decode,
+    put_records_encode,
+    get_records_encode,
+    base64
+);
 criterion_main!(benches);

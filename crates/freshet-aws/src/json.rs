@@ -261,11 +261,32 @@ impl<'de> Deserialize<'de> for JBlob {
 
 /// Encodes an output blob as JSON 1.1 sends it: standard base64 with padding.
 pub fn encode_blob(b: &[u8]) -> String {
-    STANDARD.encode(b)
+    base64_simd::STANDARD.encode_to_string(b)
+}
+
+/// Appends `b` to `out` as [`encode_blob`] encodes it, with no `String` in between (the
+/// GetRecords JSON writer puts payloads straight into the response body).
+pub fn encode_blob_into(b: &[u8], out: &mut Vec<u8>) {
+    base64_simd::STANDARD.encode_append(b, out);
 }
 
 /// Decodes base64 the way Coral does, with its error texts (including its spelling).
+///
+/// Record payloads make this the largest item on the bulk put path, so it runs the SIMD
+/// decoder first (3-4x the `base64` crate's speed on 1 KiB). Both accept exactly the same
+/// inputs: padding required, no `=` but at the end, zero bits after the last byte (the
+/// differential tests below hold them to that). The SIMD decoder's error carries no detail,
+/// so a rejected input goes through [`coral_decode`], which finds out why.
 pub fn decode_blob(v: &str) -> Result<Vec<u8>, String> {
+    match base64_simd::STANDARD.decode_to_vec(v) {
+        Ok(bytes) => Ok(bytes),
+        Err(_) => coral_decode(v),
+    }
+}
+
+/// Decodes with the `base64` crate's standard engine and turns its error into Coral's text:
+/// the slow path of [`decode_blob`], and the reference its tests compare with.
+fn coral_decode(v: &str) -> Result<Vec<u8>, String> {
     STANDARD.decode(v).map_err(|e| {
         let why = match e {
             base64::DecodeError::InvalidLength(_) => format!(
@@ -501,6 +522,7 @@ pub fn serialization_message(e: &serde_json::Error) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use serde::Deserialize;
 
     use super::*;
@@ -606,5 +628,161 @@ mod tests {
         assert_eq!(p.when, Some(JTimestamp(1500)));
         assert_eq!(p.name, Some(JStr("a".into())));
         assert_eq!(p.list, Some(JList(vec![JStr("x".into())])));
+    }
+
+    /// The SIMD decoder accepts and rejects exactly what the `base64` crate does, with the same
+    /// bytes, and [`decode_blob`] answers what [`coral_decode`] answers, message included.
+    fn decoders_agree(v: &str) {
+        assert_eq!(
+            base64_simd::STANDARD.decode_to_vec(v).ok(),
+            STANDARD.decode(v).ok(),
+            "input {v:?}"
+        );
+        assert_eq!(decode_blob(v), coral_decode(v), "input {v:?}");
+    }
+
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    #[test]
+    fn every_last_quantum_decodes_as_the_base64_crate_does() {
+        // All `XY==` and `XYZ=` endings (canonical or not), and `=` in every other place of
+        // the last quantum, behind prefixes that put the tail inside and after SIMD blocks.
+        for prefix in [
+            "",
+            "AAAA",
+            &"QUJD".repeat(8),
+            &"QUJD".repeat(16),
+            &"+/+/".repeat(25),
+        ] {
+            for &x in ALPHABET {
+                for &y in ALPHABET {
+                    let (x, y) = (char::from(x), char::from(y));
+                    decoders_agree(&format!("{prefix}{x}{y}=="));
+                    decoders_agree(&format!("{prefix}{x}={y}="));
+                    decoders_agree(&format!("{prefix}={x}{y}="));
+                    decoders_agree(&format!("{prefix}{x}{y}=A"));
+                    for &z in ALPHABET {
+                        decoders_agree(&format!("{prefix}{x}{y}{}=", char::from(z)));
+                    }
+                }
+            }
+            for tail in [
+                "", "=", "==", "===", "====", "A", "AA", "AAA", "A===", "AA=", "A==",
+            ] {
+                decoders_agree(&format!("{prefix}{tail}"));
+            }
+        }
+    }
+
+    #[test]
+    fn errors_keep_coral_texts() {
+        let cases = [
+            (
+                "abcde",
+                "Base64 encoded length is expected a multiple of 4 bytes but found: 5",
+            ),
+            ("ab-d", "Invalid Base64 character: '-'"),
+            ("aGk=aGk=", "Invalid Base64 character: '='"),
+            ("aGl=", "Invalid last non-pad Base64 character dectected"),
+        ];
+        for (input, why) in cases {
+            assert_eq!(
+                decode_blob(input),
+                Err(format!("'{input}' can not be converted to a Blob: {why}"))
+            );
+        }
+    }
+
+    /// A character to splice into base64 text: mostly near misses of the alphabet.
+    fn spliced() -> impl Strategy<Value = char> {
+        prop_oneof![
+            4 => proptest::sample::select(ALPHABET.as_slice()).prop_map(char::from),
+            2 => Just('='),
+            1 => proptest::sample::select(&b"-_ .\n\r\t\0:@[`{\x7f"[..]).prop_map(char::from),
+            1 => proptest::sample::select(vec!['\u{80}', '\u{e9}', '\u{20ac}', '\u{ff0b}', '\u{1f600}']),
+            1 => any::<char>(),
+        ]
+    }
+
+    /// One edit of a string: replace, insert or remove the character at a position.
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Replace(proptest::sample::Index, char),
+        Insert(proptest::sample::Index, char),
+        Remove(proptest::sample::Index),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            3 => (any::<proptest::sample::Index>(), spliced()).prop_map(|(i, c)| Edit::Replace(i, c)),
+            1 => (any::<proptest::sample::Index>(), spliced()).prop_map(|(i, c)| Edit::Insert(i, c)),
+            1 => any::<proptest::sample::Index>().prop_map(Edit::Remove),
+        ]
+    }
+
+    fn apply(text: &str, edits: &[Edit]) -> String {
+        let mut chars: Vec<char> = text.chars().collect();
+        for e in edits {
+            match e {
+                Edit::Replace(i, c) if !chars.is_empty() => {
+                    let i = i.index(chars.len());
+                    chars[i] = *c;
+                }
+                Edit::Insert(i, c) => {
+                    let i = i.index(chars.len() + 1);
+                    chars.insert(i, *c);
+                }
+                Edit::Remove(i) if !chars.is_empty() => {
+                    let i = i.index(chars.len());
+                    chars.remove(i);
+                }
+                Edit::Replace(..) | Edit::Remove(_) => {}
+            }
+        }
+        chars.into_iter().collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn valid_base64_decodes_to_the_same_bytes(
+            bytes in proptest::collection::vec(any::<u8>(), 0..2048),
+        ) {
+            let text = STANDARD.encode(&bytes);
+            prop_assert_eq!(encode_blob(&bytes), text.clone());
+            let mut appended = b"x".to_vec();
+            encode_blob_into(&bytes, &mut appended);
+            prop_assert_eq!(&appended[1..], text.as_bytes());
+            prop_assert_eq!(decode_blob(&text), Ok(bytes));
+            decoders_agree(&text);
+        }
+
+        #[test]
+        fn corrupted_base64_is_judged_as_the_base64_crate_does(
+            bytes in proptest::collection::vec(any::<u8>(), 0..1200),
+            edits in proptest::collection::vec(edit(), 1..4),
+        ) {
+            decoders_agree(&apply(&STANDARD.encode(&bytes), &edits));
+        }
+
+        #[test]
+        fn a_changed_last_symbol_is_judged_as_the_base64_crate_does(
+            bytes in proptest::collection::vec(any::<u8>(), 1..200),
+            symbol in proptest::sample::select(ALPHABET.as_slice()),
+        ) {
+            // Non-canonical trailing bits live in the last symbol before the padding.
+            let mut text = STANDARD.encode(&bytes).into_bytes();
+            let last = text.iter().rposition(|&b| b != b'=').unwrap_or(0);
+            text[last] = symbol;
+            decoders_agree(&String::from_utf8(text).unwrap_or_default());
+        }
+
+        #[test]
+        fn base64_lookalikes_are_judged_as_the_base64_crate_does(
+            text in "[A-Za-z0-9+/=]{0,12}|[AQgw+/=]{13,90}|[A-Za-z0-9+/=\\-_ é]{60,140}",
+        ) {
+            decoders_agree(&text);
+        }
     }
 }

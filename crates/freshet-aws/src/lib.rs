@@ -118,6 +118,11 @@ pub(crate) trait Operation {
         streams: &Streams,
         input: Self::Input,
     ) -> impl std::future::Future<Output = Result<Self::Output, ApiError>> + Send;
+    /// Encodes the output in `protocol`: through serde, unless the operation writes its
+    /// body itself (GetRecords does in JSON, where a page is megabytes of base64).
+    fn encode(protocol: Protocol, output: &Self::Output) -> Result<Bytes, ApiError> {
+        encode_output(protocol, output)
+    }
 }
 
 impl Kinesis {
@@ -186,7 +191,7 @@ async fn run_inner<O: Operation>(
     let body = if O::EMPTY_OUTPUT {
         Bytes::new()
     } else {
-        encode_output(protocol, &output)?
+        O::encode(protocol, &output)?
     };
     Ok(Response {
         status: 200,
@@ -206,9 +211,14 @@ pub(crate) fn encode_output<T: Serialize>(
         Protocol::Json => serde_json::to_vec(output).map_err(|e| e.to_string()),
         Protocol::Cbor => cbor::to_vec(output),
     };
-    encoded.map(Bytes::from).map_err(|e| ApiError {
+    encoded.map(Bytes::from).map_err(encode_failure)
+}
+
+/// The InternalFailure of a response that could not be encoded.
+pub(crate) fn encode_failure(e: impl std::fmt::Display) -> ApiError {
+    ApiError {
         code: "InternalFailure",
         status: 500,
         message: Some(format!("could not encode the response: {e}")),
-    })
+    }
 }

@@ -23,9 +23,10 @@ mod list_streams;
 mod list_tags_for_resource;
 mod list_tags_for_stream;
 mod merge_shards;
-mod put_record;
+pub(crate) mod put_record; // pub(crate) for `crate::bench`
 pub(crate) mod put_records; // pub(crate) for `crate::bench`
 mod put_resource_policy;
+mod records;
 mod register_stream_consumer;
 mod remove_tags_from_stream;
 mod resource_shapes;
@@ -35,6 +36,7 @@ mod start_stream_encryption;
 mod stop_stream_encryption;
 mod subscribe_to_shard;
 mod tag_resource;
+mod text;
 mod untag_resource;
 mod update_account_settings;
 mod update_max_record_size;
@@ -42,11 +44,11 @@ mod update_shard_count;
 mod update_stream_mode;
 mod update_stream_warm_throughput;
 
-use freshet_streams::{ChildShard, RecordOut, ShardInfo, StreamRef, Streams};
+use freshet_streams::{ChildShard, ShardInfo, StreamRef, Streams};
 use freshet_types::HashKeyRange;
 use serde::Serialize;
 
-use crate::json::{Blob, JStr, Timestamp};
+use crate::json::JStr;
 use crate::validate::{NAME_PATTERN, STREAM_ARN_PATTERN, Validator, is_name, is_stream_arn};
 use crate::{ApiError, Protocol, Response, run};
 
@@ -289,31 +291,6 @@ impl From<freshet_streams::WarmThroughput> for WarmThroughputDto {
         Self {
             target_mi_bps: w.target_mibps,
             current_mi_bps: w.current_mibps,
-        }
-    }
-}
-
-/// `Record`, as GetRecords and SubscribeToShardEvent carry it.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct RecordDto {
-    sequence_number: String,
-    approximate_arrival_timestamp: Timestamp,
-    data: Blob,
-    partition_key: String,
-    /// Present only for records written encrypted, as AWS answers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    encryption_type: Option<&'static str>,
-}
-
-impl From<RecordOut> for RecordDto {
-    fn from(r: RecordOut) -> Self {
-        Self {
-            sequence_number: r.sequence.to_string(),
-            approximate_arrival_timestamp: Timestamp(r.arrival_ms),
-            data: Blob(r.data),
-            partition_key: r.partition_key,
-            encryption_type: r.encrypted.then_some("KMS"),
         }
     }
 }

@@ -6,6 +6,7 @@ use freshet_types::hash::parse_hash_key;
 use freshet_types::limits::{MAX_PARTITION_KEY_LEN, MAX_RECORD_BYTES_LIMIT};
 use serde::{Deserialize, Serialize};
 
+use super::text::{SequenceText, ShardIdText, sequence_text, shard_id_text};
 use super::{stream_ref, validate_stream};
 use crate::json::{JBlob, JStr};
 use crate::validate::{
@@ -27,11 +28,11 @@ pub(crate) struct Input {
     stream_arn: Option<JStr>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct Output {
-    shard_id: String,
-    sequence_number: String,
+    shard_id: ShardIdText,
+    sequence_number: SequenceText,
     /// Present only for records written encrypted, as AWS answers.
     #[serde(skip_serializing_if = "Option::is_none")]
     encryption_type: Option<&'static str>,
@@ -104,8 +105,8 @@ impl Operation for PutRecord {
             )
             .await?;
         Ok(Output {
-            shard_id: put.shard.to_string(),
-            sequence_number: put.sequence.to_string(),
+            shard_id: shard_id_text(put.shard),
+            sequence_number: sequence_text(put.sequence),
             encryption_type: put.encrypted.then_some("KMS"),
         })
     }

@@ -8,9 +8,10 @@ use freshet_types::limits::{
 use serde::{Deserialize, Serialize};
 
 use super::put_record::explicit_hash_key;
+use super::text::{SequenceText, ShardIdText, sequence_text, shard_id_text};
 use super::{stream_ref, validate_stream};
 use crate::json::{JBlob, JList, JStr};
-use crate::validate::{HASH_KEY_PATTERN, Validator, is_hash_key};
+use crate::validate::{HASH_KEY_PATTERN, ListMember, Validator, is_hash_key};
 use crate::{ApiError, Operation};
 
 pub(crate) struct PutRecords;
@@ -32,7 +33,7 @@ pub(crate) struct Entry {
     partition_key: Option<JStr>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct Output {
     failed_record_count: u32,
@@ -42,13 +43,15 @@ pub(crate) struct Output {
     encryption_type: Option<&'static str>,
 }
 
-#[derive(Debug, Serialize)]
+/// One record's result. The sequence number and shard id are formatted as they are written,
+/// not into two `String`s per record.
+#[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ResultEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
-    sequence_number: Option<String>,
+    sequence_number: Option<SequenceText>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    shard_id: Option<String>,
+    shard_id: Option<ShardIdText>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error_code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -76,24 +79,28 @@ impl Operation for PutRecords {
                     + if n > 3 { ", ..." } else { "" }
             );
             v.list_len("records", Some(n), &shown, 1, MAX_PUT_RECORDS_ENTRIES);
-            for (k, e) in records.0.iter().enumerate() {
-                let p = |m: &str| format!("records.{}.member.{m}", k + 1);
-                v.required(&p("data"), &e.data);
+            for (index, e) in records.0.iter().enumerate() {
+                let p = |member| ListMember {
+                    list: "records",
+                    index,
+                    member,
+                };
+                v.required(p("data"), &e.data);
                 v.blob(
-                    &p("data"),
+                    p("data"),
                     e.data.as_ref().map(|d| d.0.as_slice()),
                     MAX_RECORD_BYTES_LIMIT,
                 );
                 v.string(
-                    &p("explicitHashKey"),
+                    p("explicitHashKey"),
                     e.explicit_hash_key.as_ref().map(|s| s.0.as_str()),
                     0,
                     None,
                     Some((is_hash_key, HASH_KEY_PATTERN)),
                 );
-                v.required(&p("partitionKey"), &e.partition_key);
+                v.required(p("partitionKey"), &e.partition_key);
                 v.string(
-                    &p("partitionKey"),
+                    p("partitionKey"),
                     e.partition_key.as_ref().map(|s| s.0.as_str()),
                     1,
                     Some(MAX_PARTITION_KEY_LEN),
@@ -122,6 +129,12 @@ impl Operation for PutRecords {
         let outcomes = streams
             .put_records(&stream_ref(i.stream_name, i.stream_arn), &entries)
             .await?;
+        Ok(Output::from(outcomes))
+    }
+}
+
+impl From<Vec<PutOutcome>> for Output {
+    fn from(outcomes: Vec<PutOutcome>) -> Self {
         let mut failed = 0;
         let mut encrypted = false;
         let records = outcomes
@@ -134,8 +147,8 @@ impl Operation for PutRecords {
                 } => {
                     encrypted |= e;
                     ResultEntry {
-                        sequence_number: Some(sequence.to_string()),
-                        shard_id: Some(shard.to_string()),
+                        sequence_number: Some(sequence_text(sequence)),
+                        shard_id: Some(shard_id_text(shard)),
                         error_code: None,
                         error_message: None,
                     }
@@ -151,10 +164,133 @@ impl Operation for PutRecords {
                 }
             })
             .collect();
-        Ok(Output {
+        Output {
             failed_record_count: failed,
             records,
             encryption_type: encrypted.then_some("KMS"),
-        })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use freshet_types::{SequenceNumber, ShardId};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::{Protocol, decode_input, encode_output};
+
+    /// The output DTOs as they were, with a `String` per sequence number and shard id.
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct OldOutput {
+        failed_record_count: u32,
+        records: Vec<OldResultEntry>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        encryption_type: Option<&'static str>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct OldResultEntry {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sequence_number: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        shard_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error_code: Option<&'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error_message: Option<String>,
+    }
+
+    fn old_output(outcomes: &[PutOutcome]) -> OldOutput {
+        let mut encrypted = false;
+        let records: Vec<OldResultEntry> = outcomes
+            .iter()
+            .map(|o| match o {
+                PutOutcome::Stored {
+                    shard,
+                    sequence,
+                    encrypted: e,
+                } => {
+                    encrypted |= e;
+                    OldResultEntry {
+                        sequence_number: Some(sequence.to_string()),
+                        shard_id: Some(shard.to_string()),
+                        error_code: None,
+                        error_message: None,
+                    }
+                }
+                PutOutcome::Failed { code, message } => OldResultEntry {
+                    sequence_number: None,
+                    shard_id: None,
+                    error_code: Some(code),
+                    error_message: Some(message.clone()),
+                },
+            })
+            .collect();
+        OldOutput {
+            failed_record_count: records.iter().filter(|r| r.error_code.is_some()).count() as u32,
+            records,
+            encryption_type: encrypted.then_some("KMS"),
+        }
+    }
+
+    fn outcome() -> impl Strategy<Value = PutOutcome> {
+        prop_oneof![
+            4 => (0..=freshet_types::seqno::MAX_INCARNATION, any::<u32>(), any::<u64>(), any::<bool>())
+                .prop_map(|(incarnation, shard, offset, encrypted)| PutOutcome::Stored {
+                    shard: ShardId(shard),
+                    sequence: SequenceNumber::new(incarnation, shard, offset),
+                    encrypted,
+                }),
+            1 => (
+                prop_oneof![
+                    Just("ProvisionedThroughputExceededException"),
+                    Just("InternalFailure"),
+                ],
+                any::<String>(),
+            )
+                .prop_map(|(code, message)| PutOutcome::Failed { code, message }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn outputs_encode_byte_for_byte_as_before(
+            outcomes in proptest::collection::vec(outcome(), 0..20),
+        ) {
+            let old = old_output(&outcomes);
+            let new = Output::from(outcomes);
+            for protocol in [Protocol::Json, Protocol::Cbor] {
+                prop_assert_eq!(
+                    encode_output(protocol, &new).expect("encodes"),
+                    encode_output(protocol, &old).expect("encodes")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn record_members_are_reported_by_their_one_based_path() {
+        let body = br#"{"StreamName":"s","Records":[
+            {"Data":"aGk=","PartitionKey":"k"},
+            {"Data":"aGk=","ExplicitHashKey":"x","PartitionKey":""},
+            {"PartitionKey":"k"}
+        ]}"#;
+        let e =
+            decode_input::<Input>(Protocol::Json, body, PutRecords::validate).expect_err("invalid");
+        assert_eq!(
+            e.message.as_deref(),
+            Some(
+                "3 validation errors detected: \
+                 Value 'x' at 'records.2.member.explicitHashKey' failed to satisfy constraint: \
+                 Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38}); \
+                 Value '' at 'records.2.member.partitionKey' failed to satisfy constraint: \
+                 Member must have length greater than or equal to 1; \
+                 Value null at 'records.3.member.data' failed to satisfy constraint: \
+                 Member must not be null"
+            )
+        );
     }
 }

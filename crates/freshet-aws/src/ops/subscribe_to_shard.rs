@@ -7,16 +7,16 @@
 //! from the domain's [`Subscription`], then either a clean end (lifetime over, or the last
 //! event of a closed shard) or one `:message-type=exception` message. Event payloads use the
 //! request's protocol: JSON (Data base64, timestamps epoch seconds) or CBOR (byte strings,
-//! tag-1 epoch milliseconds), through the same `json::Blob`/`json::Timestamp` wrappers as
-//! every other response.
+//! tag-1 epoch milliseconds), written as GetRecords writes its records (see `ops::records`).
 
 use bytes::Bytes;
-use freshet_streams::{Error, IteratorStart, ShardEvent, Streams, Subscription};
+use freshet_streams::{Error, IteratorStart, RecordOut, ShardEvent, Streams, Subscription};
 use futures_util::stream;
 use serde::{Deserialize, Serialize};
 
+use super::ChildShardDto;
 use super::consumer::validate_consumer_arn;
-use super::{ChildShardDto, RecordDto};
+use super::records::{RecordsJson, serialize_records};
 use crate::json::{JStr, JTimestamp};
 use crate::validate::{
     NAME_PATTERN, SEQUENCE_NUMBER_PATTERN, Validator, is_name, is_sequence_number,
@@ -45,7 +45,8 @@ struct StartingPosition {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct EventDto {
-    records: Vec<RecordDto>,
+    #[serde(serialize_with = "serialize_records")]
+    records: Vec<RecordOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     continuation_sequence_number: Option<String>,
     millis_behind_latest: i64,
@@ -140,7 +141,7 @@ fn subscribe(streams: &Streams, protocol: Protocol, body: &[u8]) -> Result<Respo
             (":message-type", "event"),
             (":event-type", "initial-response"),
         ],
-        &EmptyDto {},
+        payload(protocol, &EmptyDto {}),
     );
     let events = stream::unfold(Some(subscription), move |sub| next_message(sub, protocol));
     Ok(Response {
@@ -174,7 +175,7 @@ async fn next_message(
             let m = message(
                 protocol,
                 &[(":message-type", "exception"), (":exception-type", code)],
-                &ExceptionDto { message: &text },
+                payload(protocol, &ExceptionDto { message: &text }),
             );
             Some((m, None))
         }
@@ -183,7 +184,7 @@ async fn next_message(
 
 fn event_message(protocol: Protocol, e: ShardEvent) -> Bytes {
     let dto = EventDto {
-        records: e.records.into_iter().map(RecordDto::from).collect(),
+        records: e.records,
         continuation_sequence_number: e.continuation_sequence,
         millis_behind_latest: e.millis_behind_latest,
         child_shards: e
@@ -192,25 +193,47 @@ fn event_message(protocol: Protocol, e: ShardEvent) -> Bytes {
             .map(ChildShardDto::from)
             .collect(),
     };
+    let body = match protocol {
+        Protocol::Json => RecordsJson {
+            records: &dto.records,
+            continuation: (
+                "ContinuationSequenceNumber",
+                dto.continuation_sequence_number.as_deref(),
+            ),
+            millis_behind_latest: dto.millis_behind_latest,
+            child_shards: &dto.child_shards,
+        }
+        .to_vec()
+        .ok(),
+        Protocol::Cbor => payload(protocol, &dto),
+    };
     message(
         protocol,
         &[
             (":message-type", "event"),
             (":event-type", "SubscribeToShardEvent"),
         ],
-        &dto,
+        body,
     )
 }
 
-/// One message with `headers` plus `:content-type`, and `payload` in the request's protocol.
-fn message(protocol: Protocol, headers: &[(&str, &str)], payload: &impl Serialize) -> Bytes {
-    let (content_type, body) = match protocol {
-        Protocol::Json => ("application/json", serde_json::to_vec(payload).ok()),
+/// A message payload in the request's protocol, or `None` if it could not be encoded.
+fn payload(protocol: Protocol, dto: &impl Serialize) -> Option<Vec<u8>> {
+    match protocol {
+        Protocol::Json => serde_json::to_vec(dto).ok(),
         Protocol::Cbor => {
             let mut out = Vec::new();
-            let ok = ciborium::into_writer(payload, &mut out).is_ok();
-            (protocol.content_type(), ok.then_some(out))
+            ciborium::into_writer(dto, &mut out).is_ok().then_some(out)
         }
+    }
+}
+
+/// One message with `headers` plus `:content-type`, and `body`, the payload in the request's
+/// protocol.
+fn message(protocol: Protocol, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Bytes {
+    let content_type = match protocol {
+        Protocol::Json => "application/json",
+        Protocol::Cbor => protocol.content_type(),
     };
     let mut all = headers.to_vec();
     all.push((":content-type", content_type));
@@ -233,7 +256,57 @@ fn message(protocol: Protocol, headers: &[(&str, &str)], payload: &impl Serializ
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    use super::super::records::reference::{OldRecordDto, child_shards, continuation, record};
     use super::*;
+
+    /// `SubscribeToShardEvent` as it was before the JSON writer.
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct OldEventDto {
+        records: Vec<OldRecordDto>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        continuation_sequence_number: Option<String>,
+        millis_behind_latest: i64,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        child_shards: Vec<ChildShardDto>,
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn event_payloads_are_byte_for_byte_what_serde_wrote(
+            records in proptest::collection::vec(record(), 0..8),
+            continuation_sequence in continuation(),
+            millis_behind_latest: i64,
+            child_shards in child_shards(),
+        ) {
+            let event = ShardEvent {
+                records,
+                continuation_sequence,
+                millis_behind_latest,
+                child_shards,
+            };
+            let old = OldEventDto {
+                records: event.records.iter().cloned().map(OldRecordDto::from).collect(),
+                continuation_sequence_number: event.continuation_sequence.clone(),
+                millis_behind_latest: event.millis_behind_latest,
+                child_shards: event
+                    .child_shards
+                    .iter()
+                    .cloned()
+                    .map(ChildShardDto::from)
+                    .collect(),
+            };
+            for protocol in [Protocol::Json, Protocol::Cbor] {
+                let m = event_message(protocol, event.clone());
+                let (msg, _) = eventstream::decode(&m).expect("valid").expect("complete");
+                prop_assert_eq!(msg.payload.to_vec(), payload(protocol, &old).expect("encodes"));
+            }
+        }
+    }
 
     #[test]
     fn cbor_events_use_byte_strings_and_integer_millis() {

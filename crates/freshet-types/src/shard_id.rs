@@ -36,12 +36,23 @@ impl ShardId {
     }
 }
 
-impl fmt::Display for ShardId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Every answered put names its shard: a fixed buffer rather than `format!` padding.
+/// Characters in a shard id's text: `shardId-` and twelve digits.
+pub const SHARD_ID_TEXT_LEN: usize = 20;
+
+impl ShardId {
+    /// The id's ASCII text, `shardId-` and the index in twelve digits. Every answered put names
+    /// its shard, so this fills a fixed buffer instead of going through `format!` padding.
+    pub fn to_text(self) -> [u8; SHARD_ID_TEXT_LEN] {
         let mut b = *b"shardId-000000000000";
         crate::seqno::write_padded(&mut b[8..], u64::from(self.0));
-        f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?)
+        b
+    }
+}
+
+impl fmt::Display for ShardId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.to_text();
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
     }
 }
 

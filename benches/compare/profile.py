@@ -36,25 +36,46 @@ SCENARIOS = {
     "drain": ["get", "--shards", "4", "--records", "200000"],
 }
 
-# (what, regex on the symbol of a frame). Inclusive shares: a row counts every sample with such a
-# frame anywhere on its stack.
+# (what, regex on a frame's symbol; kernel frames start with `k:`). Inclusive shares: a row counts
+# every sample with such a frame anywhere on its stack, so nested rows overlap.
 PARTS = [
     ("HTTP connection tasks (hyper, all request handling below)", r"freshet_server::http::connection"),
     ("  request routing and the API call", r"freshet_server::http::route"),
     ("    decoding the request (JSON/CBOR, base64, validation)", r"freshet_aws::decode_input"),
-    ("    encoding the response", r"freshet_aws::encode_output|freshet_aws::.*encode_get_records"),
-    ("    log append (offsets, encoding, write)", r"freshet_log::shard::ShardInner::write_batch"),
+    ("    encoding the response", r"freshet_aws::encode_output|RecordsJson.*to_vec|freshet_aws::.*Operation.*encode"),
+    ("    streams layer (routing, hashing, quotas, log append)", r"freshet_streams::data::.*put_records?\b|Streams::put_records?\b"),
+    ("      log append (offsets, encoding, queueing the write)", r"freshet_log::shard::ShardInner::write_batch"),
     ("    GetRecords read from the log", r"freshet_log::shard::ShardLog::read|freshet_streams::.*get_records"),
     ("    response headers and request ids", r"freshet_server::http::api_response"),
-    ("  socket send (loopback delivery to the client included)", r"\btcp_sendmsg$"),
-    ("  socket receive", r"\btcp_recvmsg$"),
-    ("group commit (syncer thread and sync lanes)", r"freshet_log::syncer::"),
-    ("  fdatasync", r"__x64_sys_fdatasync"),
-    ("  segment writes (pwrite, pwritev)", r"__x64_sys_pwritev?64|__x64_sys_pwritev2?"),
+    ("  socket send (loopback delivery to the client included)", r"^k:tcp_sendmsg$"),
+    ("  socket receive", r"^k:tcp_recvmsg$"),
+    ("group commit (syncer thread and sync lanes)", r"freshet_log::(syncer|lanes)::"),
+    ("  fdatasync", r"^k:__x64_sys_fdatasync"),
+    ("  segment writes (pwrite, pwritev)", r"^k:__x64_sys_pwrite(v2?|64)"),
     ("tokio scheduler: parking and waking workers", r"tokio::runtime::scheduler::multi_thread::worker::Context::park"),
-    ("futex (thread wake-ups)", r"__x64_sys_futex"),
+    ("futex (thread wake-ups)", r"^k:__x64_sys_futex"),
     ("memory allocator (self time)", r"^(_int_malloc|_int_free|malloc|cfree@GLIBC.*|__libc_free|mi_.*|_mi_.*)$"),
 ]
+
+
+KERNEL_MARK = "k:"
+
+
+def parse_script(text: str) -> list[tuple[str, list[str]]]:
+    """`perf script` output as (thread name, frames leaf first); kernel frames get a `k:` prefix."""
+    samples: list[tuple[str, list[str]]] = []
+    for block in text.split("\n\n"):
+        lines = [l for l in block.splitlines() if l.strip()]
+        if not lines or lines[0].startswith("\t"):
+            continue
+        frames = []
+        for line in lines[1:]:
+            m = re.match(r"\s*[0-9a-f]+ (.*?)(?:\+0x[0-9a-f]+)? \((.*)\)$", line)
+            if m:
+                kernel = "kernel" in m.group(2)
+                frames.append((KERNEL_MARK if kernel else "") + m.group(1))
+        samples.append((lines[0].split()[0], frames))
+    return samples
 
 
 def main() -> int:
@@ -62,7 +83,13 @@ def main() -> int:
     ap.add_argument("scenario", choices=sorted(SCENARIOS))
     ap.add_argument("--seconds", type=float, default=4.0, help="how long to sample")
     ap.add_argument("--keep", action="store_true", help="keep perf.data under target/")
+    ap.add_argument("--data", type=Path, help="analyse this perf.data (from --keep) instead of measuring")
     args = ap.parse_args()
+    if args.data:
+        script = subprocess.run(["perf", "script", "-i", str(args.data)], capture_output=True, text=True,
+                                check=True).stdout
+        report(args, script)
+        return 0
     if shutil.which("perf") is None:
         raise SystemExit("`perf` is not installed (Debian/Ubuntu: linux-perf or linux-tools-$(uname -r))")
     if not FRESHET.exists():
@@ -90,11 +117,8 @@ def main() -> int:
                        check=True, capture_output=True)
         out, _ = bench.communicate(timeout=900)
         sys.stderr.write(out)
-        report = subprocess.run(["perf", "report", "-i", str(data), "--children", "--sort", "symbol", "--stdio",
-                                 "-g", "none", "--percent-limit", "0.01"],
-                                capture_output=True, text=True, check=True).stdout
-        dsos = subprocess.run(["perf", "report", "-i", str(data), "--no-children", "--sort", "dso", "--stdio",
-                               "-g", "none"], capture_output=True, text=True, check=True).stdout
+        script = subprocess.run(["perf", "script", "-i", str(data)], capture_output=True, text=True,
+                                check=True).stdout
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -105,28 +129,27 @@ def main() -> int:
                 log(f"kept {kept}")
         shutil.rmtree(work, ignore_errors=True)
 
-    # "  12.34%  0.56%  [.] symbol" (children, self, kind, symbol)
-    rows = []
-    for line in report.splitlines():
-        m = re.match(r"\s*([\d.]+)%\s+([\d.]+)%\s+\[[.k]\]\s+(.*?)\s*(?:-\s+-\s*)?$", line)
-        if m:
-            rows.append((float(m.group(1)), float(m.group(2)), m.group(3).strip()))
-    kernel = sum(float(m.group(1)) for line in dsos.splitlines()
-                 if (m := re.match(r"\s*([\d.]+)%\s+\[kernel", line)))
+    report(args, script)
+    return 0
+
+
+def report(args: argparse.Namespace, script: str) -> None:
+    """Prints the Markdown table for `perf script` output."""
+    samples = parse_script(script)
+    n = len(samples) or 1
     print(f"| part of the server (`{args.scenario}`: freshet bench {' '.join(SCENARIOS[args.scenario])}) "
           "| share of server CPU samples |")
     print("|---|---|")
     for what, pattern in PARTS:
         rx = re.compile(pattern)
         if what.startswith("memory allocator"):
-            share = sum(selfp for _, selfp, sym in rows if rx.search(sym))
+            hits = sum(1 for _, stack in samples if stack and rx.search(stack[0]))
         else:
-            # The outermost matching frame holds the inclusive share; taking the maximum avoids
-            # counting a recursive or inlined duplicate twice.
-            share = max((child for child, _, sym in rows if rx.search(sym)), default=0.0)
-        print(f"| {what.replace('  ', '&nbsp;&nbsp;')} | {share:.1f}% |")
-    print(f"| in the kernel (self time, all of the above) | {kernel:.1f}% |")
-    return 0
+            hits = sum(1 for _, stack in samples if any(rx.search(f) for f in stack))
+        print(f"| {what.replace('  ', '&nbsp;&nbsp;')} | {100 * hits / n:.1f}% |")
+    kernel = sum(1 for _, stack in samples if stack and stack[0].startswith(KERNEL_MARK))
+    print(f"| in the kernel (self time, all of the above) | {100 * kernel / n:.1f}% |")
+    print(f"\n{len(samples)} samples at 999 Hz.")
 
 
 if __name__ == "__main__":

@@ -483,17 +483,22 @@ def median_run(sc: Scenario, reports: list[dict | None]) -> tuple[dict | None, l
     return ok[(len(ok) - 1) // 2][1], sorted(v for v, _ in ok)
 
 
+# Headings of the hand-written sections at the end of docs/benchmarks.md.
+HAND_WRITTEN = ("## Where the time goes", "## Micro-benchmarks")
+
+
 def write_report(results: dict, args: argparse.Namespace) -> None:
     """Writes the Markdown report and the plot next to it."""
     svg = args.out.parent / "benchmarks-throughput.svg"
     svg_plot(results["sweeps"], svg)
-    # Sections written by hand (the criterion micro-benchmarks) are kept from the old file.
+    # Sections written by hand (the profile and the criterion micro-benchmarks) are kept from
+    # the old file: everything from the first of them on.
     kept = ""
     if args.out.exists():
         old = args.out.read_text()
-        at = old.find("\n## Micro-benchmarks")
-        if at >= 0:
-            kept = old[at:]
+        found = [at for marker in HAND_WRITTEN if (at := old.find(f"\n{marker}")) >= 0]
+        if found:
+            kept = old[min(found):]
     args.out.write_text(render(results, svg.name, args) + kept)
     log(f"wrote {args.out} and {svg} (results: {args.json_out})")
 
@@ -537,7 +542,9 @@ def render(r: dict, svg_name: str, args: argparse.Namespace) -> str:
         "HTTP/1.1), because the AWS SDK for Rust costs more CPU per request than a fast server",
         "does (the no-op rows show each client's ceiling); reads and latency use the SDK with",
         "retries off. Client and server share the same cores over loopback, as they do when a",
-        "developer runs a local Kinesis next to their tests.",
+        "developer runs a local Kinesis next to their tests. Before every scenario the harness",
+        "syncs the file systems and waits 3 s, so the data a previous scenario deleted (this VM",
+        "mounts ext4 with `discard`) does not stall the next scenario's fdatasyncs.",
         "",
         *(["kinesis-mock drains 20,000 records instead of 200,000: its writes slow down as it fills, and",
            "writing 200,000 took over ten minutes. Its drain rate is measured on the smaller stream.", ""]

@@ -51,7 +51,7 @@ PARTS = [
     ("  socket receive", r"^k:tcp_recvmsg$"),
     ("group commit (syncer thread and sync lanes)", r"freshet_log::(syncer|lanes)::"),
     ("  fdatasync", r"^k:__x64_sys_fdatasync"),
-    ("  segment writes (pwrite, pwritev)", r"^k:__x64_sys_pwrite(v2?|64)"),
+    ("  segment writes (pwrite, pwritev)", r"^k:(__x64_sys_pwrite64|do_pwritev)$"),
     ("tokio scheduler: parking and waking workers", r"tokio::runtime::scheduler::multi_thread::worker::Context::park"),
     ("futex (thread wake-ups)", r"^k:__x64_sys_futex"),
     ("memory allocator (self time)", r"^(_int_malloc|_int_free|malloc|cfree@GLIBC.*|__libc_free|mi_.*|_mi_.*)$"),

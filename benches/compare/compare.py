@@ -279,7 +279,7 @@ def restart_test(gib: float, workdir: Path) -> dict:
     data = workdir / "restart-data"
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, FRESHET__STREAMS__CREATE_DELAY="0ms")
+    env = dict(os.environ, FRESHET__KINESIS__CREATE_DELAY="0ms")
     cmd = [str(FRESHET), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data),
            "--durability", "none"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -329,7 +329,7 @@ def targets(peers: bool) -> list[Target]:
         durability="fsync before acknowledge (group commit)",
         start_cmd=[str(FRESHET), "serve", "--listen", "127.0.0.1:{port}", "--data-dir", "{data}",
                    "--durability", "fsync"],
-        env={"FRESHET__STREAMS__CREATE_DELAY": "0ms", "FRESHET__STREAMS__DELETE_DELAY": "0ms",
+        env={"FRESHET__KINESIS__CREATE_DELAY": "0ms", "FRESHET__KINESIS__DELETE_DELAY": "0ms",
              "FRESHET__LOG__LEVEL": "warn"},
     )]
     if peers:

@@ -100,7 +100,7 @@ def main() -> int:
     server = subprocess.Popen(
         [str(FRESHET), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(work / "data"),
          "--durability", "fsync"],
-        env=dict(os.environ, FRESHET__STREAMS__CREATE_DELAY="0ms", FRESHET__LOG__LEVEL="warn"),
+        env=dict(os.environ, FRESHET__KINESIS__CREATE_DELAY="0ms", FRESHET__LOG__LEVEL="warn"),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     data = work / "perf.data"
     try:

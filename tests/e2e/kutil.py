@@ -38,9 +38,9 @@ JSON_CT = "application/x-amz-json-1.1"
 
 # Stream status delays short enough for tests (CREATING/DELETING/UPDATING → next state).
 SERVER_ENV = {
-    "FRESHET__STREAMS__CREATE_DELAY": "50ms",
-    "FRESHET__STREAMS__DELETE_DELAY": "50ms",
-    "FRESHET__STREAMS__UPDATE_DELAY": "50ms",
+    "FRESHET__KINESIS__CREATE_DELAY": "50ms",
+    "FRESHET__KINESIS__DELETE_DELAY": "50ms",
+    "FRESHET__KINESIS__UPDATE_DELAY": "50ms",
 }
 
 # Keep the tests away from whatever AWS configuration or proxy the machine has.

@@ -235,7 +235,7 @@ def test_sigkill_while_resharding_under_load_loses_nothing_acknowledged(tmp_path
     follows lineage reads every acknowledged record once, where it was acknowledged, and each
     producer's records of one key in the order it wrote them."""
     srv = FreshetServer(tmp_path / "data", tmp_path / "server.log",
-                        extra_env={"FRESHET__STREAMS__UPDATE_DELAY": "10ms"})
+                        extra_env={"FRESHET__KINESIS__UPDATE_DELAY": "10ms"})
     srv.start()
     acked: dict[str, tuple[str, str]] = {}
     order: dict[tuple[int, str], list[str]] = defaultdict(list)

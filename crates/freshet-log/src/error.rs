@@ -117,6 +117,14 @@ pub enum LogError {
         /// What is wrong with the records.
         reason: &'static str,
     },
+    /// A [`crate::LogName`] part is not a safe file name / object key.
+    #[error(
+        "invalid log name part {name:?}: use 1-200 ASCII letters, digits, '_', '.', '-' or '='"
+    )]
+    InvalidName {
+        /// The refused part.
+        name: String,
+    },
     /// The [`crate::LogConfig`] is unusable.
     #[error("invalid log configuration: {reason}")]
     InvalidConfig {

@@ -453,7 +453,17 @@ impl ShardLog {
     /// Deletes whole sealed segments whose newest record arrived before `cutoff_ms`, oldest
     /// first; the active segment is never deleted. Returns how many were deleted.
     pub fn delete_segments_before(&self, cutoff_ms: i64) -> Result<usize, LogError> {
-        self.inner.delete_segments_before(cutoff_ms)
+        self.inner.delete_sealed("expired", |s| {
+            s.last_arrival_ms.is_none_or(|a| a < cutoff_ms)
+        })
+    }
+
+    /// Deletes whole sealed segments whose records all lie below `offset` (their owner no
+    /// longer needs them: an SQS queue's deleted messages, a journal behind its checkpoint),
+    /// oldest first; the active segment is never deleted. Returns how many were deleted.
+    pub fn delete_segments_below(&self, offset: u64) -> Result<usize, LogError> {
+        self.inner
+            .delete_sealed("consumed", |s| s.next_offset <= offset)
     }
 
     /// True after a failed write or fsync: the shard is then read-only until restart.
@@ -909,7 +919,13 @@ impl ShardInner {
         }
     }
 
-    fn delete_segments_before(&self, cutoff_ms: i64) -> Result<usize, LogError> {
+    /// Deletes the oldest sealed segments for which `doomed` holds, stopping at the first
+    /// one it does not (so the log stays contiguous).
+    fn delete_sealed(
+        &self,
+        why: &'static str,
+        doomed: impl Fn(&SealedSegment) -> bool,
+    ) -> Result<usize, LogError> {
         // Serialized with sync rounds so a segment being sealed is never deleted under them.
         let _sync = lock(&self.sync);
         let doomed: Vec<Arc<SealedSegment>> = {
@@ -919,7 +935,7 @@ impl ShardInner {
                 .iter()
                 .take_while(|s| {
                     s.durable.load(Ordering::SeqCst)
-                        && s.last_arrival_ms.is_none_or(|a| a < cutoff_ms)
+                        && doomed(s)
                         && s.next_offset <= st.visible_next
                 })
                 .count();
@@ -937,8 +953,8 @@ impl ShardInner {
         tracing::info!(
             dir = %self.dir.display(),
             deleted = doomed.len(),
-            cutoff_ms,
-            "Deleted expired segments.",
+            why,
+            "Deleted segments.",
         );
         Ok(doomed.len())
     }

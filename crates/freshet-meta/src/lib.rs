@@ -1,35 +1,52 @@
 // SPDX-License-Identifier: Apache-2.0
-//! The metadata store: streams, their shards and settings, in an embedded transactional
-//! database (redb) at `<data>/meta.redb`.
+//! The metadata store: small, transactional, durable key-value tables that services keep
+//! their records in (streams, queues, log groups, checkpoints). It knows no service types:
+//! each service owns its tables under its own namespace and its own encoding.
 //!
-//! Key layout (all tables map UTF-8 string keys to JSON values):
+//! - A [`Table`] is a namespace (the owning service, e.g. `kinesis`) and a name; keys are
+//!   UTF-8 strings (sorted bytewise), values are bytes (services store JSON or their own
+//!   versioned encodings).
+//! - Every write commits durably before it returns, so a record is on disk before the call
+//!   that changed it is acknowledged.
+//! - [`Meta::transaction`] runs a closure over a [`Txn`] that reads and writes any tables
+//!   atomically; [`Meta::compare_and_set`] is the one-key shortcut for optimistic updates
+//!   (checkpoints that must not go backwards, leases).
+//! - Behind [`MetaBackend`]: [`redb_backend`] (an embedded redb file, the default) now; a
+//!   PostgreSQL backend for scale-out later implements the same trait.
 //!
-//! | table | key | value |
-//! |---|---|---|
-//! | `streams` | stream name | [`StreamRecord`] |
-//! | `settings` | setting name | raw bytes (for example the iterator signing key, or the JSON [`AccountSettings`] under `account`) |
-//!
-//! Every write is one redb transaction committed with full durability, so a stream's metadata
-//! is on disk before the API call that changed it is acknowledged. Metadata changes are rare
-//! (control-plane calls); the data path never touches this store.
+//! Metadata changes are rare (control-plane calls, checkpoints); no data path writes here.
+//! [`Meta::close`] at shutdown closes the database while tasks may still hold the handle;
+//! later calls fail with [`MetaError::Closed`].
 
-mod account;
-mod record;
+pub mod redb_backend;
 
-use std::path::Path;
+use std::fmt;
+use std::sync::RwLock;
 
-use redb::{Database, ReadableTable, TableDefinition};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-pub use account::{AccountSettings, Commitment, CommitmentStatus};
-pub use record::{
-    ConsumerRecord, ConsumerStatus, EncryptionChange, ShardRecord, StreamMode, StreamRecord,
-    StreamStatus, WarmThroughput,
-};
+/// A table: the owning service's namespace and the table's name within it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Table {
+    /// The owning service, e.g. `kinesis`, `sqs`, `logs`.
+    pub namespace: &'static str,
+    /// The table's name within the namespace.
+    pub name: &'static str,
+}
 
-const STREAMS: TableDefinition<&str, &[u8]> = TableDefinition::new("streams");
-const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
-/// Settings key of the account-level settings.
-const ACCOUNT_KEY: &str = "account";
+impl Table {
+    /// A table of `namespace`.
+    pub const fn new(namespace: &'static str, name: &'static str) -> Table {
+        Table { namespace, name }
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.namespace, self.name)
+    }
+}
 
 /// Why a metadata operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -42,262 +59,451 @@ pub enum MetaError {
     #[error("metadata store is closed: the server is shutting down")]
     Closed,
     /// A stored value could not be decoded.
-    #[error("metadata record {key:?} is corrupt: {source}")]
+    #[error("metadata record {table}/{key} is corrupt: {reason}")]
     Corrupt {
+        /// The table.
+        table: String,
         /// Key of the record.
         key: String,
-        /// Decoding error.
-        source: serde_json::Error,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A value could not be encoded.
+    #[error("metadata record {table}/{key} cannot be encoded: {reason}")]
+    Encode {
+        /// The table.
+        table: String,
+        /// Key of the record.
+        key: String,
+        /// Why.
+        reason: String,
     },
 }
 
-fn db_err(e: impl std::fmt::Display) -> MetaError {
-    MetaError::Db(e.to_string())
+/// Reads and writes inside one transaction. Reads see the transaction's own writes.
+pub trait Txn {
+    /// The value at `key`.
+    fn get(&self, table: Table, key: &str) -> Result<Option<Vec<u8>>, MetaError>;
+    /// Every row whose key starts with `prefix`, in key order.
+    fn scan(&self, table: Table, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, MetaError>;
+    /// Inserts or replaces the value at `key`.
+    fn put(&mut self, table: Table, key: &str, value: &[u8]) -> Result<(), MetaError>;
+    /// Removes `key`; whether it existed.
+    fn delete(&mut self, table: Table, key: &str) -> Result<bool, MetaError>;
 }
 
-/// The metadata store of one data directory.
+/// Typed helpers over any [`Txn`]: values encoded as JSON.
+pub trait TxnExt: Txn {
+    /// The JSON value at `key`.
+    fn get_json<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        key: &str,
+    ) -> Result<Option<T>, MetaError> {
+        match self.get(table, key)? {
+            None => Ok(None),
+            Some(bytes) => decode_json(table, key, &bytes).map(Some),
+        }
+    }
+
+    /// Stores `value` as JSON at `key`.
+    fn put_json<T: Serialize>(
+        &mut self,
+        table: Table,
+        key: &str,
+        value: &T,
+    ) -> Result<(), MetaError> {
+        let bytes = encode_json(table, key, value)?;
+        self.put(table, key, &bytes)
+    }
+}
+
+impl<T: Txn + ?Sized> TxnExt for T {}
+
+/// Whether a transaction's changes are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Commit durably.
+    Commit,
+    /// Discard every change.
+    Abort,
+}
+
+/// Where the tables live. Implementations commit durably and serialize writers.
+pub trait MetaBackend: Send + Sync + fmt::Debug {
+    /// Runs `f` in a read-only snapshot.
+    fn read(&self, f: &mut dyn FnMut(&dyn Txn) -> Result<(), MetaError>) -> Result<(), MetaError>;
+    /// Runs `f` in a write transaction and commits it (durably) if `f` says so.
+    fn write(
+        &self,
+        f: &mut dyn FnMut(&mut dyn Txn) -> Result<Outcome, MetaError>,
+    ) -> Result<(), MetaError>;
+    /// Moves every row of a table from before namespaces (raw name `legacy`) into `to`, then
+    /// drops the legacy table; a no-op if it does not exist. Returns how many rows moved.
+    fn migrate_legacy_table(&self, legacy: &str, to: Table) -> Result<usize, MetaError>;
+}
+
+/// The metadata store of one Freshet deployment. Share it behind an `Arc`.
 #[derive(Debug)]
 pub struct Meta {
-    db: Database,
+    /// `None` once closed at shutdown.
+    backend: RwLock<Option<Box<dyn MetaBackend>>>,
 }
 
 impl Meta {
-    /// Opens (creating if missing) the store at `path`.
-    pub fn open(path: &Path) -> Result<Meta, MetaError> {
-        let db = Database::create(path).map_err(db_err)?;
-        let tx = db.begin_write().map_err(db_err)?;
-        {
-            tx.open_table(STREAMS).map_err(db_err)?;
-            tx.open_table(SETTINGS).map_err(db_err)?;
-        }
-        tx.commit().map_err(db_err)?;
-        Ok(Meta { db })
-    }
-
-    /// Every stream record, in name order.
-    pub fn load_streams(&self) -> Result<Vec<StreamRecord>, MetaError> {
-        let tx = self.db.begin_read().map_err(db_err)?;
-        let table = tx.open_table(STREAMS).map_err(db_err)?;
-        let mut out = Vec::new();
-        for entry in table.iter().map_err(db_err)? {
-            let (k, v) = entry.map_err(db_err)?;
-            let rec = serde_json::from_slice(v.value()).map_err(|source| MetaError::Corrupt {
-                key: k.value().to_owned(),
-                source,
-            })?;
-            out.push(rec);
-        }
-        Ok(out)
-    }
-
-    /// Inserts or replaces a stream record, durably.
-    pub fn put_stream(&self, rec: &StreamRecord) -> Result<(), MetaError> {
-        let bytes = serde_json::to_vec(rec).map_err(db_err)?;
-        let tx = self.db.begin_write().map_err(db_err)?;
-        {
-            let mut table = tx.open_table(STREAMS).map_err(db_err)?;
-            table
-                .insert(rec.name.as_str(), bytes.as_slice())
-                .map_err(db_err)?;
-        }
-        tx.commit().map_err(db_err)
-    }
-
-    /// Removes a stream record, durably. Removing a missing record is not an error.
-    pub fn remove_stream(&self, name: &str) -> Result<(), MetaError> {
-        let tx = self.db.begin_write().map_err(db_err)?;
-        {
-            let mut table = tx.open_table(STREAMS).map_err(db_err)?;
-            table.remove(name).map_err(db_err)?;
-        }
-        tx.commit().map_err(db_err)
-    }
-
-    /// The setting `name`, if it was ever stored.
-    pub fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, MetaError> {
-        let tx = self.db.begin_read().map_err(db_err)?;
-        let table = tx.open_table(SETTINGS).map_err(db_err)?;
-        let value = table.get(name).map_err(db_err)?.map(|v| v.value().to_vec());
-        Ok(value)
-    }
-
-    /// Inserts or replaces the setting `name`, durably.
-    pub fn put_setting(&self, name: &str, value: &[u8]) -> Result<(), MetaError> {
-        let tx = self.db.begin_write().map_err(db_err)?;
-        {
-            let mut table = tx.open_table(SETTINGS).map_err(db_err)?;
-            table.insert(name, value).map_err(db_err)?;
-        }
-        tx.commit().map_err(db_err)
-    }
-
-    /// The account-level settings (stored as JSON under `account`); defaults when never set.
-    pub fn account_settings(&self) -> Result<AccountSettings, MetaError> {
-        match self.setting(ACCOUNT_KEY)? {
-            None => Ok(AccountSettings::default()),
-            Some(bytes) => serde_json::from_slice(&bytes).map_err(|source| MetaError::Corrupt {
-                key: ACCOUNT_KEY.to_owned(),
-                source,
-            }),
+    /// The store over `backend`.
+    pub fn new(backend: Box<dyn MetaBackend>) -> Meta {
+        Meta {
+            backend: RwLock::new(Some(backend)),
         }
     }
 
-    /// Stores the account-level settings, durably.
-    pub fn put_account_settings(&self, settings: &AccountSettings) -> Result<(), MetaError> {
-        let bytes = serde_json::to_vec(settings).map_err(db_err)?;
-        self.put_setting(ACCOUNT_KEY, &bytes)
+    /// Opens (creating if missing) the embedded store at `path`.
+    pub fn open_local(path: &std::path::Path) -> Result<Meta, MetaError> {
+        Ok(Meta::new(Box::new(redb_backend::RedbBackend::open(path)?)))
     }
 
-    /// The setting `name`, creating it with `init()` if it does not exist yet.
-    pub fn setting_or_init(
+    fn with<T>(
         &self,
-        name: &str,
-        init: impl FnOnce() -> Vec<u8>,
-    ) -> Result<Vec<u8>, MetaError> {
-        let tx = self.db.begin_write().map_err(db_err)?;
-        let value = {
-            let mut table = tx.open_table(SETTINGS).map_err(db_err)?;
-            let existing = table.get(name).map_err(db_err)?.map(|v| v.value().to_vec());
-            match existing {
-                Some(v) => v,
+        f: impl FnOnce(&dyn MetaBackend) -> Result<T, MetaError>,
+    ) -> Result<T, MetaError> {
+        let guard = self.backend.read().unwrap_or_else(|p| p.into_inner());
+        match guard.as_deref() {
+            Some(b) => f(b),
+            None => Err(MetaError::Closed),
+        }
+    }
+
+    /// Closes the store; every later call fails with [`MetaError::Closed`].
+    pub fn close(&self) {
+        let backend = self
+            .backend
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        drop(backend);
+    }
+
+    /// The value at `key`.
+    pub fn get(&self, table: Table, key: &str) -> Result<Option<Vec<u8>>, MetaError> {
+        self.read(|t| t.get(table, key))
+    }
+
+    /// Every row of `table` whose key starts with `prefix`, in key order.
+    pub fn scan(&self, table: Table, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, MetaError> {
+        self.read(|t| t.scan(table, prefix))
+    }
+
+    /// The JSON value at `key`.
+    pub fn get_json<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        key: &str,
+    ) -> Result<Option<T>, MetaError> {
+        self.read(|t| t.get_json(table, key))
+    }
+
+    /// Every JSON value of `table` whose key starts with `prefix`, in key order.
+    pub fn scan_json<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        prefix: &str,
+    ) -> Result<Vec<(String, T)>, MetaError> {
+        self.scan(table, prefix)?
+            .into_iter()
+            .map(|(k, v)| decode_json(table, &k, &v).map(|v| (k, v)))
+            .collect()
+    }
+
+    /// Inserts or replaces `key`, durably.
+    pub fn put(&self, table: Table, key: &str, value: &[u8]) -> Result<(), MetaError> {
+        self.transaction(|t| t.put(table, key, value))
+    }
+
+    /// Stores `value` as JSON at `key`, durably.
+    pub fn put_json<T: Serialize>(
+        &self,
+        table: Table,
+        key: &str,
+        value: &T,
+    ) -> Result<(), MetaError> {
+        let bytes = encode_json(table, key, value)?;
+        self.put(table, key, &bytes)
+    }
+
+    /// Removes `key`, durably; whether it existed.
+    pub fn delete(&self, table: Table, key: &str) -> Result<bool, MetaError> {
+        self.transaction(|t| t.delete(table, key))
+    }
+
+    /// Replaces the value at `key` with `new` (`None` deletes it) only if it currently is
+    /// `expected` (`None`: absent). On a mismatch nothing changes and the current value is
+    /// returned as `Err`.
+    pub fn compare_and_set(
+        &self,
+        table: Table,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<Result<(), Option<Vec<u8>>>, MetaError> {
+        self.transaction_or_abort(|t| {
+            let current = t.get(table, key)?;
+            if current.as_deref() != expected {
+                return Ok((Outcome::Abort, Err(current)));
+            }
+            match new {
+                Some(v) => t.put(table, key, v)?,
                 None => {
-                    let v = init();
-                    table.insert(name, v.as_slice()).map_err(db_err)?;
-                    v
+                    t.delete(table, key)?;
                 }
             }
-        };
-        tx.commit().map_err(db_err)?;
-        Ok(value)
+            Ok((Outcome::Commit, Ok(())))
+        })
     }
+
+    /// The value at `key`, creating it with `init()` in the same transaction if absent.
+    pub fn get_or_init(
+        &self,
+        table: Table,
+        key: &str,
+        init: impl FnOnce() -> Vec<u8>,
+    ) -> Result<Vec<u8>, MetaError> {
+        let mut init = Some(init);
+        self.transaction(|t| match t.get(table, key)? {
+            Some(v) => Ok(v),
+            None => {
+                let v = init.take().map(|f| f()).unwrap_or_default();
+                t.put(table, key, &v)?;
+                Ok(v)
+            }
+        })
+    }
+
+    /// Runs `f` on a read-only snapshot.
+    pub fn read<T, E: From<MetaError>>(
+        &self,
+        f: impl FnOnce(&dyn Txn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut f = Some(f);
+        let mut out: Option<Result<T, E>> = None;
+        self.with(|b| {
+            b.read(&mut |txn| {
+                if let Some(f) = f.take() {
+                    out = Some(f(txn));
+                }
+                Ok(())
+            })
+        })?;
+        out.unwrap_or_else(|| Err(MetaError::Db("read transaction did not run".into()).into()))
+    }
+
+    /// Runs `f` in one write transaction: committed durably if `f` returns `Ok`, discarded if
+    /// it returns `Err`.
+    pub fn transaction<T, E: From<MetaError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Txn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut f = Some(f);
+        let mut out: Option<Result<T, E>> = None;
+        self.with(|b| {
+            b.write(&mut |txn| {
+                let Some(f) = f.take() else {
+                    return Ok(Outcome::Abort);
+                };
+                let r = f(txn);
+                let outcome = if r.is_ok() {
+                    Outcome::Commit
+                } else {
+                    Outcome::Abort
+                };
+                out = Some(r);
+                Ok(outcome)
+            })
+        })?;
+        out.unwrap_or_else(|| Err(MetaError::Db("write transaction did not run".into()).into()))
+    }
+
+    /// Like [`Meta::transaction`], but `f` decides whether to commit independently of the
+    /// value it returns.
+    pub fn transaction_or_abort<T, E: From<MetaError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Txn) -> Result<(Outcome, T), E>,
+    ) -> Result<T, E> {
+        let mut f = Some(f);
+        let mut out: Option<Result<T, E>> = None;
+        self.with(|b| {
+            b.write(&mut |txn| {
+                let Some(f) = f.take() else {
+                    return Ok(Outcome::Abort);
+                };
+                match f(txn) {
+                    Ok((outcome, v)) => {
+                        out = Some(Ok(v));
+                        Ok(outcome)
+                    }
+                    Err(e) => {
+                        out = Some(Err(e));
+                        Ok(Outcome::Abort)
+                    }
+                }
+            })
+        })?;
+        out.unwrap_or_else(|| Err(MetaError::Db("write transaction did not run".into()).into()))
+    }
+
+    /// Moves a table from before namespaces into `to` (see
+    /// [`MetaBackend::migrate_legacy_table`]).
+    pub fn migrate_legacy_table(&self, legacy: &str, to: Table) -> Result<usize, MetaError> {
+        self.with(|b| b.migrate_legacy_table(legacy, to))
+    }
+}
+
+fn decode_json<T: DeserializeOwned>(table: Table, key: &str, bytes: &[u8]) -> Result<T, MetaError> {
+    serde_json::from_slice(bytes).map_err(|e| MetaError::Corrupt {
+        table: table.to_string(),
+        key: key.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn encode_json<T: Serialize>(table: Table, key: &str, value: &T) -> Result<Vec<u8>, MetaError> {
+    serde_json::to_vec(value).map_err(|e| MetaError::Encode {
+        table: table.to_string(),
+        key: key.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
 
-    fn sample(name: &str) -> StreamRecord {
-        StreamRecord {
-            name: name.to_owned(),
-            incarnation: 42,
-            status: StreamStatus::Active,
-            mode: StreamMode::Provisioned,
-            created_ms: 1_700_000_000_000,
-            retention_hours: 24,
-            shards: vec![ShardRecord {
-                index: 0,
-                hash_start: 0,
-                hash_end: u128::MAX,
-                parent: None,
-                adjacent_parent: None,
-                created_ms: 1_700_000_000_000,
-                closed_ms: None,
-                ending_offset: None,
-                expired: false,
-            }],
-            tags: BTreeMap::new(),
-            max_record_size_kib: 1024,
-            scalings_ms: Vec::new(),
-            consumers: Vec::new(),
-            encryption_key_id: Some("alias/aws/kinesis".to_owned()),
-            encryption_changes: vec![EncryptionChange {
-                at_ms: 1_700_000_000_500,
-                key_id: Some("alias/aws/kinesis".to_owned()),
-                shard_offsets: BTreeMap::from([(0, 7)]),
-            }],
-            encryption_starts_ms: vec![1_700_000_000_500],
-            encryption_stops_ms: Vec::new(),
-            shard_level_metrics: vec!["IncomingBytes".to_owned()],
-            warm_throughput: Some(WarmThroughput {
-                target_mibps: 100,
-                current_mibps: 100,
-            }),
-            resource_policy: Some("{}".to_owned()),
+    const A: Table = Table::new("svc", "a");
+    const B: Table = Table::new("svc", "b");
+    const OTHER: Table = Table::new("other", "a");
+
+    fn open() -> (tempfile::TempDir, Meta) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let meta = Meta::open_local(&dir.path().join("meta.redb")).expect("open");
+        (dir, meta)
+    }
+
+    #[test]
+    fn tables_of_different_namespaces_are_apart() {
+        let (_dir, meta) = open();
+        meta.put(A, "k", b"a").expect("put");
+        meta.put(OTHER, "k", b"o").expect("put");
+        assert_eq!(meta.get(A, "k").expect("get").as_deref(), Some(&b"a"[..]));
+        assert_eq!(
+            meta.get(OTHER, "k").expect("get").as_deref(),
+            Some(&b"o"[..])
+        );
+        assert_eq!(meta.get(B, "k").expect("get"), None);
+    }
+
+    #[test]
+    fn scans_return_a_prefix_in_key_order() {
+        let (_dir, meta) = open();
+        for k in ["q/2", "q/10", "p/1", "q/1", "r"] {
+            meta.put(A, k, k.as_bytes()).expect("put");
         }
+        let keys: Vec<String> = meta
+            .scan(A, "q/")
+            .expect("scan")
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, ["q/1", "q/10", "q/2"]);
+        assert_eq!(meta.scan(A, "").expect("all").len(), 5);
     }
 
     #[test]
-    fn records_written_before_consumers_existed_still_load() {
-        // (Text, not serde_json::Value: the hash keys are u128, beyond Value's numbers.)
-        let text = serde_json::to_string(&sample("old")).expect("json");
-        let old = text.replace(",\"consumers\":[]", "");
-        assert_ne!(old, text, "the field was removed");
-        let rec: StreamRecord = serde_json::from_str(&old).expect("old record loads");
-        assert!(rec.consumers.is_empty());
-    }
-
-    #[test]
-    fn consumers_round_trip() {
-        let mut rec = sample("c");
-        rec.consumers.push(ConsumerRecord {
-            name: "app".into(),
-            arn: "arn:aws:kinesis:us-east-1:000000000000:stream/c/consumer/app:1".into(),
-            status: ConsumerStatus::Creating,
-            created_ms: 1_000,
-            tags: BTreeMap::from([("k".to_owned(), "v".to_owned())]),
-            policy: Some("{}".into()),
+    fn a_failed_transaction_changes_nothing() {
+        let (_dir, meta) = open();
+        meta.put(A, "k", b"1").expect("put");
+        let r: Result<(), MetaError> = meta.transaction(|t| {
+            t.put(A, "k", b"2")?;
+            t.put(B, "x", b"y")?;
+            assert_eq!(
+                t.get(A, "k")?.as_deref(),
+                Some(&b"2"[..]),
+                "reads see own writes"
+            );
+            Err(MetaError::Db("boom".into()))
         });
-        let bytes = serde_json::to_vec(&rec).expect("encode");
-        let back: StreamRecord = serde_json::from_slice(&bytes).expect("decode");
-        assert_eq!(back, rec);
+        assert!(r.is_err());
+        assert_eq!(meta.get(A, "k").expect("get").as_deref(), Some(&b"1"[..]));
+        assert_eq!(meta.get(B, "x").expect("get"), None);
     }
 
     #[test]
-    fn records_survive_reopen() {
+    fn compare_and_set_only_swaps_the_expected_value() {
+        let (_dir, meta) = open();
+        assert_eq!(
+            meta.compare_and_set(A, "k", None, Some(b"1")).expect("cas"),
+            Ok(())
+        );
+        assert_eq!(
+            meta.compare_and_set(A, "k", None, Some(b"2")).expect("cas"),
+            Err(Some(b"1".to_vec()))
+        );
+        assert_eq!(
+            meta.compare_and_set(A, "k", Some(b"1"), Some(b"2"))
+                .expect("cas"),
+            Ok(())
+        );
+        assert_eq!(
+            meta.compare_and_set(A, "k", Some(b"2"), None).expect("cas"),
+            Ok(())
+        );
+        assert_eq!(meta.get(A, "k").expect("get"), None);
+    }
+
+    #[test]
+    fn writes_survive_reopen_and_close_refuses_later_calls() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("meta.redb");
         {
-            let meta = Meta::open(&path).expect("open");
-            meta.put_stream(&sample("a")).expect("put");
-            meta.put_stream(&sample("b")).expect("put");
-            meta.remove_stream("a").expect("remove");
-            meta.setting_or_init("key", || vec![1, 2, 3]).expect("init");
+            let meta = Meta::open_local(&path).expect("open");
+            meta.put_json(A, "k", &vec![1, 2, 3]).expect("put");
+            assert!(meta.delete(A, "missing").is_ok());
+            assert_eq!(
+                meta.get_or_init(B, "key", || vec![7]).expect("init"),
+                vec![7]
+            );
+            meta.close();
+            assert!(matches!(meta.get(A, "k"), Err(MetaError::Closed)));
         }
-        let meta = Meta::open(&path).expect("reopen");
-        let streams = meta.load_streams().expect("load");
-        assert_eq!(streams, vec![sample("b")]);
+        let meta = Meta::open_local(&path).expect("reopen");
         assert_eq!(
-            meta.setting_or_init("key", || vec![9]).expect("get"),
-            vec![1, 2, 3]
+            meta.get_json::<Vec<i32>>(A, "k").expect("get"),
+            Some(vec![1, 2, 3])
+        );
+        assert_eq!(
+            meta.get_or_init(B, "key", || vec![9]).expect("get"),
+            vec![7]
         );
     }
 
     #[test]
-    fn records_written_before_the_control_fields_still_load() {
-        let old = r#"{"name":"s","incarnation":1,"status":"ACTIVE","mode":"PROVISIONED",
-            "created_ms":5,"retention_hours":24,"shards":[]}"#;
-        let rec: StreamRecord = serde_json::from_str(old).expect("old record loads");
-        assert_eq!(rec.max_record_size_kib, 1024);
-        assert_eq!(rec.encryption_key_id, None);
-        assert!(rec.encryption_changes.is_empty());
-        assert!(rec.shard_level_metrics.is_empty());
-        assert_eq!(rec.warm_throughput, None);
-        assert_eq!(rec.resource_policy, None);
-    }
-
-    #[test]
-    fn account_settings_survive_reopen() {
+    fn legacy_tables_move_into_their_namespace_once() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("meta.redb");
-        let settings = AccountSettings {
-            commitment: Commitment {
-                status: CommitmentStatus::Enabled,
-                started_ms: Some(10),
-                ended_ms: None,
-                earliest_allowed_end_ms: Some(20),
-            },
-        };
-        {
-            let meta = Meta::open(&path).expect("open");
-            assert_eq!(
-                meta.account_settings().expect("defaults"),
-                AccountSettings::default()
-            );
-            meta.put_account_settings(&settings).expect("put");
-        }
-        let meta = Meta::open(&path).expect("reopen");
-        assert_eq!(meta.account_settings().expect("load"), settings);
+        redb_backend::write_legacy_table_for_tests(
+            &path,
+            "streams",
+            &[("s1", b"{}"), ("s2", b"[]")],
+        );
+        let meta = Meta::open_local(&path).expect("open");
+        let to = Table::new("kinesis", "streams");
+        assert_eq!(
+            meta.migrate_legacy_table("streams", to).expect("migrate"),
+            2
+        );
+        assert_eq!(meta.migrate_legacy_table("streams", to).expect("again"), 0);
+        assert_eq!(
+            meta.get(to, "s2").expect("get").as_deref(),
+            Some(&b"[]"[..])
+        );
     }
 }

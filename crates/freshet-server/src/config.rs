@@ -27,8 +27,10 @@ pub struct Config {
     pub server: ServerConfig,
     /// The data directory and durability.
     pub storage: StorageConfig,
-    /// Stream behaviour.
-    pub streams: StreamsConfig,
+    /// The account and region every service answers as.
+    pub aws: AwsConfig,
+    /// Kinesis Data Streams behaviour.
+    pub kinesis: KinesisConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -46,6 +48,13 @@ pub struct ServerConfig {
     /// Grace period for in-flight requests at shutdown.
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
+    /// Longest a client may take to send a request's headers (and the first request on a
+    /// new connection).
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// Longest a client may take between two pieces of a request body.
+    #[serde(with = "humantime_serde")]
+    pub body_read_timeout: Duration,
     /// Second listen address, for HTTPS (ALPN `h2` and `http/1.1`); off when unset.
     pub tls_listen: Option<SocketAddr>,
     /// PEM certificate chain for the TLS port; a self-signed one is generated when unset.
@@ -61,6 +70,8 @@ impl Default for ServerConfig {
             max_body_size: ByteSize(16 * 1024 * 1024),
             max_in_flight: ByteSize(256 * 1024 * 1024),
             shutdown_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(30),
             tls_listen: None,
             tls_cert: None,
             tls_key: None,
@@ -121,14 +132,29 @@ impl Default for StorageConfig {
     }
 }
 
-/// `[streams]`.
+/// `[aws]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct StreamsConfig {
-    /// Account id in ARNs and messages.
+pub struct AwsConfig {
+    /// Account id in ARNs, queue URLs and messages.
     pub account_id: String,
-    /// Region in ARNs.
+    /// Region in ARNs and queue URLs.
     pub region: String,
+}
+
+impl Default for AwsConfig {
+    fn default() -> Self {
+        Self {
+            account_id: "000000000000".to_owned(),
+            region: "us-east-1".to_owned(),
+        }
+    }
+}
+
+/// `[kinesis]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KinesisConfig {
     /// CREATING → ACTIVE delay.
     #[serde(with = "humantime_serde")]
     pub create_delay: Duration,
@@ -166,11 +192,9 @@ pub struct StreamsConfig {
     pub shard_quotas: bool,
 }
 
-impl Default for StreamsConfig {
+impl Default for KinesisConfig {
     fn default() -> Self {
         Self {
-            account_id: "000000000000".to_owned(),
-            region: "us-east-1".to_owned(),
             create_delay: Duration::from_millis(100),
             delete_delay: Duration::from_millis(100),
             update_delay: Duration::from_millis(100),
@@ -321,6 +345,7 @@ impl Config {
             set_dotted(&mut table, key, value)
                 .map_err(|e| ConfigError::one(format!("{key}: {e}")))?;
         }
+        check_removed(&table)?;
         let config: Config = Config::deserialize(toml::Value::Table(table))
             .map_err(|e| ConfigError::one(e.to_string().trim().to_owned()))?;
         config.validate()?;
@@ -372,41 +397,70 @@ impl Config {
         if self.storage.retention_check_interval.is_zero() {
             problems.push("storage.retention_check_interval must be greater than zero".to_owned());
         }
-        let a = &self.streams.account_id;
+        let a = &self.aws.account_id;
         if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
-            problems.push(format!("streams.account_id must be 12 digits, not {a:?}"));
+            problems.push(format!("aws.account_id must be 12 digits, not {a:?}"));
         }
-        let r = &self.streams.region;
+        let r = &self.aws.region;
         if r.is_empty()
             || !r
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         {
             problems.push(format!(
-                "streams.region must look like \"us-east-1\", not {r:?}"
+                "aws.region must look like \"us-east-1\", not {r:?}"
             ));
         }
-        if self.streams.iterator_ttl.is_zero() {
-            problems.push("streams.iterator_ttl must be greater than zero".to_owned());
+        if self.kinesis.iterator_ttl.is_zero() {
+            problems.push("kinesis.iterator_ttl must be greater than zero".to_owned());
         }
-        if self.streams.on_demand_scaling_interval.is_zero() {
+        if self.kinesis.on_demand_scaling_interval.is_zero() {
             problems
-                .push("streams.on_demand_scaling_interval must be greater than zero".to_owned());
+                .push("kinesis.on_demand_scaling_interval must be greater than zero".to_owned());
         }
-        if self.streams.shard_limit == 0 {
-            problems.push("streams.shard_limit must be at least 1".to_owned());
+        if self.kinesis.shard_limit == 0 {
+            problems.push("kinesis.shard_limit must be at least 1".to_owned());
         }
-        if self.streams.subscription_lifetime.is_zero() {
-            problems.push("streams.subscription_lifetime must be greater than zero".to_owned());
+        if self.kinesis.subscription_lifetime.is_zero() {
+            problems.push("kinesis.subscription_lifetime must be greater than zero".to_owned());
         }
-        if self.streams.subscription_heartbeat.is_zero() {
-            problems.push("streams.subscription_heartbeat must be greater than zero".to_owned());
+        if self.kinesis.subscription_heartbeat.is_zero() {
+            problems.push("kinesis.subscription_heartbeat must be greater than zero".to_owned());
         }
         if problems.is_empty() {
             Ok(())
         } else {
             Err(ConfigError { problems })
         }
+    }
+}
+
+/// Keys and sections that existed once: their presence fails the load with what to write
+/// instead, rather than a bare "unknown field".
+const REMOVED: &[(&str, &str)] = &[(
+    "streams",
+    "the [streams] section is now [kinesis] (FRESHET__KINESIS__*), and its account_id and \
+         region moved to [aws] (they apply to every service)",
+)];
+
+fn check_removed(table: &toml::Table) -> Result<(), ConfigError> {
+    let problems: Vec<String> = REMOVED
+        .iter()
+        .filter(|(key, _)| {
+            let mut parts = key.split('.');
+            let section = parts.next().unwrap_or_default();
+            match (table.get(section), parts.next()) {
+                (Some(_), None) => true,
+                (Some(toml::Value::Table(t)), Some(k)) => t.contains_key(k),
+                _ => false,
+            }
+        })
+        .map(|(key, guidance)| format!("{key} is no longer a configuration key: {guidance}"))
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigError { problems })
     }
 }
 
@@ -496,8 +550,8 @@ mod tests {
     #[test]
     fn validation_reports_every_problem() {
         let mut c = Config::default();
-        c.streams.account_id = "12".into();
-        c.streams.shard_limit = 0;
+        c.aws.account_id = "12".into();
+        c.kinesis.shard_limit = 0;
         let err = c.validate().expect_err("invalid");
         assert_eq!(err.problems.len(), 2, "{err}");
     }
@@ -518,13 +572,27 @@ mod tests {
 
     #[test]
     fn shard_quotas_are_off_by_default_and_on_with_an_override() {
-        assert!(!Config::default().streams.shard_quotas);
+        assert!(!Config::default().kinesis.shard_quotas);
         let c = Config::load(&LoadOptions {
-            overrides: vec![("streams.shard_quotas".into(), "true".into())],
+            overrides: vec![("kinesis.shard_quotas".into(), "true".into())],
             ..Default::default()
         })
         .expect("loads");
-        assert!(c.streams.shard_quotas);
+        assert!(c.kinesis.shard_quotas);
+    }
+
+    #[test]
+    fn the_old_streams_section_fails_with_guidance() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[streams]\nshard_quotas = true\n").expect("write");
+        let err = Config::load(&LoadOptions {
+            file: Some(path),
+            ..LoadOptions::default()
+        })
+        .expect_err("removed section");
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert!(err.problems[0].contains("is now [kinesis]"), "{err}");
     }
 
     #[test]

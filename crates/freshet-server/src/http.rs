@@ -1,12 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
-//! The HTTP front: connections (HTTP/1.1 and h2c prior knowledge on the plain port, HTTPS with
-//! ALPN `h2`/`http/1.1` on the optional TLS port), request routing, body limits, AWS response
-//! headers and CORS.
+//! The HTTP front door: connections (HTTP/1.1 and h2c prior knowledge on the plain port, HTTPS
+//! with ALPN `h2`/`http/1.1` on the optional TLS port), body limits and timeouts, request ids,
+//! CORS and `/health`; everything else goes to the service the [`Router`] picks.
 //!
-//! Routing follows what AWS endpoints do: `POST` with `X-Amz-Target` is an API call in JSON
-//! 1.1 or CBOR 1.1 by its content type; `GET /health` is ours; anything else gets AWS's
-//! `AccessDeniedException` XML. Both ports share the accept loop, the hyper auto builder and
-//! the routing; only the TLS handshake differs.
+//! Slow or hostile clients cannot stall the server:
+//! - a connection must send its first bytes within `server.header_read_timeout`, and hyper
+//!   holds every request head to the same limit;
+//! - body memory comes from one budget (`server.max_in_flight`), reserved **as bytes arrive**,
+//!   never from the declared `Content-Length`, so a client that announces 16 MiB and sends one
+//!   byte holds one byte;
+//! - every gap between two pieces of a body is bounded by `server.body_read_timeout`: a body
+//!   that stops short of its length is answered 408 and its memory released;
+//! - a request waiting for budget waits at most that long too, then is answered 503 (which
+//!   SDKs retry), so partly-read bodies can never deadlock the budget.
+
+mod body;
+mod idle;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -16,15 +25,16 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use freshet_aws::{
-    ApiError, CBOR_1_1, JSON_1_1, KINESIS_TARGET_PREFIX, Kinesis, Protocol, Response as ApiResponse,
+use freshet_protocol::router::Head;
+use freshet_protocol::{
+    ApiError, ApiRequest, Health, Protocol, Response as ApiResponse, Router, Routing,
 };
 use futures_util::stream::{self, BoxStream, StreamExt};
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Either, Full, Limited, StreamBody};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{Either, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -32,13 +42,18 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
+use self::body::{BodyError, read_body};
+
 /// What request handlers share.
-#[derive(Debug)]
 pub(crate) struct State {
-    pub kinesis: Kinesis,
+    pub router: Router,
     pub max_body: u64,
     /// Request-body memory budget, one permit per byte.
-    pub in_flight: Semaphore,
+    pub in_flight: Arc<Semaphore>,
+    /// Longest gap between two pieces of a request body (and longest wait for budget).
+    pub body_read_timeout: Duration,
+    /// Longest a new connection may stay silent, and a request head may take.
+    pub header_read_timeout: Duration,
     /// Turns true at shutdown; ends event streams (SubscribeToShard) at once, so graceful
     /// shutdown does not wait for them.
     pub stop: watch::Receiver<bool>,
@@ -75,8 +90,15 @@ pub(crate) async fn accept_loop(
 ) {
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().keep_alive(true);
-    builder.http2().max_concurrent_streams(1024);
+    builder
+        .http1()
+        .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.header_read_timeout);
+    builder
+        .http2()
+        .max_concurrent_streams(1024)
+        .timer(TokioTimer::new());
     let builder = Arc::new(builder);
     loop {
         tokio::select! {
@@ -148,6 +170,8 @@ async fn serve_connection<IO>(
 ) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // hyper waits for the first bytes (to tell HTTP/1.1 from h2c) without a timeout.
+    let io = idle::FirstByteDeadline::new(io, state.header_read_timeout);
     let svc = service_fn(move |req| {
         let state = state.clone();
         async move { Ok::<_, Infallible>(route(&state, req).await) }
@@ -163,12 +187,13 @@ async fn serve_connection<IO>(
 async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
     let started = Instant::now();
     let origin = req.headers().get(http::header::ORIGIN).cloned();
+    let request_id = new_request_id();
     let mut resp = match (req.method(), req.uri().path()) {
         (&Method::GET, "/health") => health(state),
         (&Method::OPTIONS, _) if origin.is_some() => preflight(req.headers()),
-        (&Method::POST, _) => api_call(state, req, started).await,
-        _ => access_denied(),
+        _ => api_call(state, req, &request_id, started).await,
     };
+    add_request_ids(resp.headers_mut(), &request_id);
     if origin.is_some() {
         let h = resp.headers_mut();
         h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
@@ -182,64 +207,111 @@ async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
     resp
 }
 
-async fn api_call(state: &State, req: Request<Incoming>, started: Instant) -> Response<Body> {
-    let target = req
-        .headers()
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let protocol = req
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(protocol_of);
-    // Errors raised before the body is decoded answer in CBOR unless the request was JSON, as
-    // AWS does.
-    let early = protocol.unwrap_or(Protocol::Cbor);
-    let Some(target) = target else {
-        return access_denied();
+async fn api_call(
+    state: &State,
+    req: Request<Incoming>,
+    request_id: &str,
+    started: Instant,
+) -> Response<Body> {
+    let (parts, incoming) = req.into_parts();
+    let head = Head {
+        method: &parts.method,
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
     };
-    let declared = req
-        .headers()
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > state.max_body) {
-        return too_large(state.max_body, early);
-    }
-    // Reserve the body's memory before reading it: the declared length, or the most a body
-    // may be when the length is not declared (chunked). Released as soon as it is read.
-    let reserve = declared.unwrap_or(state.max_body).max(1);
-    let Ok(permit) = state.in_flight.acquire_many(reserve as u32).await else {
-        return api_response(
-            ApiResponse::error_in(&ApiError::serialization(None), early),
-            None,
-        );
+    let routing = state.router.route(&head);
+    // Errors raised before a service decodes the body answer in CBOR unless the request was
+    // JSON, as AWS does for Kinesis; services with one protocol answer in it.
+    let early = match &routing {
+        Routing::To { protocol, .. } => *protocol,
+        _ => head
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Protocol::of_target_content_type)
+            .unwrap_or(Protocol::Cbor11),
     };
-    let body = match Limited::new(req.into_body(), state.max_body as usize)
-        .collect()
-        .await
-    {
-        Ok(b) => b.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return too_large(state.max_body, early);
-        }
-        Err(error) => {
-            tracing::debug!(%error, "Reading the request body failed.");
+    let (service, protocol, operation, params) = match routing {
+        Routing::Unrecognized => return api_response(freshet_kinesis::api::access_denied(), None),
+        Routing::NotServed(n) => return api_response(n.response(&served(state)), None),
+        Routing::To {
+            service,
+            protocol,
+            operation,
+        } => (service, protocol, operation, Vec::new()),
+        Routing::UnsupportedContentType { service, target } => {
+            let body = match read(state, &head, incoming, early).await {
+                Ok(b) => b,
+                Err(resp) => return resp,
+            };
+            let svc = &state.router.services()[service];
+            let content_type = head
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok());
             return api_response(
-                ApiResponse::error_in(&ApiError::serialization(None), early),
+                svc.unsupported_content_type(&target, content_type, &body),
                 None,
             );
         }
+        Routing::Form => {
+            let body = match read(state, &head, incoming, Protocol::Query).await {
+                Ok(b) => b,
+                Err(resp) => return resp,
+            };
+            let params = query_params(head.query, &head, &body);
+            match state.router.route_query(&head, &params) {
+                Routing::To {
+                    service,
+                    protocol,
+                    operation,
+                } => {
+                    let req = api_request(&parts, protocol, operation, body, params, request_id);
+                    return call(state, service, req, started).await;
+                }
+                Routing::NotServed(n) => {
+                    return api_response(n.response(&served(state)), None);
+                }
+                _ => return api_response(freshet_kinesis::api::access_denied(), None),
+            }
+        }
     };
-    // The body is read: its memory budget is not held while the call runs or streams.
-    drop(permit);
-    let Some(protocol) = protocol else {
-        return unsupported_content_type(&target, &body);
+    let body = match read(state, &head, incoming, early).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
     };
-    let resp = state.kinesis.handle(&target, protocol, body).await;
-    let op = target.rsplit('.').next().unwrap_or("");
+    let req = api_request(&parts, protocol, operation, body, params, request_id);
+    call(state, service, req, started).await
+}
+
+fn api_request(
+    parts: &http::request::Parts,
+    protocol: Protocol,
+    operation: String,
+    body: Bytes,
+    params: Vec<(String, String)>,
+    request_id: &str,
+) -> ApiRequest {
+    ApiRequest {
+        protocol,
+        operation,
+        method: parts.method.clone(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers.clone(),
+        body,
+        params,
+        request_id: request_id.to_owned(),
+    }
+}
+
+async fn call(state: &State, service: usize, req: ApiRequest, started: Instant) -> Response<Body> {
+    let svc = &state.router.services()[service];
+    let op = req.operation.clone();
+    let resp = svc.call(req).await;
     tracing::debug!(
+        service = svc.info().signing_name,
         op,
         status = resp.status,
         error = resp.error_code.unwrap_or(""),
@@ -249,47 +321,99 @@ async fn api_call(state: &State, req: Request<Incoming>, started: Instant) -> Re
     api_response(resp, Some(state.stop.clone()))
 }
 
-/// The protocol a `Content-Type` selects: AWS JSON 1.1 (also for plain `application/json`,
-/// which AWS parses as JSON too) or CBOR 1.1.
-fn protocol_of(content_type: &str) -> Option<Protocol> {
-    let media = content_type.split(';').next().unwrap_or("").trim();
-    if media.eq_ignore_ascii_case(JSON_1_1) || media.eq_ignore_ascii_case("application/json") {
-        Some(Protocol::Json)
-    } else if media.eq_ignore_ascii_case(CBOR_1_1) {
-        Some(Protocol::Cbor)
-    } else {
-        None
+/// Reads the whole body within the budget and timeouts, or the error response.
+async fn read(
+    state: &State,
+    head: &Head<'_>,
+    incoming: Incoming,
+    protocol: Protocol,
+) -> Result<Bytes, Response<Body>> {
+    let declared = head
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limits = body::Limits {
+        max: state.max_body,
+        gap: state.body_read_timeout,
+    };
+    match read_body(incoming, declared, &state.in_flight, limits).await {
+        Ok(b) => Ok(b),
+        Err(e) => Err(body_error(e, protocol)),
     }
 }
 
-/// A missing or unknown content type, answered as AWS does (reference §1.6): an empty body
-/// gets a CBOR `UnknownOperationException`; with a body, a full Kinesis target gets 404
-/// `<UnknownOperationException/>` and anything else the `AccessDeniedException` XML.
-fn unsupported_content_type(target: &str, body: &[u8]) -> Response<Body> {
-    if body.is_empty() {
-        return api_response(
-            ApiResponse::error_in(&ApiError::unknown_operation(), Protocol::Cbor),
-            None,
-        );
-    }
-    let full_target = target
-        .strip_prefix(KINESIS_TARGET_PREFIX)
-        .is_some_and(|op| !op.is_empty());
-    if !full_target {
-        return access_denied();
-    }
-    let mut resp = Response::new(full(Bytes::from_static(b"<UnknownOperationException/>\n")));
-    *resp.status_mut() = StatusCode::NOT_FOUND;
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/xml"),
-    );
-    resp.headers_mut().insert(
-        "x-amzn-errortype",
-        HeaderValue::from_static("UnknownOperationException"),
-    );
-    add_request_ids(resp.headers_mut());
-    resp
+/// The Query parameters: the form body of a POST, else the URL's query string.
+fn query_params(query: Option<&str>, head: &Head<'_>, body: &[u8]) -> Vec<(String, String)> {
+    let form_body = head.method == Method::POST
+        && head
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with(freshet_protocol::FORM));
+    let source: &[u8] = if form_body {
+        body
+    } else {
+        query.unwrap_or("").as_bytes()
+    };
+    freshet_protocol::form::parse(source)
+}
+
+fn served(state: &State) -> Vec<&'static str> {
+    state
+        .router
+        .services()
+        .iter()
+        .map(|s| s.info().signing_name)
+        .collect()
+}
+
+fn body_error(e: BodyError, protocol: Protocol) -> Response<Body> {
+    let e = match e {
+        BodyError::TooLarge { max } => ApiError {
+            code: "SerializationException",
+            status: 413,
+            message: Some(format!(
+                "Request body is larger than the limit of {max} bytes."
+            )),
+            query_code: None,
+        },
+        BodyError::Stalled {
+            gap,
+            received,
+            declared,
+        } => ApiError::new(
+            "RequestTimeoutException",
+            408,
+            match declared {
+                Some(d) => format!(
+                    "The request body stopped arriving: nothing for {gap:?} after {received} of \
+                     its {d} bytes."
+                ),
+                None => format!(
+                    "The request body stopped arriving: nothing for {gap:?} after {received} bytes."
+                ),
+            },
+        ),
+        BodyError::NoMemory { waited } => ApiError::new(
+            "ServiceUnavailableException",
+            503,
+            format!(
+                "The server is holding as many request bodies in memory as it may \
+                 (server.max_in_flight) and none was released within {waited:?}; retry."
+            ),
+        ),
+        BodyError::Broken(error) => {
+            tracing::debug!(%error, "Reading the request body failed.");
+            ApiError::serialization(Some("The request body could not be read.".to_owned()))
+        }
+    };
+    let protocol = if matches!(protocol, Protocol::Query | Protocol::RestXml) {
+        Protocol::Json11
+    } else {
+        protocol
+    };
+    api_response(ApiResponse::error_in(&e, protocol), None)
 }
 
 /// The HTTP response for an API response. An event stream's messages follow its body until
@@ -313,59 +437,44 @@ fn api_response(r: ApiResponse, stop: Option<watch::Receiver<bool>>) -> Response
     *resp.status_mut() =
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
-    h.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static(r.content_type),
-    );
-    add_request_ids(h);
+    if let Ok(v) = HeaderValue::from_str(&r.content_type) {
+        h.insert(http::header::CONTENT_TYPE, v);
+    }
     if let Some(code) = r.error_code {
         h.insert("x-amzn-errortype", HeaderValue::from_static(code));
+    }
+    for (name, value) in r.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.append(HeaderName::from_static(name), v);
+        }
     }
     resp
 }
 
-/// `x-amzn-RequestId` (a UUID) and `x-amz-id-2`, which SDKs log and surface as request ids.
-///
-/// The id's randomness comes from the thread-local generator, not the OS: a `getrandom`
-/// syscall per response showed up in profiles of single-record puts.
-fn add_request_ids(h: &mut HeaderMap) {
+/// A request id: a random UUID from the thread-local generator (a `getrandom` syscall per
+/// response showed up in profiles of single-record puts).
+fn new_request_id() -> String {
     let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
     let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    let text = id.hyphenated().encode_lower(&mut text);
-    if let Ok(v) = HeaderValue::from_str(text) {
+    id.hyphenated().encode_lower(&mut text).to_owned()
+}
+
+/// `x-amzn-RequestId` (the UUID) and `x-amz-id-2`, which SDKs log and surface as request ids.
+fn add_request_ids(h: &mut HeaderMap, id: &str) {
+    if let Ok(v) = HeaderValue::from_str(id) {
         h.insert("x-amzn-requestid", v);
     }
+    let Ok(uuid) = uuid::Uuid::parse_str(id) else {
+        return;
+    };
     // 64 bytes encode to 88 base64 characters.
     let mut id2 = [0u8; 88];
-    let raw = [*id.as_bytes(); 4];
+    let raw = [*uuid.as_bytes(); 4];
     if let Ok(n) = STANDARD.encode_slice(raw.as_flattened(), &mut id2)
         && let Ok(v) = HeaderValue::from_bytes(&id2[..n])
     {
         h.insert("x-amz-id-2", v);
     }
-}
-
-fn too_large(max: u64, protocol: Protocol) -> Response<Body> {
-    let e = ApiError {
-        code: "SerializationException",
-        status: 413,
-        message: Some(format!(
-            "Request body is larger than the limit of {max} bytes."
-        )),
-    };
-    api_response(ApiResponse::error_in(&e, protocol), None)
-}
-
-fn access_denied() -> Response<Body> {
-    let body = "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n";
-    let mut resp = Response::new(full(Bytes::from_static(body.as_bytes())));
-    *resp.status_mut() = StatusCode::FORBIDDEN;
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/xml"),
-    );
-    add_request_ids(resp.headers_mut());
-    resp
 }
 
 fn preflight(req: &HeaderMap) -> Response<Body> {
@@ -382,13 +491,29 @@ fn preflight(req: &HeaderMap) -> Response<Body> {
 }
 
 fn health(state: &State) -> Response<Body> {
-    let healthy = state.kinesis.streams().healthy();
-    let body = if healthy {
-        r#"{"status":"ok"}"#.to_owned()
-    } else {
-        r#"{"status":"degraded","reason":"a shard log is read-only after a storage failure; restart the server to recover"}"#.to_owned()
-    };
-    let mut resp = Response::new(full(body));
+    let mut services = serde_json::Map::new();
+    let mut reasons = Vec::new();
+    for s in state.router.services() {
+        let name = s.info().signing_name;
+        match s.health() {
+            Health::Ok => {
+                services.insert(name.to_owned(), "ok".into());
+            }
+            Health::Degraded(reason) => {
+                services.insert(name.to_owned(), "degraded".into());
+                reasons.push(format!("{name}: {reason}"));
+            }
+        }
+    }
+    let healthy = reasons.is_empty();
+    let mut body = serde_json::json!({
+        "status": if healthy { "ok" } else { "degraded" },
+        "services": services,
+    });
+    if !healthy {
+        body["reason"] = reasons.join("; ").into();
+    }
+    let mut resp = Response::new(full(body.to_string()));
     if !healthy {
         *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     }
@@ -407,8 +532,8 @@ mod tests {
     fn request_ids_look_like_aws_ones_and_differ() {
         let mut a = HeaderMap::new();
         let mut b = HeaderMap::new();
-        add_request_ids(&mut a);
-        add_request_ids(&mut b);
+        add_request_ids(&mut a, &new_request_id());
+        add_request_ids(&mut b, &new_request_id());
         let id = |h: &HeaderMap, name: &str| h[name].to_str().expect("ascii").to_owned();
         let parsed = uuid::Uuid::parse_str(&id(&a, "x-amzn-requestid")).expect("a UUID");
         assert_eq!(parsed.get_version(), Some(uuid::Version::Random));

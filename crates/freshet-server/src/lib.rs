@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-//! Freshet server wiring: configuration, the HTTP listener, background tasks and shutdown.
+//! Freshet server wiring: configuration, the platform (log backend, metadata store, clock,
+//! components), the services on the shared front door, listeners and shutdown.
 //!
 //! A library so that tests can start a real server in-process on `127.0.0.1:0`:
-//! [`start`] opens and recovers the data directory, binds the listener and returns a
-//! [`RunningServer`]; [`serve`] does the same and runs until SIGINT or SIGTERM.
+//! [`start`] opens and recovers the data directory, starts every service and component, binds
+//! the listeners and returns a [`RunningServer`]; [`serve`] does the same and runs until
+//! SIGINT or SIGTERM. [`start_with`] takes a [`Clock`], so tests can drive time by hand.
 //!
 //! Tasks: one accept loop per listener (one tokio task per connection, HTTP/1.1 or h2c detected
-//! per connection; on the optional TLS port, ALPN `h2` or `http/1.1` after the handshake), one
-//! retention task (expired segments and closed shards), one on-demand scaling task (unless
-//! disabled), and the log's group-commit thread owned by `freshet-log`.
+//! per connection; on the optional TLS port, ALPN `h2` or `http/1.1` after the handshake), the
+//! components under the [`Supervisor`] (Kinesis retention and on-demand scaling, ...), and the
+//! log's group-commit thread owned by `freshet-log`.
+//!
+//! Shutdown order: stop accepting and let requests finish (up to `server.shutdown_timeout`),
+//! cancel the components, shut each service down, then make the logs durable and close the
+//! metadata store.
 
 pub mod config;
 mod http;
@@ -17,12 +23,12 @@ pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use freshet_aws::Kinesis;
+use freshet_kinesis::{KinesisService, ScalerOptions, Streams, StreamsOptions};
 use freshet_log::{Durability, LogConfig};
-use freshet_streams::{ScalerOptions, Streams, StreamsOptions};
-use freshet_types::SystemClock;
+use freshet_protocol::{Router, Service};
+use freshet_runtime::{Periodic, Platform, Supervisor};
+use freshet_types::{Clock, SystemClock};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -61,8 +67,9 @@ pub struct RunningServer {
     stop: watch::Sender<bool>,
     accept: JoinHandle<()>,
     tls_accept: Option<JoinHandle<()>>,
-    retention: JoinHandle<()>,
-    scaler: Option<JoinHandle<()>>,
+    supervisor: Supervisor,
+    platform: Platform,
+    grace: std::time::Duration,
     streams: Streams,
     _lock: lock::DirLock,
 }
@@ -101,23 +108,34 @@ impl RunningServer {
         if let Err(error) = self.accept.await {
             tracing::warn!(%error, "Accept loop ended abnormally.");
         }
-        self.retention.abort();
-        // An aborted task still holds its clone of the service until it is polled to the end.
-        let _ = self.retention.await;
-        if let Some(scaler) = self.scaler {
-            scaler.abort();
-            let _ = scaler.await;
+        if !self.supervisor.shutdown(self.grace).await {
+            tracing::warn!("Components still running after the shutdown grace period.");
         }
         let streams = self.streams.clone();
+        let platform = self.platform.clone();
         // Fsyncs can block; keep them off the async workers.
-        let _ = tokio::task::spawn_blocking(move || streams.shutdown()).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            streams.shutdown();
+            platform.shutdown();
+        })
+        .await;
         tracing::info!("Shutdown complete.");
         Ok(())
     }
 }
 
-/// Opens storage, recovers it, binds the listener and starts serving in the background.
+/// Opens storage, recovers it, binds the listener and starts serving in the background, on
+/// the system clock.
 pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
+    start_with(config, Arc::new(SystemClock)).await
+}
+
+/// [`start`] with `clock` as the time every service and component reads (tests pass a
+/// `ManualClock` to move retention, expiry and visibility without sleeping).
+pub async fn start_with(
+    config: Config,
+    clock: Arc<dyn Clock>,
+) -> Result<RunningServer, ServerError> {
     let dir = config.storage.data_dir.clone();
     let storage_err = |reason: String| ServerError::Storage {
         dir: dir.display().to_string(),
@@ -134,30 +152,36 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         segment_bytes: config.storage.segment_size.0,
         ..LogConfig::default()
     };
-    let s = &config.streams;
+    let supervisor = Supervisor::new(clock.clone());
+    let platform = Platform::open_local(&dir, log_config, clock, supervisor.tasks())
+        .map_err(|e| storage_err(e.to_string()))?;
+    let k = &config.kinesis;
     let opts = StreamsOptions {
-        account_id: s.account_id.clone(),
-        region: s.region.clone(),
-        create_delay: s.create_delay,
-        delete_delay: s.delete_delay,
-        update_delay: s.update_delay,
-        shard_limit: s.shard_limit,
-        iterator_ttl_ms: i64::try_from(s.iterator_ttl.as_millis()).unwrap_or(i64::MAX),
+        account_id: config.aws.account_id.clone(),
+        region: config.aws.region.clone(),
+        create_delay: k.create_delay,
+        delete_delay: k.delete_delay,
+        update_delay: k.update_delay,
+        shard_limit: k.shard_limit,
+        iterator_ttl_ms: i64::try_from(k.iterator_ttl.as_millis()).unwrap_or(i64::MAX),
         scaler: ScalerOptions {
-            enabled: s.on_demand_scaling,
-            interval: s.on_demand_scaling_interval,
-            merge_after: s.on_demand_scale_down_after,
+            enabled: k.on_demand_scaling,
+            interval: k.on_demand_scaling_interval,
+            merge_after: k.on_demand_scale_down_after,
             ..ScalerOptions::default()
         },
-        consumer_delay: s.consumer_delay,
-        subscription_lifetime: s.subscription_lifetime,
-        subscription_heartbeat: s.subscription_heartbeat,
-        on_demand_stream_limit: s.on_demand_stream_limit,
-        shard_quotas: s.shard_quotas,
+        consumer_delay: k.consumer_delay,
+        subscription_lifetime: k.subscription_lifetime,
+        subscription_heartbeat: k.subscription_heartbeat,
+        on_demand_stream_limit: k.on_demand_stream_limit,
+        shard_quotas: k.shard_quotas,
     };
-    let streams = Streams::open(&dir, log_config, opts, Arc::new(SystemClock))
+    let streams = Streams::open_on(&platform, opts)
         .await
         .map_err(|e| storage_err(e.to_string()))?;
+    start_kinesis_components(&supervisor, &streams, &config);
+    let services: Vec<Arc<dyn Service>> = vec![Arc::new(KinesisService::new(streams.clone()))];
+    let router = Router::new(services);
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .map_err(|source| ServerError::Bind {
@@ -191,11 +215,16 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         None => None,
     };
     let (stop, stop_rx) = watch::channel(false);
+    let served: Vec<&str> = router.services().iter().map(|s| s.info().name).collect();
     let state = Arc::new(http::State {
-        kinesis: Kinesis::new(streams.clone()),
+        router,
         max_body: config.server.max_body_size.0,
         // Validated to fit in u32 permits.
-        in_flight: tokio::sync::Semaphore::new(config.server.max_in_flight.0 as usize),
+        in_flight: Arc::new(tokio::sync::Semaphore::new(
+            config.server.max_in_flight.0 as usize,
+        )),
+        body_read_timeout: config.server.body_read_timeout,
+        header_read_timeout: config.server.header_read_timeout,
         stop: stop_rx.clone(),
     });
     let accept = tokio::spawn(http::accept_loop(
@@ -223,25 +252,19 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
                 addr = %bound,
                 cert = %source.path().display(),
                 source = how,
-                "Freshet is serving Kinesis over TLS (ALPN h2 and http/1.1); clients must trust \
-                 the certificate."
+                "Freshet is serving over TLS (ALPN h2 and http/1.1); clients must trust the \
+                 certificate."
             );
             (Some(task), Some((bound, source)))
         }
         None => (None, None),
     };
-    let retention = tokio::spawn(retention_task(
-        streams.clone(),
-        config.storage.retention_check_interval,
-    ));
-    let scaler = s
-        .on_demand_scaling
-        .then(|| tokio::spawn(scaler_task(streams.clone(), s.on_demand_scaling_interval)));
     tracing::info!(
         %addr,
         data_dir = %dir.display(),
         durability = %config.storage.durability,
-        "Freshet is serving Kinesis (HTTP/1.1 and h2c)."
+        services = %served.join(", "),
+        "Freshet is serving (HTTP/1.1 and h2c)."
     );
     Ok(RunningServer {
         addr,
@@ -249,11 +272,47 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         stop,
         accept,
         tls_accept,
-        retention,
-        scaler,
+        supervisor,
+        platform,
+        grace: config.server.shutdown_timeout,
         streams,
         _lock: lock,
     })
+}
+
+/// Kinesis's components: retention (expired segments, then expired closed shards) and, unless
+/// disabled, on-demand scaling.
+fn start_kinesis_components(supervisor: &Supervisor, streams: &Streams, config: &Config) {
+    let s = streams.clone();
+    supervisor.start(Periodic::new(
+        "kinesis-retention",
+        config.storage.retention_check_interval,
+        move || {
+            let s = s.clone();
+            async move {
+                let blocking = s.clone();
+                match tokio::task::spawn_blocking(move || blocking.enforce_retention()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(segments = n, "Retention deleted expired segments."),
+                    Err(error) => tracing::warn!(%error, "Retention task failed."),
+                }
+                s.expire_closed_shards().await;
+            }
+        },
+    ));
+    if config.kinesis.on_demand_scaling {
+        let s = streams.clone();
+        supervisor.start(Periodic::new(
+            "kinesis-on-demand-scaling",
+            config.kinesis.on_demand_scaling_interval,
+            move || {
+                let s = s.clone();
+                async move {
+                    s.scale_on_demand().await;
+                }
+            },
+        ));
+    }
 }
 
 /// Runs the server until SIGINT or SIGTERM, then shuts down gracefully.
@@ -288,31 +347,5 @@ async fn wait_for_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
-    }
-}
-
-/// Deletes expired segments and expires closed shards periodically.
-async fn retention_task(streams: Streams, every: Duration) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let s = streams.clone();
-        match tokio::task::spawn_blocking(move || s.enforce_retention()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(segments = n, "Retention deleted expired segments."),
-            Err(error) => tracing::warn!(%error, "Retention task failed."),
-        }
-        streams.expire_closed_shards().await;
-    }
-}
-
-/// Rescales ON_DEMAND streams periodically.
-async fn scaler_task(streams: Streams, every: Duration) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        streams.scale_on_demand().await;
     }
 }

@@ -20,6 +20,7 @@ mod it {
     mod reshard;
     mod restart;
     mod shards;
+    mod slow;
     mod stream_settings;
     mod tags;
     mod tls;

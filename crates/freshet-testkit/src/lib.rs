@@ -86,9 +86,9 @@ impl TestServer {
         let mut config = Config::default();
         config.server.listen = "127.0.0.1:0".parse().expect("valid socket address");
         config.storage.data_dir = dir.path().to_path_buf();
-        config.streams.create_delay = Duration::from_millis(50);
-        config.streams.delete_delay = Duration::from_millis(50);
-        config.streams.update_delay = Duration::from_millis(50);
+        config.kinesis.create_delay = Duration::from_millis(50);
+        config.kinesis.delete_delay = Duration::from_millis(50);
+        config.kinesis.update_delay = Duration::from_millis(50);
         tweak(&mut config);
         let server = boot(config.clone())
             .await
@@ -177,7 +177,7 @@ impl TestServer {
     pub fn stream_arn(&self, name: &str) -> String {
         format!(
             "arn:aws:kinesis:{}:{}:stream/{name}",
-            self.config.streams.region, self.config.streams.account_id
+            self.config.aws.region, self.config.aws.account_id
         )
     }
 

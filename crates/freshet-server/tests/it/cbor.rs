@@ -872,7 +872,7 @@ async fn read_from(server: &TestServer, iterator_answer: Value) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_stream_is_the_aws_recorded_cbor_error() {
-    let server = TestServer::start_with(|c| c.streams.account_id = "111111111111".into()).await;
+    let server = TestServer::start_with(|c| c.aws.account_id = "111111111111".into()).await;
     let resp = call(
         &server,
         "DescribeStream",

@@ -14,7 +14,7 @@ use aws_sdk_kinesis::types::{
     SubscribeToShardEventStream,
 };
 use bytes::Bytes;
-use freshet_aws::eventstream;
+use freshet_protocol::eventstream;
 use freshet_testkit::efo::read_with_lineage;
 use freshet_testkit::{AMZ_JSON, TARGET_PREFIX};
 use http_body_util::BodyExt;
@@ -249,7 +249,7 @@ async fn consumers_register_describe_list_and_deregister() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumer_errors_are_the_aws_ones() {
-    let server = TestServer::start_with(|c| c.streams.consumer_delay = Duration::ZERO).await;
+    let server = TestServer::start_with(|c| c.kinesis.consumer_delay = Duration::ZERO).await;
     let client = server.client();
     create_active_stream(&client, "efo-err", 1).await;
     let stream_arn = server.stream_arn("efo-err");
@@ -373,7 +373,7 @@ async fn consumer_errors_are_the_aws_ones() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_most_five_consumers_are_creating_at_once() {
     let server =
-        TestServer::start_with(|c| c.streams.consumer_delay = Duration::from_secs(3600)).await;
+        TestServer::start_with(|c| c.kinesis.consumer_delay = Duration::from_secs(3600)).await;
     let client = server.client();
     create_active_stream(&client, "efo-creating", 1).await;
     let stream_arn = server.stream_arn("efo-creating");
@@ -424,7 +424,7 @@ async fn at_most_five_consumers_are_creating_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_stream_consumers_pages_with_next_token() {
-    let server = TestServer::start_with(|c| c.streams.consumer_delay = Duration::ZERO).await;
+    let server = TestServer::start_with(|c| c.kinesis.consumer_delay = Duration::ZERO).await;
     let client = server.client();
     create_active_stream(&client, "efo-page", 1).await;
     let stream_arn = server.stream_arn("efo-page");
@@ -565,7 +565,7 @@ async fn next_after_put(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_subscriptions_get_heartbeat_events() {
     let server =
-        TestServer::start_with(|c| c.streams.subscription_heartbeat = Duration::from_millis(200))
+        TestServer::start_with(|c| c.kinesis.subscription_heartbeat = Duration::from_millis(200))
             .await;
     let client = server.client();
     create_active_stream(&client, "efo-beat", 1).await;
@@ -747,7 +747,7 @@ async fn a_later_subscription_takes_over_and_the_old_one_ends_with_resource_in_u
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscriptions_end_cleanly_after_their_lifetime() {
     let server =
-        TestServer::start_with(|c| c.streams.subscription_lifetime = Duration::from_millis(500))
+        TestServer::start_with(|c| c.kinesis.subscription_lifetime = Duration::from_millis(500))
             .await;
     let client = server.client();
     create_active_stream(&client, "efo-life-end", 1).await;
@@ -776,7 +776,7 @@ async fn subscriptions_end_cleanly_after_their_lifetime() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resubscribing_after_the_continuation_delivers_every_record_exactly_once() {
     let server =
-        TestServer::start_with(|c| c.streams.subscription_lifetime = Duration::from_millis(700))
+        TestServer::start_with(|c| c.kinesis.subscription_lifetime = Duration::from_millis(700))
             .await;
     let client = server.client();
     create_active_stream(&client, "efo-once", 2).await;
@@ -936,7 +936,7 @@ async fn wait_open_subscriptions(server: &TestServer, n: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_goes_away_leaves_no_subscription_behind() {
     let server =
-        TestServer::start_with(|c| c.streams.subscription_heartbeat = Duration::from_millis(200))
+        TestServer::start_with(|c| c.kinesis.subscription_heartbeat = Duration::from_millis(200))
             .await;
     let client = server.client();
     create_active_stream(&client, "efo-gone", 2).await;

@@ -350,8 +350,8 @@ async fn describe_stream_summary_reports_counts_and_identity() {
 async fn status_moves_from_creating_to_active_to_deleting_to_gone() {
     // Long delays so each intermediate status is certainly observable.
     let server = TestServer::start_with(|c| {
-        c.streams.create_delay = Duration::from_secs(3);
-        c.streams.delete_delay = Duration::from_secs(3);
+        c.kinesis.create_delay = Duration::from_secs(3);
+        c.kinesis.delete_delay = Duration::from_secs(3);
     })
     .await;
     let client = server.client();

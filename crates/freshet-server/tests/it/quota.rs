@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-//! Per-shard throughput quotas (`streams.shard_quotas`): a hot shard of a provisioned stream
+//! Per-shard throughput quotas (`kinesis.shard_quotas`): a hot shard of a provisioned stream
 //! gets ProvisionedThroughputExceededException at the AWS rates, a spread load and on-demand
 //! streams get none, and with quotas off (the default) nothing is throttled.
 //!
@@ -27,7 +27,7 @@ const PTE: &str = "ProvisionedThroughputExceededException";
 const MIB: usize = 1024 * 1024;
 
 async fn server_with_quotas() -> TestServer {
-    TestServer::start_with(|c| c.streams.shard_quotas = true).await
+    TestServer::start_with(|c| c.kinesis.shard_quotas = true).await
 }
 
 /// The test server's client without SDK retries: a throttled call fails at once.
@@ -361,7 +361,7 @@ async fn on_demand_streams_are_not_throttled_per_shard() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_quotas_off_nothing_is_throttled() {
     let server = TestServer::start().await;
-    assert!(!server.config().streams.shard_quotas, "off by default");
+    assert!(!server.config().kinesis.shard_quotas, "off by default");
     let client = no_retry_client(&server);
     create_active_stream(&client, "q-off", 1).await;
     for _ in 0..3 {

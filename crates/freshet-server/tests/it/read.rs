@@ -681,7 +681,7 @@ async fn get_records_accepts_the_stream_arn_alongside_the_iterator() {
 async fn an_iterator_older_than_its_lifetime_is_expired() {
     // AWS iterators live 300 s; a short configured lifetime exercises the same path.
     let server =
-        TestServer::start_with(|c| c.streams.iterator_ttl = Duration::from_millis(300)).await;
+        TestServer::start_with(|c| c.kinesis.iterator_ttl = Duration::from_millis(300)).await;
     let client = server.client();
     create_active_stream(&client, "rd-expired", 1).await;
     put(&client, "rd-expired", "k", b"v").await;
@@ -712,7 +712,7 @@ async fn an_iterator_older_than_its_lifetime_is_expired() {
 async fn each_next_shard_iterator_gets_a_full_new_lifetime() {
     // Polling an idle shard with each NextShardIterator must never expire, however long it
     // goes on: every response carries a freshly issued iterator. Margins are seconds wide.
-    let server = TestServer::start_with(|c| c.streams.iterator_ttl = Duration::from_secs(3)).await;
+    let server = TestServer::start_with(|c| c.kinesis.iterator_ttl = Duration::from_secs(3)).await;
     let client = server.client();
     create_active_stream(&client, "rd-renew", 1).await;
     let mut it = trim_horizon(&client, "rd-renew", 0).await;

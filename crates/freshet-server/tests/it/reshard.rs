@@ -163,7 +163,7 @@ async fn read_following_lineage(client: &Client, stream: &str) -> Vec<(String, V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn split_shard_closes_the_parent_and_opens_two_children() {
-    let server = TestServer::start_with(|c| c.streams.update_delay = Duration::from_secs(1)).await;
+    let server = TestServer::start_with(|c| c.kinesis.update_delay = Duration::from_secs(1)).await;
     let client = server.client();
     create_active_stream(&client, "split", 1).await;
     let before = put(&client, "split", "a", b"before").await;
@@ -299,8 +299,8 @@ async fn update_shard_count_reproduces_the_lineage_counts_aws_shows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resharding_errors_have_the_aws_codes_and_messages() {
     let server = TestServer::start_with(|c| {
-        c.streams.update_delay = Duration::from_secs(30);
-        c.streams.shard_limit = 6;
+        c.kinesis.update_delay = Duration::from_secs(30);
+        c.kinesis.shard_limit = 6;
     })
     .await;
     let client = server.client();
@@ -468,7 +468,7 @@ async fn resharding_errors_have_the_aws_codes_and_messages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn update_shard_count_refuses_halving_past_half_and_an_eleventh_call_a_day() {
-    let server = TestServer::start_with(|c| c.streams.update_delay = Duration::ZERO).await;
+    let server = TestServer::start_with(|c| c.kinesis.update_delay = Duration::ZERO).await;
     let client = server.client();
     create_active_stream(&client, "quota", 4).await;
     let scale = |target: i32| {
@@ -553,7 +553,7 @@ async fn update_shard_count_refuses_halving_past_half_and_an_eleventh_call_a_day
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_shards_filters_and_get_records_follow_a_reshard() {
-    let server = TestServer::start_with(|c| c.streams.update_delay = Duration::ZERO).await;
+    let server = TestServer::start_with(|c| c.kinesis.update_delay = Duration::ZERO).await;
     let client = server.client();
     create_active_stream(&client, "lf", 2).await;
     let e0 = initial_hash_ranges(2)[0].1;
@@ -704,7 +704,7 @@ async fn list_shards_filters_and_get_records_follow_a_reshard() {
 async fn a_lineage_following_consumer_reads_every_record_once_while_a_producer_writes_through_a_split_and_a_merge()
  {
     let server =
-        TestServer::start_with(|c| c.streams.update_delay = Duration::from_millis(20)).await;
+        TestServer::start_with(|c| c.kinesis.update_delay = Duration::from_millis(20)).await;
     let client = server.client();
     create_active_stream(&client, "live", 2).await;
     let stop = Arc::new(AtomicBool::new(false));
@@ -801,7 +801,7 @@ async fn a_lineage_following_consumer_reads_every_record_once_while_a_producer_w
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reshard_layout_and_every_record_survive_a_restart() {
-    let server = TestServer::start_with(|c| c.streams.update_delay = Duration::ZERO).await;
+    let server = TestServer::start_with(|c| c.kinesis.update_delay = Duration::ZERO).await;
     let client = server.client();
     create_active_stream(&client, "rr", 2).await;
     let mut acked = Vec::new();
@@ -853,7 +853,7 @@ async fn the_reshard_layout_and_every_record_survive_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_enhanced_fan_out_reader_follows_a_split_and_a_merge_as_they_happen() {
     let server =
-        TestServer::start_with(|c| c.streams.update_delay = Duration::from_millis(20)).await;
+        TestServer::start_with(|c| c.kinesis.update_delay = Duration::from_millis(20)).await;
     let client = server.client();
     create_active_stream(&client, "efo-rs", 2).await;
     let stream_arn = server.stream_arn("efo-rs");

@@ -150,7 +150,7 @@ async fn encryption_marks_exactly_the_records_written_while_it_is_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn encryption_arguments_and_quota_are_checked() {
-    let server = TestServer::start_with(|c| c.streams.update_delay = Duration::ZERO).await;
+    let server = TestServer::start_with(|c| c.kinesis.update_delay = Duration::ZERO).await;
     let client = server.client();
     create_active_stream(&client, "q", 1).await;
     assert_error(
@@ -320,7 +320,7 @@ async fn enhanced_monitoring_reports_before_and_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_mode_changes_count_against_the_on_demand_quota() {
-    let server = TestServer::start_with(|c| c.streams.on_demand_stream_limit = 1).await;
+    let server = TestServer::start_with(|c| c.kinesis.on_demand_stream_limit = 1).await;
     let client = server.client();
     create_active_stream(&client, "prov", 2).await;
     let limits = client.describe_limits().send().await.expect("limits");
@@ -700,8 +700,8 @@ async fn max_record_size_governs_puts_up_to_ten_mebibytes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_to_a_stream_that_is_not_active_are_refused() {
     let server = TestServer::start_with(|c| {
-        c.streams.create_delay = Duration::from_secs(600);
-        c.streams.update_delay = Duration::from_secs(600);
+        c.kinesis.create_delay = Duration::from_secs(600);
+        c.kinesis.update_delay = Duration::from_secs(600);
     })
     .await;
     let client = server.client();
@@ -772,7 +772,7 @@ async fn changes_to_a_stream_that_is_not_active_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_in_progress_refuses_the_next_change() {
     let server =
-        TestServer::start_with(|c| c.streams.update_delay = Duration::from_secs(600)).await;
+        TestServer::start_with(|c| c.kinesis.update_delay = Duration::from_secs(600)).await;
     let client = server.client();
     create_active_stream(&client, "busy", 1).await;
     start_encryption(&client, "busy", KEY_ARN).await;

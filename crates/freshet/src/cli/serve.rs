@@ -37,7 +37,7 @@ pub struct ServeArgs {
     #[arg(long, env = "FRESHET_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
     /// Throttle shards of provisioned streams at the AWS shard limits (sets
-    /// streams.shard_quotas = true).
+    /// kinesis.shard_quotas = true).
     #[arg(long)]
     pub shard_quotas: bool,
 }
@@ -85,7 +85,7 @@ fn load_options(args: &ServeArgs) -> LoadOptions {
         overrides.push(("server.tls_key".to_owned(), quote(&path.to_string_lossy())));
     }
     if args.shard_quotas {
-        overrides.push(("streams.shard_quotas".to_owned(), "true".to_owned()));
+        overrides.push(("kinesis.shard_quotas".to_owned(), "true".to_owned()));
     }
     LoadOptions {
         file: args.config.clone(),
@@ -178,7 +178,7 @@ mod tests {
             vec![
                 ("server.listen".to_owned(), "\"127.0.0.1:0\"".to_owned()),
                 ("storage.durability".to_owned(), "\"none\"".to_owned()),
-                ("streams.shard_quotas".to_owned(), "true".to_owned()),
+                ("kinesis.shard_quotas".to_owned(), "true".to_owned()),
             ]
         );
     }

@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The data plane: PutRecord(s), GetShardIterator and GetRecords.
+//!
+//! A put routes each record to the open shard owning its hash key, groups the records by
+//! shard, and appends each group as one batch; the groups are appended concurrently, so one
+//! PutRecords call costs one shared fsync, not one per shard. Reads are positioned by opaque
+//! iterators (see [`crate::token`]) and never return records older than the retention period.
+
+use std::sync::Arc;
+
+use freshet_log::{LogError, RecordIn};
+use freshet_types::limits::{MAX_GET_RECORDS_BYTES, MAX_GET_RECORDS_LIMIT, MAX_PUT_RECORDS_BYTES};
+use freshet_types::{SequenceNumber, ShardId, partition_key_hash};
+use futures_util::future::join_all;
+
+use crate::model::{
+    GetShardIterator, IteratorStart, PutEntry, PutOutcome, PutResult, RecordOut, RecordsPage,
+    ShardRead, StreamRef,
+};
+use crate::state::{Shard, ShardSet, Stream, retention_start};
+use crate::token::ShardIterator;
+use crate::{Error, Streams};
+
+impl Streams {
+    /// PutRecords: every entry is stored or fails on its own; the answer is aligned with
+    /// `entries`. Validation failures (size) fail the whole request.
+    pub async fn put_records(
+        &self,
+        r: &StreamRef,
+        entries: &[PutEntry<'_>],
+    ) -> Result<Vec<PutOutcome>, Error> {
+        let stream = self.data_stream(r)?;
+        let max = stream.record().max_record_size_kib as usize * 1024;
+        let mut total = 0usize;
+        for e in entries {
+            let size = e.data.len() + e.partition_key.len();
+            if size > max {
+                return Err(self.too_large(&stream, size, max));
+            }
+            total += size;
+        }
+        if total > MAX_PUT_RECORDS_BYTES {
+            return Err(Error::RequestTooLarge);
+        }
+        // Held until every append resolved, so a reshard cannot close a shard under it.
+        let _gate = stream.gate.read().await;
+        let shards = stream.shards();
+        // Group entry indexes by shard, keeping request order within each group: a stable
+        // sort by shard index makes each group contiguous.
+        let mut routed: Vec<(u32, usize)> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let hash = e
+                    .explicit_hash_key
+                    .unwrap_or_else(|| partition_key_hash(e.partition_key));
+                (shards.route(hash).id.0, i)
+            })
+            .collect();
+        routed.sort_by_key(|&(shard, _)| shard);
+        let mut groups: Vec<(Arc<Shard>, Vec<usize>)> = Vec::new();
+        for (shard, i) in routed {
+            match groups.last_mut() {
+                Some((s, idx)) if s.id.0 == shard => idx.push(i),
+                _ => {
+                    let s = shards.get(ShardId(shard)).cloned().ok_or_else(|| {
+                        Error::Storage(format!("routing chose a missing shard {}", ShardId(shard)))
+                    })?;
+                    groups.push((s, vec![i]));
+                }
+            }
+        }
+        let size = |i: usize| entries[i].data.len() + entries[i].partition_key.len();
+        let throttled = self.throttle_put_groups(&stream, &mut groups, size);
+        let now = self.now();
+        let appends = groups.iter().map(|(shard, idx)| {
+            let batch: Vec<RecordIn<'_>> = idx
+                .iter()
+                .map(|&i| RecordIn {
+                    partition_key: entries[i].partition_key,
+                    data: entries[i].data,
+                })
+                .collect();
+            let bytes = batch
+                .iter()
+                .map(|r| r.data.len() + r.partition_key.len())
+                .sum::<usize>();
+            shard.written.add(bytes as u64, batch.len() as u64);
+            async move { shard.log.append(&batch, now).await }
+        });
+        let results = join_all(appends).await;
+        let mut out = vec![None; entries.len()];
+        for (i, outcome) in throttled {
+            out[i] = Some(outcome);
+        }
+        for ((shard, idx), result) in groups.iter().zip(results) {
+            match result {
+                Ok(appended) => {
+                    let encryption = self.shard_encryption(&stream, shard.id.0);
+                    for (k, &i) in idx.iter().enumerate() {
+                        let offset = appended.first_offset + k as u64;
+                        out[i] = Some(PutOutcome::Stored {
+                            shard: shard.id,
+                            sequence: stream.seq(shard.id, offset),
+                            encrypted: encryption.encrypted(offset),
+                        });
+                    }
+                }
+                Err(err) => {
+                    let message = self.append_error(&stream, shard, err).to_string();
+                    for &i in idx {
+                        out[i] = Some(PutOutcome::Failed {
+                            code: "InternalFailure",
+                            message: message.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// PutRecord. `sequence_for_ordering`, when given, must be a sequence number of this
+    /// stream; the new record's number is always greater than every number the shard issued
+    /// before, which is the guarantee it asks for.
+    pub async fn put_record(
+        &self,
+        r: &StreamRef,
+        entry: PutEntry<'_>,
+        sequence_for_ordering: Option<&str>,
+    ) -> Result<PutResult, Error> {
+        let stream = self.data_stream(r)?;
+        if let Some(s) = sequence_for_ordering {
+            let ok = s == "0"
+                || SequenceNumber::parse(s).is_some_and(|q| q.incarnation == stream.incarnation);
+            if !ok {
+                return Err(Error::InvalidSequenceForOrdering {
+                    sequence: s.to_owned(),
+                    stream: stream.name.clone(),
+                    account: self.inner.opts.account_id.clone(),
+                });
+            }
+        }
+        let max = stream.record().max_record_size_kib as usize * 1024;
+        let size = entry.data.len() + entry.partition_key.len();
+        if size > max {
+            return Err(self.too_large(&stream, size, max));
+        }
+        let hash = entry
+            .explicit_hash_key
+            .unwrap_or_else(|| partition_key_hash(entry.partition_key));
+        let _gate = stream.gate.read().await;
+        let shard = stream.shards().route(hash).clone();
+        self.throttle_put(&stream, shard.id, size)?;
+        let record = [RecordIn {
+            partition_key: entry.partition_key,
+            data: entry.data,
+        }];
+        shard.written.add(size as u64, 1);
+        match shard.log.append(&record, self.now()).await {
+            Ok(a) => Ok(PutResult {
+                shard: shard.id,
+                sequence: stream.seq(shard.id, a.first_offset),
+                encrypted: self
+                    .shard_encryption(&stream, shard.id.0)
+                    .encrypted(a.first_offset),
+            }),
+            Err(err) => Err(self.append_error(&stream, &shard, err)),
+        }
+    }
+
+    /// GetShardIterator.
+    pub fn get_shard_iterator(
+        &self,
+        req: &GetShardIterator,
+        start: IteratorStart,
+    ) -> Result<String, Error> {
+        let stream = match self.data_stream(&req.stream) {
+            Ok(s) => s,
+            // AWS answers a missing stream here with the shard wording.
+            Err(Error::StreamNotFound { stream, account }) => {
+                return Err(match ShardId::parse(&req.shard_id) {
+                    Some(shard) => Error::ShardNotFound {
+                        shard,
+                        stream,
+                        account,
+                    },
+                    None => Error::ShardUnparsable {
+                        raw: req.shard_id.clone(),
+                        stream,
+                        account,
+                    },
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let shard = self.find_shard(&stream, &req.shard_id)?;
+        let now = self.now();
+        let offset = self.start_offset(&stream, &shard, start, now)?;
+        let it = ShardIterator {
+            stream: stream.name.clone(),
+            incarnation: stream.incarnation,
+            shard: shard.id,
+            offset,
+            issued_ms: now,
+            nonce: self.next_nonce(),
+        };
+        Ok(it.encode(&self.inner.key))
+    }
+
+    /// The offset a starting position resolves to in `shard` at `now` (GetShardIterator and
+    /// SubscribeToShard).
+    pub(crate) fn start_offset(
+        &self,
+        stream: &Stream,
+        shard: &Shard,
+        start: IteratorStart,
+        now: i64,
+    ) -> Result<u64, Error> {
+        let retention_start = retention_start(stream.record().retention_hours, now);
+        let log = &shard.log;
+        let trim_horizon = || log.offset_at_time(retention_start).max(log.start_offset());
+        let offset = match start {
+            IteratorStart::AtSequence(s) => self
+                .sequence_offset(stream, shard, s)?
+                .min(log.next_offset()),
+            IteratorStart::AfterSequence(s) => self
+                .sequence_offset(stream, shard, s)?
+                .saturating_add(1)
+                .min(log.next_offset()),
+            IteratorStart::TrimHorizon => trim_horizon(),
+            IteratorStart::Latest => log.next_offset(),
+            IteratorStart::AtTimestamp(ts) => {
+                if ts > now {
+                    return Err(Error::TimestampInFuture {
+                        timestamp_ms: ts,
+                        now_ms: now,
+                    });
+                }
+                log.offset_at_time(ts.max(retention_start))
+                    .max(trim_horizon())
+            }
+        };
+        Ok(offset)
+    }
+
+    /// GetRecords.
+    pub fn get_records(&self, iterator: &str, limit: Option<u32>) -> Result<RecordsPage, Error> {
+        let it = ShardIterator::decode(&self.inner.key, iterator).ok_or(Error::InvalidIterator)?;
+        let now = self.now();
+        let ttl = self.inner.opts.iterator_ttl_ms;
+        if now - it.issued_ms > ttl {
+            return Err(Error::IteratorExpired {
+                created_ms: it.issued_ms,
+                now_ms: now,
+                ttl_ms: ttl,
+            });
+        }
+        let stream = self
+            .streams()
+            .get(&it.stream)
+            .filter(|s| s.incarnation == it.incarnation)
+            .cloned()
+            .ok_or_else(|| self.not_found(&it.stream))?;
+        let shards = stream.shards();
+        let shard = self.shard_in(&stream, &shards, it.shard)?;
+        let quota = self.throttle_read(&stream, shard.id)?;
+        let read = self.read_page(&stream, &shards, shard, it.offset, limit)?;
+        let read_bytes = read
+            .records
+            .iter()
+            .map(|r| r.data.len() + r.partition_key.len());
+        self.charge_read(quota.as_deref(), read_bytes.sum());
+        let next_iterator = read.next_offset.map(|offset| {
+            ShardIterator {
+                offset,
+                issued_ms: now,
+                nonce: self.next_nonce(),
+                ..it.clone()
+            }
+            .encode(&self.inner.key)
+        });
+        Ok(RecordsPage {
+            records: read.records,
+            next_iterator,
+            millis_behind_latest: read.millis_behind_latest,
+            child_shards: read.child_shards,
+        })
+    }
+
+    /// Reads one page of a shard from `offset`: the domain form of GetRecords for callers that
+    /// keep their own position. At the end of a closed shard the answer has no `next_offset`
+    /// and lists the shard's children; a consumer that reads a parent to its end before its
+    /// children sees every record once, in per-key order.
+    pub fn read_shard(
+        &self,
+        r: &StreamRef,
+        shard: ShardId,
+        offset: u64,
+        limit: Option<u32>,
+    ) -> Result<ShardRead, Error> {
+        let stream = self.data_stream(r)?;
+        let shards = stream.shards();
+        let shard = self.shard_in(&stream, &shards, shard)?;
+        self.read_page(&stream, &shards, shard, offset, limit)
+    }
+
+    fn shard_in<'a>(
+        &self,
+        stream: &Stream,
+        shards: &'a ShardSet,
+        id: ShardId,
+    ) -> Result<&'a Arc<Shard>, Error> {
+        shards.get(id).ok_or_else(|| Error::ShardNotFound {
+            shard: id,
+            stream: stream.name.clone(),
+            account: self.inner.opts.account_id.clone(),
+        })
+    }
+
+    pub(crate) fn read_page(
+        &self,
+        stream: &Stream,
+        shards: &ShardSet,
+        shard: &Shard,
+        offset: u64,
+        limit: Option<u32>,
+    ) -> Result<ShardRead, Error> {
+        let retention_start = retention_start(stream.record().retention_hours, self.now());
+        let limit = limit
+            .unwrap_or(MAX_GET_RECORDS_LIMIT)
+            .min(MAX_GET_RECORDS_LIMIT) as usize;
+        let batch = shard
+            .log
+            .read(offset, limit, MAX_GET_RECORDS_BYTES, retention_start)
+            .map_err(|e| Error::Storage(e.to_string()))?;
+        let tip = shard.log.next_offset();
+        // A closed shard ends once nothing is left before its end: an empty page (the read
+        // returns at least one record when any is left) or a page that reaches the end.
+        let at_end = shard
+            .end_offset
+            .is_some_and(|end| batch.records.is_empty() || batch.next_offset >= end);
+        // How far the consumer is from the tip once it has processed this page: zero when the
+        // page ends at the tip, else the age gap between its last record and the newest. The
+        // tip of a closed shard has moved on to the open shards.
+        let newest = match shard.end_offset {
+            None => shard.log.last_arrival_ms(),
+            Some(_) => shards
+                .open_by_hash
+                .iter()
+                .filter_map(|s| s.log.last_arrival_ms())
+                .max(),
+        };
+        let behind_tip = shard.end_offset.is_some() || batch.next_offset < tip;
+        let millis_behind_latest = match (batch.records.last(), newest) {
+            (Some(last), Some(newest)) if behind_tip => (newest - last.arrival_ms).max(0),
+            _ => 0,
+        };
+        let encryption = self.shard_encryption(stream, shard.id.0);
+        let records = batch
+            .records
+            .into_iter()
+            .map(|r| RecordOut {
+                sequence: stream.seq(shard.id, r.offset),
+                arrival_ms: r.arrival_ms,
+                partition_key: r.partition_key,
+                data: r.data,
+                encrypted: encryption.encrypted(r.offset),
+            })
+            .collect();
+        Ok(ShardRead {
+            records,
+            next_offset: (!at_end).then_some(batch.next_offset),
+            millis_behind_latest,
+            child_shards: if at_end {
+                shards.children(shard.id)
+            } else {
+                Vec::new()
+            },
+        })
+    }
+
+    /// The offset a StartingSequenceNumber names, if this stream issued it for this shard.
+    fn sequence_offset(&self, stream: &Stream, shard: &Shard, s: String) -> Result<u64, Error> {
+        match SequenceNumber::parse(&s) {
+            Some(q) if q.incarnation == stream.incarnation && q.shard == shard.id.0 => Ok(q.offset),
+            Some(q) if q.incarnation == stream.incarnation => Err(Error::SequenceOfOtherShard {
+                encodes: ShardId(q.shard),
+                used: shard.id,
+            }),
+            parsed => Err(Error::InvalidStartingSequence {
+                foreign: parsed.is_some(),
+                sequence: s,
+                shard: shard.id,
+                stream: stream.name.clone(),
+                account: self.inner.opts.account_id.clone(),
+            }),
+        }
+    }
+
+    pub(crate) fn find_shard(&self, stream: &Stream, raw: &str) -> Result<Arc<Shard>, Error> {
+        let account = || self.inner.opts.account_id.clone();
+        let id = ShardId::parse(raw).ok_or_else(|| Error::ShardUnparsable {
+            raw: raw.to_owned(),
+            stream: stream.name.clone(),
+            account: account(),
+        })?;
+        stream
+            .shards()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::ShardNotFound {
+                shard: id,
+                stream: stream.name.clone(),
+                account: account(),
+            })
+    }
+
+    fn too_large(&self, stream: &Stream, size: usize, max: usize) -> Error {
+        Error::RecordTooLarge {
+            size,
+            max,
+            stream: stream.name.clone(),
+            account: self.inner.opts.account_id.clone(),
+        }
+    }
+
+    fn append_error(&self, stream: &Stream, shard: &Shard, err: LogError) -> Error {
+        match err {
+            LogError::Closed => self.not_found(&stream.name),
+            LogError::Poisoned { .. } => Error::ShardReadOnly {
+                shard: shard.id,
+                stream: stream.name.clone(),
+                reason: err.to_string(),
+            },
+            other => Error::Storage(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+//! DeleteResourcePolicy.
+
+use crate::Streams;
+use serde::Deserialize;
+
+use super::resource_shapes::validate_resource_arn;
+use freshet_protocol::json::JStr;
+use freshet_protocol::validate::Validator;
+use freshet_protocol::{ApiError, Operation};
+
+pub(crate) struct DeleteResourcePolicy;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Input {
+    #[serde(rename = "ResourceARN")]
+    resource_arn: Option<JStr>,
+}
+
+impl Operation<Streams> for DeleteResourcePolicy {
+    type Input = Input;
+    type Output = ();
+    const EMPTY_OUTPUT: bool = true;
+
+    fn validate(i: &Input, v: &mut Validator) {
+        validate_resource_arn(v, &i.resource_arn);
+    }
+
+    async fn call(streams: &Streams, i: Input) -> Result<(), ApiError> {
+        let arn = i.resource_arn.map(|s| s.0).unwrap_or_default();
+        streams.delete_resource_policy(&arn).await?;
+        Ok(())
+    }
+}

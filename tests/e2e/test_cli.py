@@ -44,9 +44,9 @@ def aws(endpoint, tmp_path_factory):
         "AWS_PAGER": "",
     })
 
-    def run(*args: str, check: bool = True):
+    def run(*args: str, check: bool = True, service: str = "kinesis"):
         cmd = [*aws_command(), "--endpoint-url", endpoint, "--output", "json",
-               "--cli-connect-timeout", "5", "--cli-read-timeout", "30", "kinesis", *args]
+               "--cli-connect-timeout", "5", "--cli-read-timeout", "30", service, *args]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120,
                               stdin=subprocess.DEVNULL)
         if check:
@@ -108,6 +108,15 @@ def test_cli_round_trip(aws, stream_name):
         assert time.monotonic() < deadline, "stream was never deleted"
         time.sleep(0.2)
     assert stream_name not in aws("list-streams")["StreamNames"]
+
+
+def test_a_service_freshet_does_not_serve_says_so(aws):
+    """Not a 403 that reads like a credentials problem: the answer names the service."""
+    proc = aws("list-functions", check=False, service="lambda")
+    assert proc.returncode != 0
+    assert "NotImplemented" in proc.stderr, proc.stderr
+    assert "Freshet does not serve service 'lambda'" in proc.stderr, proc.stderr
+    assert "kinesis" in proc.stderr, proc.stderr
 
 
 def test_cli_reports_errors(aws):

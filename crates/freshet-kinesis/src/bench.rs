@@ -6,13 +6,13 @@
 //! encoder, not copies) without the streams service behind it. Not a stable API: hidden from
 //! the docs and free to change with the benchmarks.
 
-use crate::{PutOutcome, RecordsPage};
 use bytes::Bytes;
+use freshet_protocol::{ApiError, Operation, Protocol, decode_input, encode_output};
 
 use crate::ops::get_records::{self, GetRecords};
 use crate::ops::put_record::{self, PutRecord};
 use crate::ops::put_records::{self, PutRecords};
-use freshet_protocol::{ApiError, Operation, Protocol, decode_input, encode_output};
+use crate::{PutOutcome, RecordsPage};
 
 /// A decoded and validated PutRecords request (opaque; kept so that the benchmark times the
 /// decoding, not the drop).

@@ -13,11 +13,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::record::{ConsumerRecord, ConsumerStatus, StreamRecord, StreamStatus};
 use freshet_types::limits::NEXT_TOKEN_TTL_MS;
 use freshet_types::parse_stream_arn;
 
 use crate::model::StreamRef;
+use crate::record::{ConsumerRecord, ConsumerStatus, StreamRecord, StreamStatus};
 use crate::state::Stream;
 use crate::token::{TokenKind, put_str, take_i64, take_str};
 use crate::{Error, Streams};

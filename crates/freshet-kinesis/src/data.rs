@@ -175,25 +175,9 @@ impl Streams {
         req: &GetShardIterator,
         start: IteratorStart,
     ) -> Result<String, Error> {
-        let stream = match self.data_stream(&req.stream) {
-            Ok(s) => s,
-            // AWS answers a missing stream here with the shard wording.
-            Err(Error::StreamNotFound { stream, account }) => {
-                return Err(match ShardId::parse(&req.shard_id) {
-                    Some(shard) => Error::ShardNotFound {
-                        shard,
-                        stream,
-                        account,
-                    },
-                    None => Error::ShardUnparsable {
-                        raw: req.shard_id.clone(),
-                        stream,
-                        account,
-                    },
-                });
-            }
-            Err(e) => return Err(e),
-        };
+        let stream = self
+            .data_stream(&req.stream)
+            .map_err(|e| shard_wording(e, &req.shard_id))?;
         let shard = self.find_shard(&stream, &req.shard_id)?;
         let now = self.now();
         let offset = self.start_offset(&stream, &shard, start, now)?;
@@ -435,5 +419,42 @@ impl Streams {
             },
             other => Error::Storage(other.to_string()),
         }
+    }
+}
+
+/// AWS answers GetShardIterator on a missing stream with the shard wording ("Shard ... does
+/// not exist", or "Could not find shard ..." for an id it cannot parse) rather than "Stream
+/// ... not found". Other errors pass through.
+pub(crate) fn shard_wording(e: Error, raw_shard: &str) -> Error {
+    match e {
+        Error::StreamNotFound { stream, account } => match ShardId::parse(raw_shard) {
+            Some(shard) => Error::ShardNotFound {
+                shard,
+                stream,
+                account,
+            },
+            None => Error::ShardUnparsable {
+                raw: raw_shard.to_owned(),
+                stream,
+                account,
+            },
+        },
+        other => other,
+    }
+}
+
+/// SplitShard and MergeShards check the shard id before the stream: on a missing stream, an
+/// id that does not parse (not digits after the dash, or beyond 2147483647) gets "Could not
+/// find shard ..."; a valid id gets "Stream ... not found" (both recorded from AWS).
+pub(crate) fn unparsable_shard_first(e: Error, raw_shard: &str) -> Error {
+    match e {
+        Error::StreamNotFound { stream, account } if ShardId::parse(raw_shard).is_none() => {
+            Error::ShardUnparsable {
+                raw: raw_shard.to_owned(),
+                stream,
+                account,
+            }
+        }
+        other => other,
     }
 }

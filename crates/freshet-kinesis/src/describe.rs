@@ -2,7 +2,6 @@
 //! Read-only control-plane calls: DescribeStream, DescribeStreamSummary, ListStreams and
 //! ListShards, with their pagination tokens.
 
-use crate::record::{ShardRecord, StreamRecord};
 use freshet_types::limits::{
     DESCRIBE_STREAM_MAX_SHARDS, LIST_SHARDS_MAX, LIST_STREAMS_MAX, NEXT_TOKEN_TTL_MS,
 };
@@ -12,6 +11,7 @@ use crate::model::{
     ListShards, ShardFilter, ShardInfo, ShardList, StreamDescription, StreamList, StreamRef,
     StreamSummary,
 };
+use crate::record::{ShardRecord, StreamRecord, StreamStatus};
 use crate::state::{Stream, retention_start};
 use crate::token::{TokenKind, put_str, take_i64, take_str};
 use crate::{Error, Streams};
@@ -30,8 +30,24 @@ impl Streams {
             .unwrap_or(DESCRIBE_STREAM_MAX_SHARDS)
             .min(DESCRIBE_STREAM_MAX_SHARDS) as usize;
         let after = exclusive_start_shard_id.map(shard_sort_key);
+        // AWS lists no shards while a stream is CREATING, and the layout from before a split
+        // or merge until the UPDATING it causes is over.
+        let shown = match rec.status {
+            StreamStatus::Creating => StreamRecord {
+                shards: Vec::new(),
+                ..rec.clone()
+            },
+            StreamStatus::Updating => match stream.layout_before_update() {
+                Some(layout) => StreamRecord {
+                    shards: layout,
+                    ..rec.clone()
+                },
+                None => rec.clone(),
+            },
+            StreamStatus::Active | StreamStatus::Deleting => rec.clone(),
+        };
         let mut shards: Vec<ShardInfo> = self
-            .listable_shards(&stream, &rec)
+            .listable_shards(&stream, &shown)
             .filter(|s| {
                 after
                     .as_ref()

@@ -14,10 +14,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::record::{EncryptionChange, StreamRecord};
 use freshet_types::ShardId;
 
 use crate::model::StreamRef;
+use crate::record::{EncryptionChange, StreamRecord};
 use crate::state::Stream;
 use crate::{Error, Streams};
 

@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use crate::record::{ShardRecord, StreamMode, StreamRecord, StreamStatus};
-use crate::store::KinesisMeta;
 use freshet_types::even_hash_ranges;
 use freshet_types::limits::{
     DEFAULT_RETENTION_HOURS, DEFAULT_SHARD_COUNT, MAX_RETENTION_HOURS, MIN_RETENTION_HOURS,
@@ -14,7 +12,9 @@ use freshet_types::seqno::MAX_INCARNATION;
 use rand::Rng;
 
 use crate::model::{CreateStream, StreamRef};
+use crate::record::{ShardRecord, StreamMode, StreamRecord, StreamStatus};
 use crate::state::Stream;
+use crate::store::KinesisMeta;
 use crate::{Error, Streams};
 
 impl Streams {
@@ -222,6 +222,7 @@ impl Streams {
                         crate::capacity::settle_update(&mut rec);
                         rec.clone()
                     };
+                    current.set_layout_before_update(None);
                     if let Err(error) = this.persist(&rec) {
                         tracing::error!(stream = %rec.name, %error, "Could not persist stream status.");
                     }

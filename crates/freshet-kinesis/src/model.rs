@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
-pub use crate::record::{StreamMode, StreamStatus};
 use bytes::Bytes;
 use freshet_types::{HashKeyRange, SequenceNumber, ShardId};
+
+pub use crate::record::{StreamMode, StreamStatus};
 
 /// How a request names a stream: by name, by ARN, or both (which must agree).
 #[derive(Debug, Clone, Default)]

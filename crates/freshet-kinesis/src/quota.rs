@@ -54,10 +54,10 @@
 
 use std::sync::{Arc, Mutex, RwLock};
 
-use crate::record::StreamMode;
 use freshet_types::ShardId;
 
 use crate::model::PutOutcome;
+use crate::record::StreamMode;
 use crate::state::{Shard, Stream};
 use crate::{Error, Streams};
 

@@ -26,12 +26,13 @@
 
 use std::sync::Arc;
 
-use crate::record::{ShardRecord, StreamMode, StreamRecord, StreamStatus};
 use freshet_log::Log;
 use freshet_types::hash::parse_hash_key;
 use freshet_types::{HashKeyRange, ShardId, even_hash_ranges};
 
+use crate::data::unparsable_shard_first;
 use crate::model::{ShardCountUpdate, StreamRef};
+use crate::record::{ShardRecord, StreamMode, StreamRecord, StreamStatus};
 use crate::state::{Shard, ShardSet, Stream, range_of, retention_start};
 use crate::store::shard_log;
 use crate::{Error, Streams};
@@ -238,7 +239,9 @@ impl Streams {
         new_starting_hash_key: &str,
     ) -> Result<(), Error> {
         let _guard = self.inner.control.lock().await;
-        let stream = self.reshardable(r)?;
+        let stream = self
+            .reshardable(r)
+            .map_err(|e| unparsable_shard_first(e, shard_to_split))?;
         let rec = stream.record().clone();
         let parent = self.reshard_target(&stream, &rec, shard_to_split)?;
         self.check_shard_limit(1)?;
@@ -273,7 +276,9 @@ impl Streams {
         adjacent_shard_to_merge: &str,
     ) -> Result<(), Error> {
         let _guard = self.inner.control.lock().await;
-        let stream = self.reshardable(r)?;
+        let stream = self
+            .reshardable(r)
+            .map_err(|e| unparsable_shard_first(e, shard_to_merge))?;
         let rec = stream.record().clone();
         let a = self.reshard_target(&stream, &rec, shard_to_merge)?;
         let b = self.reshard_target(&stream, &rec, adjacent_shard_to_merge)?;
@@ -420,6 +425,7 @@ impl Streams {
     ) -> Result<(), Error> {
         let now = self.now();
         let before = rec.shards.len();
+        let layout_before = rec.shards.clone();
         apply_steps(&mut rec.shards, steps, now)
             .ok_or_else(|| Error::Storage(format!("invalid reshard plan {steps:?}")))?;
         let mut children: Vec<Arc<dyn Log>> = Vec::with_capacity(rec.shards.len() - before);
@@ -475,6 +481,9 @@ impl Streams {
             .collect();
         stream.set_shards(ShardSet::new(all));
         let status = rec.status;
+        // DescribeStream shows the old layout until the stream is ACTIVE again, as AWS does.
+        stream
+            .set_layout_before_update((status == StreamStatus::Updating).then_some(layout_before));
         *stream.record_mut() = rec;
         drop(gate);
         // Subscriptions waiting on a parent for records find its end (and children) now.

@@ -19,10 +19,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::record::{StreamMode, StreamStatus};
 use freshet_types::HashKeyRange;
 
 use crate::Streams;
+use crate::record::{StreamMode, StreamStatus};
 use crate::reshard::{Step, midpoint};
 use crate::state::Stream;
 

@@ -7,11 +7,11 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::record::{ShardRecord, StreamRecord, StreamStatus};
 use freshet_log::{Log, LogName};
 use freshet_types::{HashKeyRange, SequenceNumber, ShardId};
 
 use crate::model::ChildShard;
+use crate::record::{ShardRecord, StreamRecord, StreamStatus};
 
 /// One shard and its log. Immutable: closing a shard installs a new `Shard` (sharing the log)
 /// in a new [`ShardSet`].
@@ -134,6 +134,9 @@ pub(crate) struct Stream {
     pub gate: tokio::sync::RwLock<()>,
     /// Per-shard throughput quotas, used only when they are enabled.
     pub quotas: crate::quota::StreamQuotas,
+    /// While a reshard's UPDATING lasts: the shard records before it, which DescribeStream
+    /// shows until the stream is ACTIVE (AWS switches the described layout at the end).
+    layout_before_update: std::sync::Mutex<Option<Vec<ShardRecord>>>,
 }
 
 impl Stream {
@@ -147,6 +150,7 @@ impl Stream {
             shards: RwLock::new(Arc::new(shards)),
             gate: tokio::sync::RwLock::new(()),
             quotas: Default::default(),
+            layout_before_update: std::sync::Mutex::new(None),
         }
     }
 
@@ -167,6 +171,22 @@ impl Stream {
     pub fn shards(&self) -> Arc<ShardSet> {
         self.shards
             .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Sets (or clears) the layout DescribeStream shows while the stream is UPDATING.
+    pub fn set_layout_before_update(&self, layout: Option<Vec<ShardRecord>>) {
+        *self
+            .layout_before_update
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = layout;
+    }
+
+    /// The layout before the reshard the stream is UPDATING for, if any.
+    pub fn layout_before_update(&self) -> Option<Vec<ShardRecord>> {
+        self.layout_before_update
+            .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
     }

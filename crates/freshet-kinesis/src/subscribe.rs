@@ -17,12 +17,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::record::ConsumerStatus;
 use freshet_types::{SequenceNumber, ShardId};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::model::{ChildShard, IteratorStart, RecordOut};
+use crate::record::ConsumerStatus;
 use crate::state::{Shard, Stream, retention_start};
 use crate::{Error, Streams};
 

@@ -148,6 +148,9 @@ impl Router {
             }
         }
         match signing_name(head) {
+            // Signed for a service that is served, but naming no operation of it: AWS's
+            // answer for an unattributable request, not "not served".
+            Some(name) if self.serves(&name) => Routing::Unrecognized,
             Some(name) => Routing::NotServed(NotServed {
                 what: format!("service '{name}'"),
                 style: if name == "s3" {
@@ -158,6 +161,13 @@ impl Router {
             }),
             None => Routing::Unrecognized,
         }
+    }
+
+    /// Whether a service with this signing name is served.
+    fn serves(&self, signing_name: &str) -> bool {
+        self.services
+            .iter()
+            .any(|s| s.info().signing_name == signing_name)
     }
 
     fn route_target(&self, head: &Head<'_>, target: &str) -> Routing {
@@ -555,9 +565,9 @@ mod tests {
     fn unserved_services_are_named_in_the_envelope_their_clients_parse() {
         let h = headers(&[(
             "authorization",
-            "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=x",
+            "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/scheduler/aws4_request, SignedHeaders=host, Signature=x",
         )]);
-        let Routing::NotServed(n) = route(Method::GET, "/2018-10-31/layers", None, &h) else {
+        let Routing::NotServed(n) = route(Method::GET, "/schedules", None, &h) else {
             panic!("not served");
         };
         assert_eq!(n.style, ErrorStyle::Json);
@@ -567,7 +577,7 @@ mod tests {
         assert_eq!(body["__type"], "NotImplemented");
         assert_eq!(
             body["message"],
-            "Freshet does not serve service 'lambda' on this endpoint. It serves: kinesis, sqs."
+            "Freshet does not serve service 'scheduler' on this endpoint. It serves: kinesis, sqs."
         );
         let h = headers(&[
             ("x-amz-target", "Firehose_20150804.ListDeliveryStreams"),
@@ -600,6 +610,12 @@ mod tests {
             body.contains("service &apos;sns&apos; (Query action ListTopics)"),
             "{body}"
         );
+    }
+
+    #[test]
+    fn a_served_service_signed_for_without_an_operation_is_unrecognized_not_unserved() {
+        let h = headers(&[("authorization", SQS_AUTH)]);
+        assert_eq!(route(Method::GET, "/", None, &h), Routing::Unrecognized);
     }
 
     #[test]

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 //! DTO pieces and validation shared by the enhanced fan-out consumer operations.
 
-use crate::{ConsumerInfo, ConsumerRef};
+use freshet_protocol::json::{JStr, Timestamp};
+use freshet_protocol::validate::Validator;
 use serde::Serialize;
 
 use crate::ops::patterns::{NAME_PATTERN, STREAM_ARN_PATTERN, is_name, is_stream_arn};
-use freshet_protocol::json::{JStr, Timestamp};
-use freshet_protocol::validate::Validator;
+use crate::{ConsumerInfo, ConsumerRef};
 
 /// The model's ConsumerARN pattern, as Coral quotes it.
 pub(crate) const CONSUMER_ARN_PATTERN: &str = "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+";

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! CreateStream.
 
-use crate::{StreamMode, Streams};
-use serde::Deserialize;
-
-use crate::ops::patterns::{NAME_PATTERN, is_name};
 use freshet_protocol::json::{JInt, JMap, JStr};
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::Deserialize;
+
+use crate::ops::patterns::{NAME_PATTERN, is_name};
+use crate::{StreamMode, Streams};
 
 pub(crate) struct CreateStream;
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! DeregisterStreamConsumer.
 
-use crate::Streams;
-use serde::Deserialize;
-
-use super::consumer::{consumer_ref, validate_consumer_ref};
 use freshet_protocol::json::JStr;
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::Deserialize;
+
+use super::consumer::{consumer_ref, validate_consumer_ref};
+use crate::Streams;
 
 pub(crate) struct DeregisterStreamConsumer;
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 //! DescribeAccountSettings (and the commitment shape UpdateAccountSettings answers with).
 
-use crate::{Commitment, Streams};
-use serde::{Deserialize, Serialize};
-
 use freshet_protocol::json::Timestamp;
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::{Deserialize, Serialize};
+
+use crate::{Commitment, Streams};
 
 pub(crate) struct DescribeAccountSettings;
 

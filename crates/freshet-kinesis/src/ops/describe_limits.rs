@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //! DescribeLimits.
 
-use crate::Streams;
-use serde::{Deserialize, Serialize};
-
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::{Deserialize, Serialize};
+
+use crate::Streams;
 
 pub(crate) struct DescribeLimits;
 

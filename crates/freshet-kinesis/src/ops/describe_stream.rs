@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 //! DescribeStream.
 
-use crate::Streams;
+use freshet_protocol::json::{JInt, JStr, Timestamp};
+use freshet_protocol::validate::Validator;
+use freshet_protocol::{ApiError, Operation};
 use serde::{Deserialize, Serialize};
 
 use super::{
     EnhancedMetricsDto, ShardDto, StreamModeDetailsDto, encryption_type, enhanced_monitoring,
     stream_ref, validate_stream,
 };
+use crate::Streams;
 use crate::ops::patterns::{NAME_PATTERN, is_name};
-use freshet_protocol::json::{JInt, JStr, Timestamp};
-use freshet_protocol::validate::Validator;
-use freshet_protocol::{ApiError, Operation};
 
 pub(crate) struct DescribeStream;
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! DescribeStreamConsumer.
 
-use crate::Streams;
-use serde::{Deserialize, Serialize};
-
-use super::consumer::{ConsumerDescriptionDto, consumer_ref, validate_consumer_ref};
 use freshet_protocol::json::JStr;
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::{Deserialize, Serialize};
+
+use super::consumer::{ConsumerDescriptionDto, consumer_ref, validate_consumer_ref};
+use crate::Streams;
 
 pub(crate) struct DescribeStreamConsumer;
 

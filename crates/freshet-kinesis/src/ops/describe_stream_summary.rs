@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 //! DescribeStreamSummary.
 
-use crate::{StreamSummary, Streams};
+use freshet_protocol::json::{JStr, Timestamp};
+use freshet_protocol::validate::Validator;
+use freshet_protocol::{ApiError, Operation};
 use serde::{Deserialize, Serialize};
 
 use super::{
     EnhancedMetricsDto, StreamModeDetailsDto, WarmThroughputDto, encryption_type,
     enhanced_monitoring, stream_ref, validate_stream,
 };
-use freshet_protocol::json::{JStr, Timestamp};
-use freshet_protocol::validate::Validator;
-use freshet_protocol::{ApiError, Operation};
+use crate::{StreamSummary, Streams};
 
 pub(crate) struct DescribeStreamSummary;
 

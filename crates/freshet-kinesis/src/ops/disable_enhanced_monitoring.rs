@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 //! DisableEnhancedMonitoring.
 
-use crate::Streams;
+use freshet_protocol::validate::Validator;
+use freshet_protocol::{ApiError, Operation};
 
 use super::enable_enhanced_monitoring::{Input, Output, validate_monitoring};
 use super::stream_ref;
-use freshet_protocol::validate::Validator;
-use freshet_protocol::{ApiError, Operation};
+use crate::Streams;
 
 pub(crate) struct DisableEnhancedMonitoring;
 

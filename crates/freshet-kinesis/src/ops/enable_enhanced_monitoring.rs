@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //! EnableEnhancedMonitoring (and the shapes DisableEnhancedMonitoring shares).
 
-use crate::monitoring::{ALL_METRICS, SHARD_LEVEL_METRICS};
-use crate::{MonitoringChange, Streams};
-use serde::{Deserialize, Serialize};
-
-use super::{stream_ref, validate_stream};
 use freshet_protocol::json::{JList, JStr};
 use freshet_protocol::validate::{StringMember, Validator};
 use freshet_protocol::{ApiError, Operation};
+use serde::{Deserialize, Serialize};
+
+use super::{stream_ref, validate_stream};
+use crate::monitoring::{ALL_METRICS, SHARD_LEVEL_METRICS};
+use crate::{MonitoringChange, Streams};
 
 pub(crate) struct EnableEnhancedMonitoring;
 

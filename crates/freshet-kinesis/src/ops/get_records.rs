@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 //! GetRecords.
 
-use crate::{RecordOut, RecordsPage, Streams};
 use bytes::Bytes;
+use freshet_protocol::json::{JInt, JStr};
+use freshet_protocol::validate::Validator;
+use freshet_protocol::{ApiError, Operation, Protocol, encode_failure, encode_output};
 use serde::{Deserialize, Serialize};
 
 use super::ChildShardDto;
 use super::records::{RecordsJson, serialize_records};
 use crate::ops::patterns::{STREAM_ARN_PATTERN, is_stream_arn};
-use freshet_protocol::json::{JInt, JStr};
-use freshet_protocol::validate::Validator;
-use freshet_protocol::{ApiError, Operation, Protocol, encode_failure, encode_output};
+use crate::{RecordOut, RecordsPage, Streams};
 
 pub(crate) struct GetRecords;
 

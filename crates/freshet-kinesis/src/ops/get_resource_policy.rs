@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! GetResourcePolicy.
 
-use crate::Streams;
-use serde::{Deserialize, Serialize};
-
-use super::resource_shapes::validate_resource_arn;
 use freshet_protocol::json::JStr;
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::{Deserialize, Serialize};
+
+use super::resource_shapes::validate_resource_arn;
+use crate::Streams;
 
 pub(crate) struct GetResourcePolicy;
 

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //! GetShardIterator.
 
-use crate::{Error, IteratorStart, Streams};
+use freshet_protocol::json::{JStr, JTimestamp};
+use freshet_protocol::validate::Validator;
+use freshet_protocol::{ApiError, Operation};
 use serde::{Deserialize, Serialize};
 
 use super::{stream_ref, validate_stream};
 use crate::ops::patterns::{NAME_PATTERN, SEQUENCE_NUMBER_PATTERN, is_name, is_sequence_number};
-use freshet_protocol::json::{JStr, JTimestamp};
-use freshet_protocol::validate::Validator;
-use freshet_protocol::{ApiError, Operation};
+use crate::{Error, IteratorStart, Streams};
 
 pub(crate) struct GetShardIterator;
 

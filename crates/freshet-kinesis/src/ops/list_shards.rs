@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //! ListShards.
 
-use crate::{ShardFilter, Streams};
+use freshet_protocol::json::{JInt, JStr, JTimestamp};
+use freshet_protocol::validate::Validator;
+use freshet_protocol::{ApiError, Operation};
 use serde::{Deserialize, Serialize};
 
 use super::{ShardDto, stream_ref, validate_stream};
 use crate::ops::patterns::{NAME_PATTERN, is_name};
-use freshet_protocol::json::{JInt, JStr, JTimestamp};
-use freshet_protocol::validate::Validator;
-use freshet_protocol::{ApiError, Operation};
+use crate::{ShardFilter, Streams};
 
 pub(crate) struct ListShards;
 

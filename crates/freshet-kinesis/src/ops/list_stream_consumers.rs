@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! ListStreamConsumers.
 
-use crate::{ListConsumers, Streams};
-use serde::{Deserialize, Serialize};
-
-use super::consumer::{ConsumerDto, validate_stream_arn};
 use freshet_protocol::json::{JInt, JStr, JTimestamp};
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::{Deserialize, Serialize};
+
+use super::consumer::{ConsumerDto, validate_stream_arn};
+use crate::{ListConsumers, Streams};
 
 pub(crate) struct ListStreamConsumers;
 

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //! ListStreams.
 
-use crate::Streams;
-use serde::{Deserialize, Serialize};
-
-use super::StreamModeDetailsDto;
-use crate::ops::patterns::{NAME_PATTERN, is_name};
 use freshet_protocol::json::{JInt, JStr, Timestamp};
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::{Deserialize, Serialize};
+
+use super::StreamModeDetailsDto;
+use crate::Streams;
+use crate::ops::patterns::{NAME_PATTERN, is_name};
 
 pub(crate) struct ListStreams;
 

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //! ListTagsForStream.
 
-use crate::Streams;
+use freshet_protocol::json::{JInt, JStr};
+use freshet_protocol::validate::Validator;
+use freshet_protocol::{ApiError, Operation};
 use serde::{Deserialize, Serialize};
 
 use super::resource_shapes::{TagDto, tag_list};
 use super::{stream_ref, validate_stream};
-use freshet_protocol::json::{JInt, JStr};
-use freshet_protocol::validate::Validator;
-use freshet_protocol::{ApiError, Operation};
+use crate::Streams;
 
 pub(crate) struct ListTagsForStream;
 

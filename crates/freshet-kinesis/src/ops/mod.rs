@@ -45,14 +45,14 @@ mod update_shard_count;
 mod update_stream_mode;
 mod update_stream_warm_throughput;
 
-use crate::{ChildShard, ShardInfo, StreamRef, Streams};
+use freshet_protocol::json::JStr;
+use freshet_protocol::validate::Validator;
+use freshet_protocol::{ApiError, Protocol, Response, Wire, run};
 use freshet_types::HashKeyRange;
 use serde::Serialize;
 
 use crate::ops::patterns::{NAME_PATTERN, STREAM_ARN_PATTERN, is_name, is_stream_arn};
-use freshet_protocol::json::JStr;
-use freshet_protocol::validate::Validator;
-use freshet_protocol::{ApiError, Protocol, Response, Wire, run};
+use crate::{ChildShard, ShardInfo, StreamRef, Streams};
 
 /// Kinesis errors carry bare codes and no Query compatibility.
 pub(crate) const WIRE: Wire = Wire {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //! PutRecord.
 
-use crate::{Error, PutEntry, Streams};
+use freshet_protocol::json::{JBlob, JStr};
+use freshet_protocol::validate::Validator;
+use freshet_protocol::{ApiError, Operation};
 use freshet_types::hash::parse_hash_key;
 use freshet_types::limits::{MAX_PARTITION_KEY_LEN, MAX_RECORD_BYTES_LIMIT};
 use serde::{Deserialize, Serialize};
@@ -11,9 +13,7 @@ use super::{stream_ref, validate_stream};
 use crate::ops::patterns::{
     HASH_KEY_PATTERN, SEQUENCE_NUMBER_PATTERN, is_hash_key, is_sequence_number,
 };
-use freshet_protocol::json::{JBlob, JStr};
-use freshet_protocol::validate::Validator;
-use freshet_protocol::{ApiError, Operation};
+use crate::{Error, PutEntry, Streams};
 
 pub(crate) struct PutRecord;
 

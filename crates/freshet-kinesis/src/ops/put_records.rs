@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //! PutRecords.
 
-use crate::{PutEntry, PutOutcome, Streams};
+use freshet_protocol::json::{JBlob, JList, JStr};
+use freshet_protocol::validate::{ListMember, Validator};
+use freshet_protocol::{ApiError, Operation};
 use freshet_types::limits::{
     MAX_PARTITION_KEY_LEN, MAX_PUT_RECORDS_ENTRIES, MAX_RECORD_BYTES_LIMIT,
 };
@@ -11,9 +13,7 @@ use super::put_record::explicit_hash_key;
 use super::text::{SequenceText, ShardIdText, sequence_text, shard_id_text};
 use super::{stream_ref, validate_stream};
 use crate::ops::patterns::{HASH_KEY_PATTERN, is_hash_key};
-use freshet_protocol::json::{JBlob, JList, JStr};
-use freshet_protocol::validate::{ListMember, Validator};
-use freshet_protocol::{ApiError, Operation};
+use crate::{PutEntry, PutOutcome, Streams};
 
 pub(crate) struct PutRecords;
 

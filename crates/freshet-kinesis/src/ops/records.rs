@@ -10,12 +10,12 @@
 //! exact text matters (escaped strings, the timestamp's float, child shards), so its output
 //! is byte for byte what serde produced, which the tests check against the old DTOs.
 
-use crate::RecordOut;
+use freshet_protocol::json::{Timestamp, encode_blob_into};
 use serde::{Serialize, Serializer};
 
 use super::ChildShardDto;
 use super::text::{SequenceText, sequence_text};
-use freshet_protocol::json::{Timestamp, encode_blob_into};
+use crate::RecordOut;
 
 /// `Record`, a view of the domain record with the AWS member names.
 #[derive(Serialize)]

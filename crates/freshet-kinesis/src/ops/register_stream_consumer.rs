@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! RegisterStreamConsumer.
 
-use crate::Streams;
-use serde::{Deserialize, Serialize};
-
-use super::consumer::{ConsumerDto, validate_consumer_name, validate_stream_arn};
 use freshet_protocol::json::{JMap, JStr};
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::{Deserialize, Serialize};
+
+use super::consumer::{ConsumerDto, validate_consumer_name, validate_stream_arn};
+use crate::Streams;
 
 pub(crate) struct RegisterStreamConsumer;
 

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //! RemoveTagsFromStream.
 
-use crate::Streams;
+use freshet_protocol::json::{JList, JStr};
+use freshet_protocol::validate::Validator;
+use freshet_protocol::{ApiError, Operation};
 use serde::Deserialize;
 
 use super::resource_shapes::{tag_keys, validate_tag_keys};
 use super::{stream_ref, validate_stream};
-use freshet_protocol::json::{JList, JStr};
-use freshet_protocol::validate::Validator;
-use freshet_protocol::{ApiError, Operation};
+use crate::Streams;
 
 pub(crate) struct RemoveTagsFromStream;
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //! Shapes and checks shared by the tag, resource-policy and encryption operations.
 
+use freshet_protocol::json::{JList, JMap, JStr};
+use freshet_protocol::validate::{StringMember, Validator};
 use serde::Serialize;
 
 use crate::ops::patterns::{RESOURCE_ARN_PATTERN, is_resource_arn};
-use freshet_protocol::json::{JList, JMap, JStr};
-use freshet_protocol::validate::{StringMember, Validator};
 
 /// Model bounds of `TagMap`: entries, key length, value length.
 const TAG_MAP: ((usize, usize), (usize, usize), (usize, usize)) = ((1, 200), (1, 128), (0, 256));

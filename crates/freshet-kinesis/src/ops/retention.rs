@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! IncreaseStreamRetentionPeriod and DecreaseStreamRetentionPeriod.
 
-use crate::Streams;
-use serde::Deserialize;
-
-use super::{stream_ref, validate_stream};
 use freshet_protocol::json::{JInt, JStr};
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::Deserialize;
+
+use super::{stream_ref, validate_stream};
+use crate::Streams;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //! SplitShard.
 
-use crate::Streams;
-use serde::Deserialize;
-
-use super::{stream_ref, validate_shard_id, validate_stream};
-use crate::ops::patterns::{HASH_KEY_PATTERN, is_hash_key};
 use freshet_protocol::json::JStr;
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::Deserialize;
+
+use super::{stream_ref, validate_shard_id, validate_stream};
+use crate::Streams;
+use crate::ops::patterns::{HASH_KEY_PATTERN, is_hash_key};
 
 pub(crate) struct SplitShard;
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! StartStreamEncryption (and the input shape StopStreamEncryption shares).
 
-use crate::Streams;
-use serde::Deserialize;
-
-use super::{stream_ref, validate_stream};
 use freshet_protocol::json::JStr;
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::Deserialize;
+
+use super::{stream_ref, validate_stream};
+use crate::Streams;
 
 pub(crate) struct StartStreamEncryption;
 

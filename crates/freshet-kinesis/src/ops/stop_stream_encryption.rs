@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 //! StopStreamEncryption.
 
-use crate::Streams;
+use freshet_protocol::validate::Validator;
+use freshet_protocol::{ApiError, Operation};
 
 use super::start_stream_encryption::{Input, validate_encryption};
 use super::stream_ref;
-use freshet_protocol::validate::Validator;
-use freshet_protocol::{ApiError, Operation};
+use crate::Streams;
 
 pub(crate) struct StopStreamEncryption;
 

@@ -9,8 +9,12 @@
 //! request's protocol: JSON (Data base64, timestamps epoch seconds) or CBOR (byte strings,
 //! tag-1 epoch milliseconds), written as GetRecords writes its records (see `ops::records`).
 
-use crate::{Error, IteratorStart, RecordOut, ShardEvent, Streams, Subscription};
 use bytes::Bytes;
+use freshet_protocol::json::{JStr, JTimestamp};
+use freshet_protocol::validate::Validator;
+use freshet_protocol::{
+    ApiError, EVENT_STREAM, EventStream, Protocol, Response, decode_input, eventstream,
+};
 use futures_util::stream;
 use serde::{Deserialize, Serialize};
 
@@ -18,11 +22,7 @@ use super::ChildShardDto;
 use super::consumer::validate_consumer_arn;
 use super::records::{RecordsJson, serialize_records};
 use crate::ops::patterns::{NAME_PATTERN, SEQUENCE_NUMBER_PATTERN, is_name, is_sequence_number};
-use freshet_protocol::json::{JStr, JTimestamp};
-use freshet_protocol::validate::Validator;
-use freshet_protocol::{
-    ApiError, EVENT_STREAM, EventStream, Protocol, Response, decode_input, eventstream,
-};
+use crate::{Error, IteratorStart, RecordOut, ShardEvent, Streams, Subscription};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! TagResource.
 
-use crate::Streams;
-use serde::Deserialize;
-
-use super::resource_shapes::{validate_resource_arn, validate_tag_map};
 use freshet_protocol::json::{JMap, JStr};
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::Deserialize;
+
+use super::resource_shapes::{validate_resource_arn, validate_tag_map};
+use crate::Streams;
 
 pub(crate) struct TagResource;
 

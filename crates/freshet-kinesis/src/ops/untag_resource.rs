@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! UntagResource.
 
-use crate::Streams;
-use serde::Deserialize;
-
-use super::resource_shapes::{tag_keys, validate_resource_arn, validate_tag_keys};
 use freshet_protocol::json::{JList, JStr};
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::Deserialize;
+
+use super::resource_shapes::{tag_keys, validate_resource_arn, validate_tag_keys};
+use crate::Streams;
 
 pub(crate) struct UntagResource;
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! UpdateAccountSettings.
 
-use crate::Streams;
-use serde::Deserialize;
-
-use super::describe_account_settings::Output;
 use freshet_protocol::json::JStr;
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::Deserialize;
+
+use super::describe_account_settings::Output;
+use crate::Streams;
 
 pub(crate) struct UpdateAccountSettings;
 

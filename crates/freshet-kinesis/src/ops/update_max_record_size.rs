@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! UpdateMaxRecordSize.
 
-use crate::{StreamRef, Streams};
-use serde::Deserialize;
-
-use crate::ops::patterns::{STREAM_ARN_PATTERN, is_stream_arn};
 use freshet_protocol::json::{JInt, JStr};
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::Deserialize;
+
+use crate::ops::patterns::{STREAM_ARN_PATTERN, is_stream_arn};
+use crate::{StreamRef, Streams};
 
 pub(crate) struct UpdateMaxRecordSize;
 

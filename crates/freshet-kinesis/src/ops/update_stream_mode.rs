@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //! UpdateStreamMode.
 
-use crate::{StreamMode, StreamRef, Streams};
+use freshet_protocol::json::{JInt, JStr};
+use freshet_protocol::validate::Validator;
+use freshet_protocol::{ApiError, Operation};
 use serde::Deserialize;
 
 use super::create_stream::{ModeDetails, STREAM_MODES};
 use crate::ops::patterns::{STREAM_ARN_PATTERN, is_stream_arn};
-use freshet_protocol::json::{JInt, JStr};
-use freshet_protocol::validate::Validator;
-use freshet_protocol::{ApiError, Operation};
+use crate::{StreamMode, StreamRef, Streams};
 
 pub(crate) struct UpdateStreamMode;
 

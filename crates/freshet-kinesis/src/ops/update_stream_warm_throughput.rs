@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! UpdateStreamWarmThroughput.
 
-use crate::Streams;
-use serde::{Deserialize, Serialize};
-
-use super::{WarmThroughputDto, stream_ref, validate_stream};
 use freshet_protocol::json::{JInt, JStr};
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
+use serde::{Deserialize, Serialize};
+
+use super::{WarmThroughputDto, stream_ref, validate_stream};
+use crate::Streams;
 
 pub(crate) struct UpdateStreamWarmThroughput;
 

@@ -375,6 +375,17 @@ async fn status_moves_from_creating_to_active_to_deleting_to_gone() {
         .stream_status()
         .clone();
     assert_eq!(status, StreamStatus::Creating);
+    // AWS describes no shards until the stream is ACTIVE.
+    let d = client
+        .describe_stream()
+        .stream_name("lc-status")
+        .send()
+        .await
+        .expect("describe while creating");
+    let d = d.stream_description().expect("description");
+    assert_eq!(d.stream_status(), &StreamStatus::Creating);
+    assert!(d.shards().is_empty(), "{:?}", d.shards());
+    assert!(!d.has_more_shards());
     let list = client
         .list_streams()
         .send()
@@ -400,6 +411,16 @@ async fn status_moves_from_creating_to_active_to_deleting_to_gone() {
     );
 
     wait_for_active(&client, "lc-status").await;
+    let d = client
+        .describe_stream()
+        .stream_name("lc-status")
+        .send()
+        .await
+        .expect("describe when active");
+    assert_eq!(
+        d.stream_description().expect("description").shards().len(),
+        1
+    );
     client
         .delete_stream()
         .stream_name("lc-status")

@@ -170,6 +170,21 @@ async fn split_shard_closes_the_parent_and_opens_two_children() {
     let half = 1u128 << 127;
     split(&client, "split", 0, half).await;
     assert_eq!(status(&client, "split").await, StreamStatus::Updating);
+    // AWS describes the old layout until the split is over.
+    let d = client
+        .describe_stream()
+        .stream_name("split")
+        .send()
+        .await
+        .expect("DescribeStream while UPDATING");
+    let during_update = d.stream_description().expect("description").shards();
+    assert_eq!(ids(during_update), [shard_id(0)]);
+    assert!(
+        during_update[0]
+            .sequence_number_range()
+            .is_some_and(|r| r.ending_sequence_number().is_none()),
+        "the parent still looks open"
+    );
     // Writes and reads continue while UPDATING, into the children.
     let during = put(&client, "split", "a", b"during").await;
     assert_ne!(during.shard_id(), "shardId-000000000000");
@@ -366,6 +381,33 @@ async fn resharding_errors_have_the_aws_codes_and_messages() {
         .send()
         .await;
     assert_error(r, "ResourceNotFoundException", &stream_not_found("missing"));
+    // An id AWS cannot parse is refused before the stream is looked up.
+    for bad in ["nope", "shardId-2147483648"] {
+        let r = client
+            .split_shard()
+            .stream_name("missing")
+            .shard_to_split(bad)
+            .new_starting_hash_key("5")
+            .send()
+            .await;
+        assert_error(
+            r,
+            "ResourceNotFoundException",
+            &format!("Could not find shard {bad} in stream missing under account {ACCOUNT_ID}."),
+        );
+        let r = client
+            .merge_shards()
+            .stream_name("missing")
+            .shard_to_merge(bad)
+            .adjacent_shard_to_merge("shardId-000000000001")
+            .send()
+            .await;
+        assert_error(
+            r,
+            "ResourceNotFoundException",
+            &format!("Could not find shard {bad} in stream missing under account {ACCOUNT_ID}."),
+        );
+    }
     let r = client
         .merge_shards()
         .stream_name("err")

@@ -39,17 +39,80 @@ fn assert_wire_error(resp: &freshet_testkit::RawResponse, code: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_json_is_a_serialization_exception() {
     let server = TestServer::start().await;
-    for body in ["{", "not json", "[1, 2", "{\"StreamName\": }"] {
+    for body in ["{", "not json", "{\"StreamName\": }", "{} {}"] {
         let resp = server
             .raw_post(Some("ListStreams"), body, Some(AMZ_JSON))
             .await;
         assert_wire_error(&resp, "SerializationException");
+        // AWS sends no message here; Freshet says what it could not parse, and where.
+        let message = resp.json()["Message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            message.starts_with("The request body is not valid JSON") && message.contains("line 1"),
+            "{body:?}: {message:?}"
+        );
     }
     // A JSON value that is not an object is not a request either.
     let resp = server
         .raw_post(Some("CreateStream"), "[]", Some(AMZ_JSON))
         .await;
     assert_wire_error(&resp, "SerializationException");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrays_and_scalars_where_the_model_has_a_structure_are_refused_in_aws_words() {
+    let server = TestServer::start().await;
+    let resp = server
+        .raw_call(
+            "CreateStream",
+            &json!({"StreamName": "w-shape", "ShardCount": 1}),
+        )
+        .await;
+    assert_eq!(resp.status, 200);
+    freshet_testkit::wait_for_active(&server.client(), "w-shape").await;
+    let cases = [
+        (
+            "PutRecords",
+            json!({"StreamName": "w-shape", "Records": [["ZGF0YQ==", null, "pk"]]}),
+            "Start of list found where not expected",
+        ),
+        (
+            "CreateStream",
+            json!({"StreamName": "w-mode", "StreamModeDetails": ["ON_DEMAND"]}),
+            "Start of list found where not expected",
+        ),
+        (
+            "ListShards",
+            json!({"StreamName": "w-shape", "ShardFilter": "x"}),
+            "Expected null",
+        ),
+        (
+            "ListShards",
+            json!({"StreamName": "w-shape", "ShardFilter": 7}),
+            "Expected null",
+        ),
+    ];
+    for (op, body, message) in cases {
+        let resp = server.raw_call(op, &body).await;
+        assert_wire_error(&resp, "SerializationException");
+        assert_eq!(resp.json()["Message"], message, "{op} {body}");
+    }
+    // Nothing was written or created.
+    let resp = server.raw_call("ListStreams", &json!({})).await;
+    assert_eq!(resp.json()["StreamNames"], json!(["w-shape"]));
+    let resp = server
+        .raw_call(
+            "GetShardIterator",
+            &json!({"StreamName": "w-shape", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"}),
+        )
+        .await;
+    let it = resp.json()["ShardIterator"].clone();
+    let resp = server
+        .raw_call("GetRecords", &json!({"ShardIterator": it}))
+        .await;
+    assert_eq!(resp.json()["Records"], json!([]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

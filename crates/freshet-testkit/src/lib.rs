@@ -11,7 +11,7 @@ pub mod efo;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::Client;
@@ -23,6 +23,7 @@ use aws_sdk_kinesis::config::{
 use aws_sdk_kinesis::types::StreamStatus;
 use bytes::Bytes;
 use freshet_server::{Config, RunningServer, ServerError};
+pub use freshet_types::{Clock, ManualClock, SystemClock};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use md5::{Digest, Md5};
@@ -60,6 +61,7 @@ pub const STATUS_WAIT: Duration = Duration::from_secs(30);
 pub struct TestServer {
     server: Option<RunningServer>,
     config: Config,
+    clock: Arc<dyn Clock>,
     addr: SocketAddr,
     // Kept alive for as long as the server (and its restarts) may use the directory.
     dir: TempDir,
@@ -81,6 +83,15 @@ impl TestServer {
     /// # Panics
     /// If the server cannot start.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::start_with_clock(Arc::new(SystemClock), tweak).await
+    }
+
+    /// Like [`TestServer::start_with`], on `clock` (pass a [`ManualClock`] to move retention,
+    /// expiry and visibility timeouts forward without sleeping). Restarts keep the clock.
+    ///
+    /// # Panics
+    /// If the server cannot start.
+    pub async fn start_with_clock(clock: Arc<dyn Clock>, tweak: impl FnOnce(&mut Config)) -> Self {
         init_tracing();
         let dir = tempfile::tempdir().expect("create a temporary data directory");
         let mut config = Config::default();
@@ -90,13 +101,14 @@ impl TestServer {
         config.kinesis.delete_delay = Duration::from_millis(50);
         config.kinesis.update_delay = Duration::from_millis(50);
         tweak(&mut config);
-        let server = boot(config.clone())
+        let server = boot(config.clone(), clock.clone())
             .await
             .expect("start the Freshet server");
         let addr = server.local_addr();
         Self {
             server: Some(server),
             config,
+            clock,
             addr,
             dir,
         }
@@ -115,7 +127,7 @@ impl TestServer {
                 .await
                 .expect("shut the Freshet server down");
         }
-        let server = boot(self.config.clone())
+        let server = boot(self.config.clone(), self.clock.clone())
             .await
             .expect("restart the Freshet server");
         self.addr = server.local_addr();
@@ -474,8 +486,8 @@ async fn collect(
     })
 }
 
-async fn boot(config: Config) -> Result<RunningServer, ServerError> {
-    freshet_server::start(config).await
+async fn boot(config: Config, clock: Arc<dyn Clock>) -> Result<RunningServer, ServerError> {
+    freshet_server::start_with(config, clock).await
 }
 
 fn init_tracing() {

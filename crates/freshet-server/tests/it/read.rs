@@ -808,3 +808,48 @@ async fn starting_sequence_numbers_are_validated() {
         ),
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_reads_time_from_its_injected_clock() {
+    let now_ms = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("after the epoch")
+        .as_millis() as i64;
+    let clock = freshet_testkit::ManualClock::new(now_ms);
+    let server = TestServer::start_with_clock(std::sync::Arc::new(clock.clone()), |_| {}).await;
+    let client = server.client();
+    create_active_stream(&client, "clocked", 1).await;
+    put_all(&client, "clocked", &[b"old"]).await;
+    // A day and an hour later, without sleeping: the record left the 24-hour retention.
+    clock.advance(25 * 3_600_000);
+    put_all(&client, "clocked", &[b"new"]).await;
+    let it = client
+        .get_shard_iterator()
+        .stream_name("clocked")
+        .shard_id(shard_id(0))
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .expect("iterator")
+        .shard_iterator()
+        .expect("iterator")
+        .to_owned();
+    let page = client
+        .get_records()
+        .shard_iterator(it)
+        .send()
+        .await
+        .expect("records");
+    let data: Vec<&[u8]> = page.records().iter().map(|r| r.data().as_ref()).collect();
+    assert_eq!(data, [b"new".as_slice()]);
+    let arrival = page.records()[0]
+        .approximate_arrival_timestamp()
+        .expect("arrival")
+        .to_millis()
+        .expect("millis");
+    // JSON carries fractional seconds; the SDK's conversion back may lose the last millisecond.
+    assert!(
+        (arrival - (now_ms + 25 * 3_600_000)).abs() <= 1,
+        "stamped by the manual clock: {arrival}"
+    );
+}

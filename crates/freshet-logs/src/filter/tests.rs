@@ -805,6 +805,12 @@ fn printing_gives_the_canonical_form() {
     }
 }
 
+#[test]
+fn parsed_patterns_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync + 'static>(_: &T) {}
+    shareable(&pattern("%a% ERROR"));
+}
+
 // ---- Properties -------------------------------------------------------------------------------
 
 /// Strings from the pattern alphabet, so the parsers get deep rather than fail at once.

@@ -37,9 +37,17 @@ const MAX_DEPTH: usize = 32;
 /// the metadata-only response.
 pub fn encode_response(model: &QueryModel, op: &str, output: &Value, request_id: &str) -> String {
     let mut out = String::with_capacity(256 + estimate(output));
-    let root = format!("{op}Response");
+    let operation = model.operation(op);
+    // An unknown name is the caller's mistake; it must still not break the markup.
+    let root = match operation {
+        Some(operation) => format!("{}Response", operation.name()),
+        None => format!(
+            "{}Response",
+            op.replace(|c: char| !c.is_ascii_alphanumeric(), "")
+        ),
+    };
     open_with_namespace(&mut out, &root, model.xml_namespace());
-    if let Some(operation) = model.operation(op)
+    if let Some(operation) = operation
         && let Some(id) = operation.output
     {
         let mut writer = Writer {

@@ -77,8 +77,9 @@ fn operations_without_output_carry_only_metadata() {
              </ResponseMetadata></DeleteQueueResponse>"
         )
     );
-    let xml = encode_response(QueryModel::sqs(), "Nope", &json!({"A": 1}), "r");
-    assert!(xml.starts_with("<NopeResponse"));
+    let xml = encode_response(QueryModel::sqs(), "No<pe>", &json!({"A": 1}), "r");
+    assert!(xml.starts_with("<NopeResponse xmlns="), "{xml}");
+    assert!(xml.ends_with("</NopeResponse>"), "{xml}");
 }
 
 #[test]

@@ -10,6 +10,8 @@
 //!   well-formedness pass before anything is allocated.
 //! - [`validate`]: model constraints with Coral's message format.
 //! - [`eventstream`]: AWS event-stream framing.
+//! - [`query`]: the AWS Query protocol, transcoded to and from the JSON values of the same
+//!   operations, driven by the Query-era botocore models (SQS, CloudWatch).
 //! - [`error`]: [`ApiError`] and how each protocol spells it.
 //! - [`service`]: the [`Service`] trait each AWS service implements, the [`ApiRequest`] it gets
 //!   and the [`Route`]s it claims; [`router`] picks the service for a request.
@@ -20,8 +22,8 @@
 pub mod cbor;
 pub mod error;
 pub mod eventstream;
-pub mod form;
 pub mod json;
+pub mod query;
 pub mod router;
 pub mod service;
 pub mod strict;
@@ -209,6 +211,149 @@ pub trait Operation<S: ?Sized> {
     }
 }
 
+/// A request's input, ready for an operation: a JSON or CBOR body, or a Query request already
+/// transcoded to the JSON value of the same input.
+#[derive(Debug)]
+pub enum Input<'a> {
+    /// JSON 1.0/1.1, CBOR 1.1 or RPC v2 CBOR.
+    Body {
+        /// The protocol.
+        protocol: Protocol,
+        /// The whole body.
+        body: &'a [u8],
+    },
+    /// The Query protocol.
+    Query {
+        /// The service's Query-era model.
+        model: &'static query::QueryModel,
+        /// The operation's input as the JSON protocol would carry it.
+        input: serde_json::Value,
+        /// The request id, repeated in the XML answer.
+        request_id: &'a str,
+    },
+}
+
+impl Input<'_> {
+    /// The protocol of the request.
+    pub fn protocol(&self) -> Protocol {
+        match self {
+            Input::Body { protocol, .. } => *protocol,
+            Input::Query { .. } => Protocol::Query,
+        }
+    }
+}
+
+/// Turns a routed request into an [`Input`]: for Query, transcodes its parameters with
+/// `model` and returns the action it names; otherwise the operation the router found. A Query
+/// request the codec refuses (no or unknown `Action`, a malformed value) is answered here.
+pub fn input_of<'a>(
+    req: &'a ApiRequest,
+    model: Option<&'static query::QueryModel>,
+) -> Result<(String, Input<'a>), Response> {
+    match (req.protocol, model) {
+        (Protocol::Query, Some(model)) => match query::decode_request(model, &req.params) {
+            Ok((action, input)) => Ok((
+                action,
+                Input::Query {
+                    model,
+                    input,
+                    request_id: &req.request_id,
+                },
+            )),
+            Err(e) => Err(query_response(
+                e.status(),
+                query::encode_error(model, e.code(), e.fault(), &e.message(), &req.request_id),
+                Some(e.code()),
+            )),
+        },
+        (protocol, _) => Ok((
+            req.operation.clone(),
+            Input::Body {
+                protocol,
+                body: &req.body,
+            },
+        )),
+    }
+}
+
+fn query_response(status: u16, xml: String, code: Option<&'static str>) -> Response {
+    Response {
+        status,
+        content_type: Cow::Borrowed(query::XML_CONTENT_TYPE),
+        headers: Vec::new(),
+        body: Bytes::from(xml),
+        error_code: code,
+        events: None,
+    }
+}
+
+/// Runs operation `O` on any [`Input`]: JSON and CBOR through [`run`], Query by decoding the
+/// transcoded value into the same DTO and encoding the output (and errors) as Query XML.
+pub async fn run_input<S: ?Sized, O: Operation<S>>(
+    svc: &S,
+    op: &str,
+    input: Input<'_>,
+    wire: &Wire,
+) -> Response {
+    match input {
+        Input::Body { protocol, body } => run::<S, O>(svc, protocol, body, wire).await,
+        Input::Query {
+            model,
+            input,
+            request_id,
+        } => {
+            let result = async {
+                let input: O::Input = decode_value(input, O::validate)?;
+                let output = O::call(svc, input).await?;
+                let value = if O::EMPTY_OUTPUT {
+                    serde_json::Value::Null
+                } else {
+                    serde_json::to_value(&output).map_err(encode_failure)?
+                };
+                Ok::<_, ApiError>(query::encode_response(model, op, &value, request_id))
+            }
+            .await;
+            match result {
+                Ok(xml) => query_response(200, xml, None),
+                Err(e) => query_error(model, &e, request_id),
+            }
+        }
+    }
+}
+
+/// The Query XML answer for `e`, under its Query-era code.
+pub fn query_error(model: &query::QueryModel, e: &ApiError, request_id: &str) -> Response {
+    let code = e.query_code.unwrap_or(e.code);
+    let message = e.message.clone().unwrap_or_default();
+    query_response(
+        e.status,
+        query::encode_error(model, code, e.fault(), &message, request_id),
+        Some(code),
+    )
+}
+
+/// Decodes a transcoded Query input into the operation's DTO (through [`strict::Strict`], as
+/// bodies are) and checks the model constraints.
+fn decode_value<T: DeserializeOwned>(
+    value: serde_json::Value,
+    validate: impl FnOnce(&T, &mut Validator),
+) -> Result<T, ApiError> {
+    let strict::StrictValue(input) = serde_json::from_value(value).map_err(|e| {
+        ApiError::new(
+            "InvalidParameterValue",
+            400,
+            json::serialization_message(&e),
+        )
+        .with_query_code("InvalidParameterValue")
+    })?;
+    let mut v = Validator::new();
+    validate(&input, &mut v);
+    match v.finish() {
+        Some(message) => Err(ApiError::validation(message)),
+        None => Ok(input),
+    }
+}
+
 /// Decodes, validates, calls and encodes one operation of a JSON or CBOR protocol, answering
 /// errors as `wire` says.
 pub async fn run<S: ?Sized, O: Operation<S>>(
@@ -275,4 +420,119 @@ pub fn encode_output<T: Serialize>(protocol: Protocol, output: &T) -> Result<Byt
 /// The InternalFailure of a response that could not be encoded.
 pub fn encode_failure(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(format!("could not encode the response: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::json::JStr;
+
+    struct GetQueueUrl;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct In {
+        queue_name: Option<JStr>,
+    }
+
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Out {
+        queue_url: String,
+    }
+
+    impl Operation<()> for GetQueueUrl {
+        type Input = In;
+        type Output = Out;
+        fn validate(i: &In, v: &mut Validator) {
+            v.required("queueName", &i.queue_name);
+        }
+        async fn call(_: &(), i: In) -> Result<Out, ApiError> {
+            match i.queue_name {
+                Some(JStr(n)) if n == "missing" => Err(ApiError::new(
+                    "QueueDoesNotExist",
+                    400,
+                    "The specified queue does not exist.",
+                )
+                .with_query_code("AWS.SimpleQueueService.NonExistentQueue")),
+                Some(JStr(n)) => Ok(Out {
+                    queue_url: format!("http://h/000000000000/{n}"),
+                }),
+                None => Err(ApiError::internal("validated")),
+            }
+        }
+    }
+
+    fn query_request(params: &[(&str, &str)]) -> ApiRequest {
+        ApiRequest {
+            protocol: Protocol::Query,
+            operation: String::new(),
+            method: http::Method::POST,
+            path: "/".into(),
+            query: None,
+            headers: http::HeaderMap::new(),
+            body: Bytes::new(),
+            params: params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            request_id: "rid-1".into(),
+        }
+    }
+
+    async fn call(params: &[(&str, &str)]) -> Response {
+        let req = query_request(params);
+        let (op, input) = match input_of(&req, Some(query::QueryModel::sqs())) {
+            Ok(x) => x,
+            Err(resp) => return resp,
+        };
+        assert_eq!(op, "GetQueueUrl");
+        run_input::<(), GetQueueUrl>(&(), &op, input, &Wire::default()).await
+    }
+
+    fn text(r: &Response) -> String {
+        String::from_utf8(r.body.to_vec()).expect("utf8")
+    }
+
+    #[tokio::test]
+    async fn query_requests_run_the_json_operation_and_answer_xml() {
+        let r = call(&[("Action", "GetQueueUrl"), ("QueueName", "q1")]).await;
+        assert_eq!(r.status, 200);
+        let xml = text(&r);
+        assert!(
+            xml.contains("<GetQueueUrlResult><QueueUrl>http://h/000000000000/q1</QueueUrl>"),
+            "{xml}"
+        );
+        assert!(xml.contains("<RequestId>rid-1</RequestId>"), "{xml}");
+    }
+
+    #[tokio::test]
+    async fn query_errors_use_the_query_code_and_validation_still_runs() {
+        let r = call(&[("Action", "GetQueueUrl"), ("QueueName", "missing")]).await;
+        assert_eq!(r.status, 400);
+        let xml = text(&r);
+        assert!(
+            xml.contains("<Code>AWS.SimpleQueueService.NonExistentQueue</Code>"),
+            "{xml}"
+        );
+        assert!(xml.contains("<Type>Sender</Type>"), "{xml}");
+        let r = call(&[("Action", "GetQueueUrl")]).await;
+        assert_eq!(r.status, 400);
+        assert!(text(&r).contains("Member must not be null"), "{}", text(&r));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_action_is_answered_by_the_codec() {
+        let req = query_request(&[("Action", "Nope")]);
+        let Err(r) = input_of(&req, Some(query::QueryModel::sqs())) else {
+            panic!("refused");
+        };
+        assert!(
+            text(&r).contains("<Code>InvalidAction</Code>"),
+            "{}",
+            text(&r)
+        );
+    }
 }

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
+use freshet_protocol::query::{QueryError, parse_form};
 use freshet_protocol::router::Head;
 use freshet_protocol::{
     ApiError, ApiRequest, Health, Protocol, Response as ApiResponse, Router, Routing,
@@ -260,7 +261,10 @@ async fn api_call(
                 Ok(b) => b,
                 Err(resp) => return resp,
             };
-            let params = query_params(head.query, &head, &body);
+            let params = match query_params(head.query, &head, &body) {
+                Ok(p) => p,
+                Err(e) => return api_response(query_codec_error(&e), None),
+            };
             match state.router.route_query(&head, &params) {
                 Routing::To {
                     service,
@@ -344,7 +348,11 @@ async fn read(
 }
 
 /// The Query parameters: the form body of a POST, else the URL's query string.
-fn query_params(query: Option<&str>, head: &Head<'_>, body: &[u8]) -> Vec<(String, String)> {
+fn query_params(
+    query: Option<&str>,
+    head: &Head<'_>,
+    body: &[u8],
+) -> Result<Vec<(String, String)>, QueryError> {
     let form_body = head.method == Method::POST
         && head
             .headers
@@ -356,7 +364,28 @@ fn query_params(query: Option<&str>, head: &Head<'_>, body: &[u8]) -> Vec<(Strin
     } else {
         query.unwrap_or("").as_bytes()
     };
-    freshet_protocol::form::parse(source)
+    parse_form(source)
+}
+
+/// A form the Query codec cannot read, answered before any service is chosen.
+fn query_codec_error(e: &QueryError) -> ApiResponse {
+    let mut r = ApiResponse::ok(Protocol::Query, Bytes::new());
+    r.status = e.status();
+    r.error_code = Some(e.code());
+    r.body = Bytes::from(format!(
+        "<ErrorResponse><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message></Error>\
+         <RequestId></RequestId></ErrorResponse>",
+        e.fault().as_str(),
+        e.code(),
+        xml_text(&e.message())
+    ));
+    r
+}
+
+fn xml_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn served(state: &State) -> Vec<&'static str> {

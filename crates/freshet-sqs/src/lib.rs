@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Amazon SQS (API 2012-11-05) for Freshet: the queue domain without I/O.
+//!
+//! This crate decides; it never reads a clock, a file or a socket. Every call that depends on
+//! time takes `now_ms` (Unix ms). The service layer decodes requests, calls in here, persists
+//! what the engine hands back (log records, journal entries, checkpoints) and encodes the
+//! answers.
+//!
+//! Modules:
+//! * [`error`]: every SQS error with its AWS code, Query code, fault, status and message.
+//! * [`names`]: queue names, batch entry ids, FIFO ids, body characters.
+//! * [`validate`]: message attributes, system attributes, sizes, batches, send rules.
+//! * [`md5`]: MD5OfMessageBody / MD5OfMessageAttributes / MD5OfMessageSystemAttributes.
+//! * [`attributes`]: queue attributes (defaults, ranges, validation, rendering, CreateQueue
+//!   idempotency) and [`redrive`]: RedrivePolicy / RedriveAllowPolicy.
+//! * [`message`], [`journal`], [`checkpoint`]: the persisted encodings (layouts in each
+//!   module's doc); [`codec`] their shared primitives.
+//! * [`receipt`]: authenticated receipt handles.
+//! * [`engine`]: [`engine::QueueEngine`], one queue's state machine.
+
+pub mod attributes;
+pub mod checkpoint;
+pub mod codec;
+pub mod engine;
+pub mod error;
+pub mod journal;
+pub mod md5;
+pub mod message;
+pub mod names;
+pub mod receipt;
+pub mod redrive;
+pub mod validate;
+
+pub use codec::DecodeError;
+pub use error::{BatchKind, Error, Fault};

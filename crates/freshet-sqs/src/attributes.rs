@@ -78,8 +78,12 @@ const READ_ONLY: [&str; 7] = [
     "All",
 ];
 
-const FIFO_ONLY: [&str; 4] =
-    ["FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"];
+const FIFO_ONLY: [&str; 4] = [
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+];
 
 /// Every attribute name of the model's `QueueAttributeName` except `All`.
 pub const ALL_NAMES: [&str; 21] = [
@@ -124,11 +128,15 @@ pub struct Computed {
 }
 
 fn unknown(name: &str) -> Error {
-    Error::InvalidAttributeName { message: format!("Unknown Attribute {name}.") }
+    Error::InvalidAttributeName {
+        message: format!("Unknown Attribute {name}."),
+    }
 }
 
 fn bad_value(name: &str) -> Error {
-    Error::InvalidAttributeValue { message: format!("Invalid value for the parameter {name}.") }
+    Error::InvalidAttributeValue {
+        message: format!("Invalid value for the parameter {name}."),
+    }
 }
 
 fn int_in(name: &str, value: &str, lo: u32, hi: u32) -> Result<u32, Error> {
@@ -172,7 +180,9 @@ impl QueueAttributes {
 
     /// Whether the CreateQueue attributes ask for a FIFO queue (`FifoQueue=true`).
     pub fn wants_fifo(given: &BTreeMap<String, String>) -> Result<bool, Error> {
-        given.get("FifoQueue").map_or(Ok(false), |v| boolean("FifoQueue", v))
+        given
+            .get("FifoQueue")
+            .map_or(Ok(false), |v| boolean("FifoQueue", v))
     }
 
     /// The attributes of a new queue: defaults, then `given` (CreateQueue's map).
@@ -188,7 +198,9 @@ impl QueueAttributes {
     pub fn apply(&mut self, given: &BTreeMap<String, String>, creating: bool) -> Result<(), Error> {
         let mut next = self.clone();
         if given.get("KmsMasterKeyId").is_some_and(|k| !k.is_empty())
-            && given.get("SqsManagedSseEnabled").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            && given
+                .get("SqsManagedSseEnabled")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
         {
             return Err(Error::InvalidAttributeName {
                 message: "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.".into(),
@@ -244,12 +256,18 @@ impl QueueAttributes {
                 };
             }
             "RedrivePolicy" => {
-                self.redrive_policy =
-                    if value.is_empty() { None } else { Some(RedrivePolicy::parse(value)?) };
+                self.redrive_policy = if value.is_empty() {
+                    None
+                } else {
+                    Some(RedrivePolicy::parse(value)?)
+                };
             }
             "RedriveAllowPolicy" => {
-                self.redrive_allow_policy =
-                    if value.is_empty() { None } else { Some(RedriveAllowPolicy::parse(value)?) };
+                self.redrive_allow_policy = if value.is_empty() {
+                    None
+                } else {
+                    Some(RedriveAllowPolicy::parse(value)?)
+                };
             }
             "KmsMasterKeyId" => {
                 self.kms_master_key_id = (!value.is_empty()).then(|| value.to_owned());
@@ -299,7 +317,9 @@ impl QueueAttributes {
         asked.apply(given, true)?;
         for name in given.keys() {
             if self.setting(name) != asked.setting(name) {
-                return Err(Error::QueueNameExists { attribute: name.clone() });
+                return Err(Error::QueueNameExists {
+                    attribute: name.clone(),
+                });
             }
         }
         Ok(())
@@ -319,9 +339,10 @@ impl QueueAttributes {
             "VisibilityTimeout" => Some(self.visibility_timeout.to_string()),
             "Policy" => self.policy.clone(),
             "RedrivePolicy" => self.redrive_policy.as_ref().map(RedrivePolicy::render),
-            "RedriveAllowPolicy" => {
-                self.redrive_allow_policy.as_ref().map(RedriveAllowPolicy::render)
-            }
+            "RedriveAllowPolicy" => self
+                .redrive_allow_policy
+                .as_ref()
+                .map(RedriveAllowPolicy::render),
             "KmsMasterKeyId" => self.kms_master_key_id.clone(),
             "KmsDataKeyReusePeriodSeconds" => self
                 .kms_master_key_id
@@ -390,7 +411,10 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn computed() -> Computed {
@@ -449,7 +473,9 @@ mod tests {
         let a = QueueAttributes::defaults(false);
         assert!(a.render(&[], &computed()).unwrap().is_empty());
         assert_eq!(
-            a.render(&["Bogus".into()], &computed()).unwrap_err().to_string(),
+            a.render(&["Bogus".into()], &computed())
+                .unwrap_err()
+                .to_string(),
             "Unknown Attribute Bogus."
         );
     }
@@ -466,7 +492,10 @@ mod tests {
             ("KmsDataKeyReusePeriodSeconds", "59"),
         ] {
             let e = QueueAttributes::for_create(&map(&[(k, v)])).unwrap_err();
-            assert_eq!(e.to_string(), format!("Invalid value for the parameter {k}."));
+            assert_eq!(
+                e.to_string(),
+                format!("Invalid value for the parameter {k}.")
+            );
             assert_eq!(e.code(), "InvalidAttributeValue");
         }
     }
@@ -475,11 +504,16 @@ mod tests {
     fn fifo_attributes_are_unknown_on_standard_queues() {
         let e = QueueAttributes::for_create(&map(&[("ContentBasedDeduplication", "true")]))
             .unwrap_err();
-        assert_eq!(e.to_string(), "Unknown Attribute ContentBasedDeduplication.");
+        assert_eq!(
+            e.to_string(),
+            "Unknown Attribute ContentBasedDeduplication."
+        );
         assert!(QueueAttributes::for_create(&map(&[("FifoQueue", "false")])).is_ok());
         let mut std = QueueAttributes::defaults(false);
         assert_eq!(
-            std.apply(&map(&[("FifoQueue", "true")]), false).unwrap_err().to_string(),
+            std.apply(&map(&[("FifoQueue", "true")]), false)
+                .unwrap_err()
+                .to_string(),
             "Unknown Attribute FifoQueue."
         );
     }
@@ -488,7 +522,9 @@ mod tests {
     fn the_queue_type_cannot_change() {
         let mut fifo = QueueAttributes::defaults(true);
         assert_eq!(
-            fifo.apply(&map(&[("FifoQueue", "false")]), false).unwrap_err().to_string(),
+            fifo.apply(&map(&[("FifoQueue", "false")]), false)
+                .unwrap_err()
+                .to_string(),
             "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported."
         );
     }
@@ -497,14 +533,23 @@ mod tests {
     fn read_only_attributes_cannot_be_set() {
         let mut a = QueueAttributes::defaults(false);
         assert!(a.apply(&map(&[("QueueArn", "x")]), false).is_err());
-        assert!(a.apply(&map(&[("ApproximateNumberOfMessages", "1")]), false).is_err());
+        assert!(
+            a.apply(&map(&[("ApproximateNumberOfMessages", "1")]), false)
+                .is_err()
+        );
     }
 
     #[test]
     fn a_failed_set_changes_nothing() {
         let mut a = QueueAttributes::defaults(false);
         let before = a.clone();
-        assert!(a.apply(&map(&[("DelaySeconds", "5"), ("VisibilityTimeout", "-1")]), false).is_err());
+        assert!(
+            a.apply(
+                &map(&[("DelaySeconds", "5"), ("VisibilityTimeout", "-1")]),
+                false
+            )
+            .is_err()
+        );
         assert_eq!(a, before);
     }
 
@@ -524,30 +569,45 @@ mod tests {
 
     #[test]
     fn per_group_throughput_needs_group_dedup_scope() {
-        assert!(QueueAttributes::for_create(&map(&[
-            ("FifoQueue", "true"),
-            ("FifoThroughputLimit", "perMessageGroupId")
-        ]))
-        .is_err());
-        assert!(QueueAttributes::for_create(&map(&[
-            ("FifoQueue", "true"),
-            ("DeduplicationScope", "messageGroup"),
-            ("FifoThroughputLimit", "perMessageGroupId")
-        ]))
-        .is_ok());
+        assert!(
+            QueueAttributes::for_create(&map(&[
+                ("FifoQueue", "true"),
+                ("FifoThroughputLimit", "perMessageGroupId")
+            ]))
+            .is_err()
+        );
+        assert!(
+            QueueAttributes::for_create(&map(&[
+                ("FifoQueue", "true"),
+                ("DeduplicationScope", "messageGroup"),
+                ("FifoThroughputLimit", "perMessageGroupId")
+            ]))
+            .is_ok()
+        );
     }
 
     #[test]
     fn create_is_idempotent_for_the_given_attributes_only() {
         let existing = QueueAttributes::for_create(&map(&[("DelaySeconds", "5")])).unwrap();
-        assert!(existing.check_create_matches(&map(&[("DelaySeconds", "5")])).is_ok());
+        assert!(
+            existing
+                .check_create_matches(&map(&[("DelaySeconds", "5")]))
+                .is_ok()
+        );
         assert!(existing.check_create_matches(&map(&[])).is_ok());
         assert_eq!(
-            existing.check_create_matches(&map(&[("DelaySeconds", "6")])).unwrap_err().to_string(),
+            existing
+                .check_create_matches(&map(&[("DelaySeconds", "6")]))
+                .unwrap_err()
+                .to_string(),
             "A queue already exists with the same name and a different value for attribute DelaySeconds"
         );
         // A given default differs from a non-default existing value.
         let other = QueueAttributes::for_create(&map(&[("VisibilityTimeout", "60")])).unwrap();
-        assert!(other.check_create_matches(&map(&[("VisibilityTimeout", "30")])).is_err());
+        assert!(
+            other
+                .check_create_matches(&map(&[("VisibilityTimeout", "30")]))
+                .is_err()
+        );
     }
 }

@@ -63,13 +63,13 @@ impl<'a> Reader<'a> {
         Self { buf }
     }
 
-    pub(crate) fn remaining(&self) -> usize {
-        self.buf.len()
-    }
-
     pub(crate) fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], DecodeError> {
         if n > self.buf.len() {
-            return Err(DecodeError::Truncated { what, needed: n, left: self.buf.len() });
+            return Err(DecodeError::Truncated {
+                what,
+                needed: n,
+                left: self.buf.len(),
+            });
         }
         let (head, tail) = self.buf.split_at(n);
         self.buf = tail;
@@ -130,9 +130,15 @@ impl<'a> Reader<'a> {
         what: &'static str,
     ) -> Result<usize, DecodeError> {
         let n = usize::try_from(n).map_err(|_| DecodeError::Invalid { what })?;
-        let needed = n.checked_mul(min_item.max(1)).ok_or(DecodeError::Invalid { what })?;
+        let needed = n
+            .checked_mul(min_item.max(1))
+            .ok_or(DecodeError::Invalid { what })?;
         if needed > self.buf.len() {
-            return Err(DecodeError::Truncated { what, needed, left: self.buf.len() });
+            return Err(DecodeError::Truncated {
+                what,
+                needed,
+                left: self.buf.len(),
+            });
         }
         Ok(n)
     }
@@ -141,7 +147,10 @@ impl<'a> Reader<'a> {
         if self.buf.is_empty() {
             Ok(())
         } else {
-            Err(DecodeError::Trailing { what, left: self.buf.len() })
+            Err(DecodeError::Trailing {
+                what,
+                left: self.buf.len(),
+            })
         }
     }
 }

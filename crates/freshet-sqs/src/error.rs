@@ -72,7 +72,9 @@ pub enum Error {
     QueueDeletedRecently,
     /// `QueueNameExists` (Query: `QueueAlreadyExists`): CreateQueue with an attribute that
     /// differs from the existing queue's.
-    #[error("A queue already exists with the same name and a different value for attribute {attribute}")]
+    #[error(
+        "A queue already exists with the same name and a different value for attribute {attribute}"
+    )]
     QueueNameExists {
         /// The first differing attribute.
         attribute: String,
@@ -225,7 +227,9 @@ impl Error {
     /// `InvalidParameterValue` in AWS's `Value X for parameter P is invalid. Reason: R` form.
     pub fn invalid_value(value: impl std::fmt::Display, parameter: &str, reason: &str) -> Self {
         Error::InvalidParameterValue {
-            message: format!("Value {value} for parameter {parameter} is invalid. Reason: {reason}"),
+            message: format!(
+                "Value {value} for parameter {parameter} is invalid. Reason: {reason}"
+            ),
         }
     }
 
@@ -383,7 +387,10 @@ mod tests {
     fn purge_in_progress_is_a_403_with_the_queue_name() {
         let e = Error::PurgeQueueInProgress { queue: "q1".into() };
         assert_eq!(e.status(), 403);
-        assert_eq!(e.query_code(), "AWS.SimpleQueueService.PurgeQueueInProgress");
+        assert_eq!(
+            e.query_code(),
+            "AWS.SimpleQueueService.PurgeQueueInProgress"
+        );
         assert_eq!(
             e.to_string(),
             "Only one PurgeQueue operation on q1 is allowed every 60 seconds."
@@ -392,17 +399,26 @@ mod tests {
 
     #[test]
     fn invalid_parameter_value_has_distinct_json_and_query_codes() {
-        let e = Error::invalid_value(11, "MaxNumberOfMessages", "Must be between 1 and 10, if provided.");
+        let e = Error::invalid_value(
+            11,
+            "MaxNumberOfMessages",
+            "Must be between 1 and 10, if provided.",
+        );
         assert_eq!(e.code(), "InvalidParameterValueException");
         assert_eq!(e.query_code(), "InvalidParameterValue");
         assert_eq!(
             e.to_string(),
             "Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided."
         );
-        let m = Error::MissingParameter { parameter: "MessageGroupId" };
+        let m = Error::MissingParameter {
+            parameter: "MessageGroupId",
+        };
         assert_eq!(m.code(), "MissingRequiredParameterException");
         assert_eq!(m.query_code(), "MissingParameter");
-        assert_eq!(m.to_string(), "The request must contain the parameter MessageGroupId.");
+        assert_eq!(
+            m.to_string(),
+            "The request must contain the parameter MessageGroupId."
+        );
     }
 
     #[test]
@@ -412,11 +428,18 @@ mod tests {
             "Maximum number of entries per request are 10. You have sent 20."
         );
         assert_eq!(
-            Error::EmptyBatchRequest { kind: BatchKind::Delete }.to_string(),
+            Error::EmptyBatchRequest {
+                kind: BatchKind::Delete
+            }
+            .to_string(),
             "There should be at least one DeleteMessageBatchRequestEntry in the request."
         );
         assert_eq!(
-            Error::BatchRequestTooLong { limit: 1_048_576, sent: 1_048_577 }.to_string(),
+            Error::BatchRequestTooLong {
+                limit: 1_048_576,
+                sent: 1_048_577
+            }
+            .to_string(),
             "Batch requests cannot be longer than 1048576 bytes. You have sent 1048577 bytes."
         );
         assert_eq!(
@@ -424,14 +447,19 @@ mod tests {
             "AWS.SimpleQueueService.InvalidBatchEntryId"
         );
         assert_eq!(
-            Error::QueueNameExists { attribute: "DelaySeconds".into() }.query_code(),
+            Error::QueueNameExists {
+                attribute: "DelaySeconds".into()
+            }
+            .query_code(),
             "QueueAlreadyExists"
         );
     }
 
     #[test]
     fn resource_not_found_is_a_404() {
-        let e = Error::ResourceNotFound { message: "x".into() };
+        let e = Error::ResourceNotFound {
+            message: "x".into(),
+        };
         assert_eq!(e.status(), 404);
         assert_eq!(e.code(), "ResourceNotFoundException");
     }

@@ -125,9 +125,15 @@ mod tests {
             ("Hello".to_owned(), s("String", "There")),
             ("Help.Me".to_owned(), s("String", "Me")),
         ]);
-        assert_eq!(md5_of_attributes(&all).as_deref(), Some("4c360f3fdafd970e05fae2f149d997f5"));
+        assert_eq!(
+            md5_of_attributes(&all).as_deref(),
+            Some("4c360f3fdafd970e05fae2f149d997f5")
+        );
         let foo = BTreeMap::from([("Foo".to_owned(), s("String", "Bar"))]);
-        assert_eq!(md5_of_attributes(&foo).as_deref(), Some("ae7155c6026991b6d54b11589678bf9c"));
+        assert_eq!(
+            md5_of_attributes(&foo).as_deref(),
+            Some("ae7155c6026991b6d54b11589678bf9c")
+        );
     }
 
     #[test]
@@ -136,9 +142,15 @@ mod tests {
         let v = b"traceparent\x1e00-774062d6c37081a5a0b9b5b88e30627c-2d2482211f6489da-01".to_vec();
         let attrs = BTreeMap::from([(
             "attr1".to_owned(),
-            AttributeValue { data_type: "Binary".into(), data: AttributeData::Binary(v) },
+            AttributeValue {
+                data_type: "Binary".into(),
+                data: AttributeData::Binary(v),
+            },
         )]);
-        assert_eq!(md5_of_attributes(&attrs).as_deref(), Some("8cbe4db156db8a94db8b801b7addb984"));
+        assert_eq!(
+            md5_of_attributes(&attrs).as_deref(),
+            Some("8cbe4db156db8a94db8b801b7addb984")
+        );
     }
 
     #[test]

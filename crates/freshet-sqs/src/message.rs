@@ -247,11 +247,16 @@ type Head = (MessageMeta, String, Option<String>, Option<String>);
 fn decode_head(r: &mut Reader<'_>) -> Result<Head, DecodeError> {
     let version = r.u8("version")?;
     if version != MESSAGE_VERSION {
-        return Err(DecodeError::Unknown { what: "message version", value: u64::from(version) });
+        return Err(DecodeError::Unknown {
+            what: "message version",
+            value: u64::from(version),
+        });
     }
     let flags = r.u8("flags")?;
     if flags & !F_ALL != 0 {
-        return Err(DecodeError::Invalid { what: "message flags" });
+        return Err(DecodeError::Invalid {
+            what: "message flags",
+        });
     }
     let sent_ms = r.i64("sent ms")?;
     let delay_seconds = r.u32("delay")?;
@@ -260,7 +265,9 @@ fn decode_head(r: &mut Reader<'_>) -> Result<Head, DecodeError> {
     let group_id = opt(flags & F_GROUP != 0, || Ok(r.str16("group id")?.to_owned()))?;
     let dedup_id = opt(flags & F_DEDUP != 0, || Ok(r.str16("dedup id")?.to_owned()))?;
     let sequence_number = opt(flags & F_SEQ != 0, || r.u128("sequence number"))?;
-    let trace_header = opt(flags & F_TRACE != 0, || Ok(r.str32("trace header")?.to_owned()))?;
+    let trace_header = opt(flags & F_TRACE != 0, || {
+        Ok(r.str32("trace header")?.to_owned())
+    })?;
     let (source_arn, first_receive_ms) = if flags & F_DLQ != 0 {
         let arn = r.str16("source arn")?.to_owned();
         let first = r.i64("first receive")?;
@@ -299,15 +306,26 @@ mod tests {
                 data_type: t,
                 data: AttributeData::String(s)
             }),
-            ("[A-Za-z.]{1,20}", proptest::collection::vec(any::<u8>(), 0..40)).prop_map(
-                |(t, b)| AttributeValue { data_type: t, data: AttributeData::Binary(b) }
-            ),
+            (
+                "[A-Za-z.]{1,20}",
+                proptest::collection::vec(any::<u8>(), 0..40)
+            )
+                .prop_map(|(t, b)| AttributeValue {
+                    data_type: t,
+                    data: AttributeData::Binary(b)
+                }),
         ]
     }
 
     pub(crate) fn arb_message() -> impl Strategy<Value = StoredMessage> {
         (
-            ("[a-f0-9-]{1,36}", "[A-Z0-9]{0,21}", any::<i64>(), 0u32..=900, "\\PC{0,200}"),
+            (
+                "[a-f0-9-]{1,36}",
+                "[A-Z0-9]{0,21}",
+                any::<i64>(),
+                0u32..=900,
+                "\\PC{0,200}",
+            ),
             proptest::collection::btree_map("[A-Za-z0-9_.-]{1,30}", arb_attr(), 0..5),
             (
                 proptest::option::of("\\PC{0,50}"),
@@ -317,24 +335,26 @@ mod tests {
                 proptest::option::of(("[a-z:0-9]{1,60}", proptest::option::of(any::<i64>()))),
             ),
         )
-            .prop_map(|((id, sender, sent, delay, body), attributes, (trace, g, d, s, dl))| {
-                StoredMessage {
-                    message_id: id,
-                    sender_id: sender,
-                    sent_ms: sent,
-                    delay_seconds: delay,
-                    body,
-                    attributes,
-                    trace_header: trace,
-                    group_id: g,
-                    dedup_id: d,
-                    sequence_number: s,
-                    dead_letter: dl.map(|(source_arn, first)| DeadLetterOrigin {
-                        source_arn,
-                        first_receive_ms: first.filter(|&f| f != i64::MIN),
-                    }),
-                }
-            })
+            .prop_map(
+                |((id, sender, sent, delay, body), attributes, (trace, g, d, s, dl))| {
+                    StoredMessage {
+                        message_id: id,
+                        sender_id: sender,
+                        sent_ms: sent,
+                        delay_seconds: delay,
+                        body,
+                        attributes,
+                        trace_header: trace,
+                        group_id: g,
+                        dedup_id: d,
+                        sequence_number: s,
+                        dead_letter: dl.map(|(source_arn, first)| DeadLetterOrigin {
+                            source_arn,
+                            first_receive_ms: first.filter(|&f| f != i64::MIN),
+                        }),
+                    }
+                },
+            )
     }
 
     proptest! {
@@ -376,12 +396,17 @@ mod tests {
         };
         let mut bytes = m.encode();
         bytes[0] = 9;
-        assert!(matches!(StoredMessage::decode(&bytes), Err(DecodeError::Unknown { .. })));
+        assert!(matches!(
+            StoredMessage::decode(&bytes),
+            Err(DecodeError::Unknown { .. })
+        ));
         bytes[0] = MESSAGE_VERSION;
         bytes[1] = 0x80;
         assert_eq!(
             StoredMessage::decode(&bytes),
-            Err(DecodeError::Invalid { what: "message flags" })
+            Err(DecodeError::Invalid {
+                what: "message flags"
+            })
         );
     }
 }

@@ -147,7 +147,10 @@ mod tests {
     #[test]
     fn body_characters_follow_the_xml_char_production() {
         assert!(validate_body_chars("tab\tnl\ncr\r ok \u{D7FF}\u{E000}\u{FFFD}\u{10000}").is_ok());
-        assert_eq!(validate_body_chars("\u{0}"), Err(Error::InvalidMessageContents));
+        assert_eq!(
+            validate_body_chars("\u{0}"),
+            Err(Error::InvalidMessageContents)
+        );
         assert!(validate_body_chars("\u{1F}").is_err());
         assert!(validate_body_chars("\u{FFFE}").is_err());
         assert!(validate_body_chars("\u{FFFF}").is_err());

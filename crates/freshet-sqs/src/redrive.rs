@@ -57,7 +57,11 @@ impl QueueArn {
 
 impl std::fmt::Display for QueueArn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "arn:{}:sqs:{}:{}:{}", self.partition, self.region, self.account, self.name)
+        write!(
+            f,
+            "arn:{}:sqs:{}:{}:{}",
+            self.partition, self.region, self.account, self.name
+        )
     }
 }
 
@@ -128,7 +132,10 @@ impl RedrivePolicy {
                     ),
                 )
             })?;
-        Ok(RedrivePolicy { dead_letter_target_arn: arn, max_receive_count: count })
+        Ok(RedrivePolicy {
+            dead_letter_target_arn: arn,
+            max_receive_count: count,
+        })
     }
 
     /// The canonical JSON GetQueueAttributes returns.
@@ -149,16 +156,23 @@ impl RedrivePolicy {
         source_fifo: bool,
         target: Option<(bool, Option<&RedriveAllowPolicy>)>,
     ) -> Result<(), Error> {
-        let (Some(src), Some(dst)) =
-            (QueueArn::parse(source_arn), QueueArn::parse(&self.dead_letter_target_arn))
-        else {
+        let (Some(src), Some(dst)) = (
+            QueueArn::parse(source_arn),
+            QueueArn::parse(&self.dead_letter_target_arn),
+        ) else {
             return Err(redrive_error(raw, "Invalid value for deadLetterTargetArn."));
         };
         if src.account != dst.account {
-            return Err(redrive_error(raw, "Dead-letter target owner should be same as the source."));
+            return Err(redrive_error(
+                raw,
+                "Dead-letter target owner should be same as the source.",
+            ));
         }
         if src.region != dst.region {
-            return Err(redrive_error(raw, "Dead-letter target must be in same region as the source."));
+            return Err(redrive_error(
+                raw,
+                "Dead-letter target must be in same region as the source.",
+            ));
         }
         let Some((target_fifo, allow)) = target else {
             return Err(redrive_error(raw, "Dead letter target does not exist."));
@@ -245,7 +259,9 @@ impl RedriveAllowPolicy {
                 RedrivePermission::ByQueue(arns)
             }
             (Some("byQueue"), _) => {
-                return Err(err("sourceQueueArns must be specified when redrivePermission is byQueue."));
+                return Err(err(
+                    "sourceQueueArns must be specified when redrivePermission is byQueue.",
+                ));
             }
             (Some("allowAll" | "denyAll"), Some(_)) => {
                 return Err(err(
@@ -299,7 +315,10 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(a, b);
-        assert_eq!(a.render(), format!("{{\"deadLetterTargetArn\":\"{DLQ}\",\"maxReceiveCount\":5}}"));
+        assert_eq!(
+            a.render(),
+            format!("{{\"deadLetterTargetArn\":\"{DLQ}\",\"maxReceiveCount\":5}}")
+        );
     }
 
     #[test]
@@ -322,14 +341,30 @@ mod tests {
 
     #[test]
     fn target_checks_need_existence_type_and_permission() {
-        let p = RedrivePolicy { dead_letter_target_arn: DLQ.into(), max_receive_count: 3 };
+        let p = RedrivePolicy {
+            dead_letter_target_arn: DLQ.into(),
+            max_receive_count: 3,
+        };
         assert!(p.check_target("r", SRC, false, Some((false, None))).is_ok());
-        assert!(p.check_target("r", SRC, false, None).unwrap_err().to_string().ends_with("Dead letter target does not exist."));
+        assert!(
+            p.check_target("r", SRC, false, None)
+                .unwrap_err()
+                .to_string()
+                .ends_with("Dead letter target does not exist.")
+        );
         assert!(p.check_target("r", SRC, true, Some((false, None))).is_err());
-        let deny = RedriveAllowPolicy { permission: RedrivePermission::DenyAll };
-        assert!(p.check_target("r", SRC, false, Some((false, Some(&deny)))).is_err());
+        let deny = RedriveAllowPolicy {
+            permission: RedrivePermission::DenyAll,
+        };
+        assert!(
+            p.check_target("r", SRC, false, Some((false, Some(&deny))))
+                .is_err()
+        );
         let other_account = "arn:aws:sqs:us-east-1:111111111111:src";
-        assert!(p.check_target("r", other_account, false, Some((false, None))).is_err());
+        assert!(
+            p.check_target("r", other_account, false, Some((false, None)))
+                .is_err()
+        );
     }
 
     #[test]
@@ -341,18 +376,28 @@ mod tests {
         assert!(by.allows(SRC));
         assert!(!by.allows(DLQ));
         assert_eq!(RedriveAllowPolicy::parse(&by.render()).unwrap(), by);
-        assert!(RedriveAllowPolicy::parse("{\"redrivePermission\":\"allowAll\"}").unwrap().allows(SRC));
+        assert!(
+            RedriveAllowPolicy::parse("{\"redrivePermission\":\"allowAll\"}")
+                .unwrap()
+                .allows(SRC)
+        );
         assert!(RedriveAllowPolicy::parse("{\"redrivePermission\":\"byQueue\"}").is_err());
-        assert!(RedriveAllowPolicy::parse(&format!(
-            "{{\"redrivePermission\":\"denyAll\",\"sourceQueueArns\":[\"{SRC}\"]}}"
-        ))
-        .is_err());
-        let eleven: Vec<String> = (0..11).map(|i| format!("\"arn:aws:sqs:r:1:q{i}\"")).collect();
-        assert!(RedriveAllowPolicy::parse(&format!(
-            "{{\"redrivePermission\":\"byQueue\",\"sourceQueueArns\":[{}]}}",
-            eleven.join(",")
-        ))
-        .is_err());
+        assert!(
+            RedriveAllowPolicy::parse(&format!(
+                "{{\"redrivePermission\":\"denyAll\",\"sourceQueueArns\":[\"{SRC}\"]}}"
+            ))
+            .is_err()
+        );
+        let eleven: Vec<String> = (0..11)
+            .map(|i| format!("\"arn:aws:sqs:r:1:q{i}\""))
+            .collect();
+        assert!(
+            RedriveAllowPolicy::parse(&format!(
+                "{{\"redrivePermission\":\"byQueue\",\"sourceQueueArns\":[{}]}}",
+                eleven.join(",")
+            ))
+            .is_err()
+        );
     }
 
     proptest! {

@@ -59,7 +59,9 @@ pub fn validate_body(
     max_size: usize,
 ) -> Result<(), Error> {
     if body.is_empty() {
-        return Err(Error::MissingParameter { parameter: "MessageBody" });
+        return Err(Error::MissingParameter {
+            parameter: "MessageBody",
+        });
     }
     if message_size(body, attributes) > max_size {
         return Err(Error::invalid_parameter(format!(
@@ -102,7 +104,10 @@ fn validate_attribute_name(name: &str) -> Result<(), Error> {
             "Message (user) attribute names must be shorter than 256 Bytes",
         ));
     }
-    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    {
         return Err(Error::invalid_parameter(
             "Message (user) attributes name can only contain upper and lower score characters, digits, periods, hyphens and underscores. ",
         ));
@@ -213,7 +218,11 @@ pub fn validate_delay(delay: i64) -> Result<u32, Error> {
     if (0..=MAX_DELAY_SECONDS).contains(&delay) {
         Ok(u32::try_from(delay).unwrap_or(0))
     } else {
-        Err(Error::invalid_value(delay, "DelaySeconds", "DelaySeconds must be >= 0 and <= 900."))
+        Err(Error::invalid_value(
+            delay,
+            "DelaySeconds",
+            "DelaySeconds must be >= 0 and <= 900.",
+        ))
     }
 }
 
@@ -222,7 +231,11 @@ pub fn validate_visibility_timeout(v: i64) -> Result<u32, Error> {
     if (0..=MAX_VISIBILITY_TIMEOUT).contains(&v) {
         Ok(u32::try_from(v).unwrap_or(0))
     } else {
-        Err(Error::invalid_value(v, "VisibilityTimeout", "Must be between 0 and 43200, if provided."))
+        Err(Error::invalid_value(
+            v,
+            "VisibilityTimeout",
+            "Must be between 0 and 43200, if provided.",
+        ))
     }
 }
 
@@ -244,7 +257,11 @@ pub fn validate_wait_seconds(v: i64) -> Result<u32, Error> {
     if (0..=MAX_WAIT_SECONDS).contains(&v) {
         Ok(u32::try_from(v).unwrap_or(0))
     } else {
-        Err(Error::invalid_value(v, "WaitTimeSeconds", "Must be >= 0 and <= 20, if provided."))
+        Err(Error::invalid_value(
+            v,
+            "WaitTimeSeconds",
+            "Must be >= 0 and <= 20, if provided.",
+        ))
     }
 }
 
@@ -273,7 +290,10 @@ pub fn validate_batch_ids<'a>(
 /// Checks the total payload of a SendMessageBatch (sum of [`message_size`] of its entries).
 pub fn validate_batch_size(total: usize) -> Result<(), Error> {
     if total > MAX_BATCH_BYTES {
-        Err(Error::BatchRequestTooLong { limit: MAX_BATCH_BYTES, sent: total })
+        Err(Error::BatchRequestTooLong {
+            limit: MAX_BATCH_BYTES,
+            sent: total,
+        })
     } else {
         Ok(())
     }
@@ -284,7 +304,10 @@ mod tests {
     use super::*;
 
     fn sv(t: &str, v: &str) -> AttributeValue {
-        AttributeValue { data_type: t.into(), data: AttributeData::String(v.into()) }
+        AttributeValue {
+            data_type: t.into(),
+            data: AttributeData::String(v.into()),
+        }
     }
 
     fn one(name: &str, v: AttributeValue) -> BTreeMap<String, AttributeValue> {
@@ -308,7 +331,9 @@ mod tests {
     fn an_empty_body_is_a_missing_parameter() {
         assert_eq!(
             validate_body("", &BTreeMap::new(), 1024),
-            Err(Error::MissingParameter { parameter: "MessageBody" })
+            Err(Error::MissingParameter {
+                parameter: "MessageBody"
+            })
         );
     }
 
@@ -337,11 +362,25 @@ mod tests {
 
     #[test]
     fn number_attributes_must_be_numbers_of_at_most_38_digits() {
-        for ok in ["1", "-1.5", "+0.25", "1e10", "1.5E-3", ".5", &"9".repeat(38)] {
-            assert!(validate_message_attributes(&one("n", sv("Number", ok))).is_ok(), "{ok}");
+        for ok in [
+            "1",
+            "-1.5",
+            "+0.25",
+            "1e10",
+            "1.5E-3",
+            ".5",
+            &"9".repeat(38),
+        ] {
+            assert!(
+                validate_message_attributes(&one("n", sv("Number", ok))).is_ok(),
+                "{ok}"
+            );
         }
         for bad in ["x", "1.2.3", "e5", "1e", "--1", &"9".repeat(39)] {
-            assert!(validate_message_attributes(&one("n", sv("Number.int", bad))).is_err(), "{bad}");
+            assert!(
+                validate_message_attributes(&one("n", sv("Number.int", bad))).is_err(),
+                "{bad}"
+            );
         }
     }
 
@@ -358,14 +397,18 @@ mod tests {
 
     #[test]
     fn more_than_ten_attributes_are_refused() {
-        let attrs: BTreeMap<_, _> =
-            (0..11).map(|i| (format!("a{i}"), sv("String", "v"))).collect();
+        let attrs: BTreeMap<_, _> = (0..11)
+            .map(|i| (format!("a{i}"), sv("String", "v")))
+            .collect();
         assert!(validate_message_attributes(&attrs).is_err());
     }
 
     #[test]
     fn only_the_trace_header_is_a_sendable_system_attribute() {
-        let ok = one("AWSTraceHeader", sv("String", "Root=1-5759e988-bd862e3fe1be46a994272793"));
+        let ok = one(
+            "AWSTraceHeader",
+            sv("String", "Root=1-5759e988-bd862e3fe1be46a994272793"),
+        );
         assert_eq!(
             validate_system_attributes(&ok).unwrap().as_deref(),
             Some("Root=1-5759e988-bd862e3fe1be46a994272793")
@@ -397,7 +440,9 @@ mod tests {
         let none: Vec<&str> = vec![];
         assert_eq!(
             validate_batch_ids(none.into_iter(), BatchKind::Send),
-            Err(Error::EmptyBatchRequest { kind: BatchKind::Send })
+            Err(Error::EmptyBatchRequest {
+                kind: BatchKind::Send
+            })
         );
         let many: Vec<String> = (0..11).map(|i| format!("bad:{i}")).collect();
         assert_eq!(
@@ -415,7 +460,10 @@ mod tests {
         assert!(validate_batch_size(MAX_BATCH_BYTES).is_ok());
         assert_eq!(
             validate_batch_size(MAX_BATCH_BYTES + 1),
-            Err(Error::BatchRequestTooLong { limit: MAX_BATCH_BYTES, sent: MAX_BATCH_BYTES + 1 })
+            Err(Error::BatchRequestTooLong {
+                limit: MAX_BATCH_BYTES,
+                sent: MAX_BATCH_BYTES + 1
+            })
         );
     }
 }

@@ -345,6 +345,7 @@ impl Checkpoint {
             c.attempts.push(AttemptRecord {
                 attempt_id,
                 expires_ms,
+                visible_until_ms,
                 items,
             });
         }
@@ -437,12 +438,16 @@ mod tests {
             (
                 "[!-~]{1,40}",
                 any::<i64>(),
+                any::<i64>(),
                 proptest::collection::vec((any::<u64>(), any::<u32>()), 0..4),
             )
-                .prop_map(|(attempt_id, expires_ms, items)| AttemptRecord {
-                    attempt_id,
-                    expires_ms,
-                    items,
+                .prop_map(|(attempt_id, expires_ms, visible_until_ms, items)| {
+                    AttemptRecord {
+                        attempt_id,
+                        expires_ms,
+                        visible_until_ms,
+                        items,
+                    }
                 }),
             0..3,
         );

@@ -107,7 +107,7 @@ impl QueueEngine {
                 Err(e) => results.push((id.clone(), Err(e))),
             }
         }
-        let journal = (!offsets.is_empty()).then(|| JournalEntry::Deleted { offsets });
+        let journal = (!offsets.is_empty()).then_some(JournalEntry::Deleted { offsets });
         if let Some(e) = &journal {
             self.apply(e);
         }
@@ -191,7 +191,7 @@ impl QueueEngine {
                 Err(e) => results.push((id.clone(), Err(e))),
             }
         }
-        let journal = (!items.is_empty()).then(|| JournalEntry::VisibilityChanged { items });
+        let journal = (!items.is_empty()).then_some(JournalEntry::VisibilityChanged { items });
         if let Some(e) = &journal {
             self.apply(e);
         }

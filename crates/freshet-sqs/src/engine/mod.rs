@@ -609,6 +609,3 @@ impl QueueEngine {
             .filter(|f| *f != NONE_MS)
     }
 }
-
-#[cfg(test)]
-mod tests;

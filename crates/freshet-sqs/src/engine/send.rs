@@ -79,7 +79,7 @@ impl PendingSend {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prepared {
     /// Append this record, then [`QueueEngine::apply_sent`], then answer.
-    Append(PendingSend),
+    Append(Box<PendingSend>),
     /// A FIFO duplicate inside the deduplication interval: answer now, store nothing.
     Duplicate(SendResult),
 }
@@ -235,11 +235,11 @@ impl QueueEngine {
             sequence_number,
             dead_letter: None,
         };
-        Ok(Prepared::Append(PendingSend {
+        Ok(Prepared::Append(Box::new(PendingSend {
             message,
             result,
             dedup_key,
-        }))
+        })))
     }
 
     /// Prepares a message moved in from another queue (dead-lettering or a move task): a new

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Integration tests of the SQS engine through its public API, with the logs simulated in
+//! memory (one binary for the crate).
+
+mod it {
+    pub mod engine_rules;
+    pub mod fifo_rules;
+    pub mod harness;
+    pub mod model;
+    pub mod replay;
+    pub mod window_cap;
+}

@@ -17,6 +17,7 @@
 //!   module's doc); [`codec`] their shared primitives.
 //! * [`receipt`]: authenticated receipt handles.
 //! * [`engine`]: [`engine::QueueEngine`], one queue's state machine.
+//! * [`view`]: the system and message attributes a receive returns.
 
 pub mod attributes;
 pub mod checkpoint;
@@ -30,6 +31,7 @@ pub mod names;
 pub mod receipt;
 pub mod redrive;
 pub mod validate;
+pub mod view;
 
 pub use codec::DecodeError;
 pub use error::{BatchKind, Error, Fault};

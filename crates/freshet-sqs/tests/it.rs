@@ -6,6 +6,7 @@ mod it {
     pub mod engine_rules;
     pub mod fifo_rules;
     pub mod harness;
+    pub mod md5_vectors;
     pub mod model;
     pub mod replay;
     pub mod window_cap;

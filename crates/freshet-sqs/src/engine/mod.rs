@@ -413,7 +413,14 @@ impl QueueEngine {
     /// A snapshot covering the journal up to `journal_next` (exclusive). Call only when every
     /// returned journal entry has been appended.
     pub fn snapshot(&self, journal_next: u64, now_ms: i64) -> Checkpoint {
-        let mut live: Vec<_> = self.window.slots.iter().map(|(o, s)| s.state(*o)).collect();
+        // Expired messages are gone: leaving them out lets the reload skip them.
+        let mut live: Vec<_> = self
+            .window
+            .slots
+            .iter()
+            .filter(|(_, s)| !self.expired(s.sent_ms, now_ms))
+            .map(|(o, s)| s.state(*o))
+            .collect();
         let mut dead = Vec::new();
         for (o, p) in &self.window.patches {
             match p {
@@ -540,7 +547,7 @@ impl QueueEngine {
                 if let Some(t) = task_id
                     && let Some(task) = self.tasks.iter_mut().find(|x| &x.task_id == t)
                 {
-                    task.moved += 1;
+                    task.moved = task.moved.saturating_add(1);
                 }
             }
             JournalEntry::MoveTaskStarted {

@@ -207,8 +207,8 @@ impl QueueEngine {
                 result.sequence_number = orig.sequence_number.map(format_sequence);
                 return Ok(Prepared::Duplicate(result));
             }
-            let seq = SEQUENCE_BASE + self.next_sequence;
-            self.next_sequence += 1;
+            let seq = SEQUENCE_BASE.saturating_add(self.next_sequence);
+            self.next_sequence = self.next_sequence.saturating_add(1);
             sequence_number = Some(seq);
             result.sequence_number = Some(format_sequence(seq));
             self.dedup.insert(
@@ -246,8 +246,8 @@ impl QueueEngine {
     /// sequence number on a FIFO queue, no deduplication.
     pub fn prepare_move_in(&mut self, mut message: StoredMessage) -> PendingSend {
         if self.fifo() {
-            let seq = SEQUENCE_BASE + self.next_sequence;
-            self.next_sequence += 1;
+            let seq = SEQUENCE_BASE.saturating_add(self.next_sequence);
+            self.next_sequence = self.next_sequence.saturating_add(1);
             message.sequence_number = Some(seq);
         } else {
             message.sequence_number = None;
@@ -286,7 +286,7 @@ impl QueueEngine {
         if offset < self.next_offset {
             return;
         }
-        self.next_offset = offset + 1;
+        self.next_offset = offset.saturating_add(1);
         if self.fifo() {
             if let Some(seq) = meta.sequence_number {
                 let n = seq.saturating_sub(SEQUENCE_BASE).saturating_add(1);

@@ -73,7 +73,7 @@ impl Groups {
     fn acquire(&mut self, name: &str) -> u32 {
         if let Some(&i) = self.index.get(name) {
             if let Some(e) = self.names.get_mut(i as usize) {
-                e.1 += 1;
+                e.1 = e.1.saturating_add(1);
             }
             return i;
         }
@@ -126,7 +126,7 @@ impl Window {
         if offset < self.loaded_end {
             return;
         }
-        self.loaded_end = offset + 1;
+        self.loaded_end = offset.saturating_add(1);
         if offset < self.purge_floor {
             self.patches.remove(&offset);
             return;
@@ -239,5 +239,76 @@ impl Window {
     /// Interned group count (for tests of boundedness).
     pub fn group_count(&self) -> usize {
         self.groups.index.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_is_at_most_48_bytes() {
+        assert!(std::mem::size_of::<Slot>() <= 48);
+    }
+
+    fn meta(group: Option<&str>) -> MessageMeta {
+        MessageMeta {
+            message_id: "m".into(),
+            sent_ms: 0,
+            delay_seconds: 0,
+            group_id: group.map(str::to_owned),
+            dedup_id: None,
+            sequence_number: None,
+            first_receive_ms: None,
+        }
+    }
+
+    #[test]
+    fn groups_are_interned_while_loaded_and_released_after() {
+        let mut w = Window::default();
+        w.load(0, &meta(Some("a")), true);
+        w.load(1, &meta(Some("a")), true);
+        w.load(2, &meta(Some("b")), true);
+        assert_eq!(w.group_count(), 2);
+        w.remove(0);
+        w.remove(2);
+        assert_eq!(w.group_count(), 1);
+        w.remove(1);
+        assert_eq!(w.group_count(), 0);
+        w.load(3, &meta(Some("c")), true);
+        assert_eq!(w.slots[&3].group, 0, "a freed index is reused");
+    }
+
+    #[test]
+    fn below_the_reload_end_only_listed_messages_come_back() {
+        let mut w = Window {
+            reload_end: 3,
+            ..Window::default()
+        };
+        let s = MessageState {
+            offset: 1,
+            receive_count: 2,
+            visible_until_ms: Some(99),
+            first_receive_ms: Some(5),
+            last_receive_ms: Some(6),
+        };
+        w.patches.insert(1, Patch::Live(s));
+        for o in 0..4 {
+            w.load(o, &meta(None), false);
+        }
+        assert_eq!(w.slots.keys().copied().collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(w.slots[&1].state(1), s);
+    }
+
+    #[test]
+    fn a_purge_drops_everything_below_it() {
+        let mut w = Window::default();
+        for o in 0..5 {
+            w.load(o, &meta(Some("g")), true);
+        }
+        w.purge_below(3);
+        assert_eq!(w.slots.keys().copied().collect::<Vec<_>>(), [3, 4]);
+        w.load(2, &meta(None), false);
+        assert_eq!(w.slots.len(), 2);
     }
 }

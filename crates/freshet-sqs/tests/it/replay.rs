@@ -25,8 +25,10 @@ fn pump(e: &mut QueueEngine, messages: &[Vec<u8>]) {
     }
 }
 
-/// Drives `ops` on `q` (no model); returns the checkpoint taken before step `at`.
-fn drive(q: &mut Sim, ops: &[Op], at: usize) -> Option<Checkpoint> {
+/// Drives `ops` on `q` (no model), dead-lettering into `dlq`; returns the checkpoint taken
+/// before step `at`. FIFO receives with an even max carry a ReceiveRequestAttemptId that
+/// repeats, so retries are exercised too.
+fn drive(q: &mut Sim, dlq: &mut Sim, ops: &[Op], at: usize) -> Option<Checkpoint> {
     let mut handles: Vec<String> = Vec::new();
     let mut taken = None;
     for (step, op) in ops.iter().enumerate() {
@@ -49,7 +51,16 @@ fn drive(q: &mut Sim, ops: &[Op], at: usize) -> Option<Checkpoint> {
                 }
             }
             Op::Receive { max, vis } => {
-                for (d, _) in q.receive(usize::from(*max), vis.map(u32::from)) {
+                let attempt = (q.attrs.fifo_queue && max % 2 == 0).then(|| format!("a{max}"));
+                let got = q
+                    .receive_into(
+                        usize::from(*max),
+                        vis.map(u32::from),
+                        attempt.as_deref(),
+                        Some(dlq),
+                    )
+                    .expect("receive");
+                for (d, _) in got {
                     handles.push(d.receipt_handle);
                 }
             }
@@ -115,17 +126,28 @@ fn assert_same(
 }
 
 fn check(fifo: bool, ops: &[Op], at: usize) {
-    let mut q = if fifo {
-        Sim::fifo("r.fifo", &[("VisibilityTimeout", "2")])
+    let (mut q, mut dlq) = if fifo {
+        let dlq = Sim::fifo("d.fifo", &[]);
+        let policy = format!(
+            "{{\"deadLetterTargetArn\":\"{}\",\"maxReceiveCount\":3}}",
+            dlq.identity.arn
+        );
+        let q = Sim::fifo(
+            "r.fifo",
+            &[("VisibilityTimeout", "2"), ("RedrivePolicy", &policy)],
+        );
+        (q, dlq)
     } else {
-        Sim::new(
-            "r",
-            attrs(&[("VisibilityTimeout", "2")]),
-            EngineConfig::default(),
-        )
+        let dlq = Sim::standard("d");
+        let policy = format!(
+            "{{\"deadLetterTargetArn\":\"{}\",\"maxReceiveCount\":3}}",
+            dlq.identity.arn
+        );
+        let a = attrs(&[("VisibilityTimeout", "2"), ("RedrivePolicy", &policy)]);
+        (Sim::new("r", a, EngineConfig::default()), dlq)
     };
     let at = at % (ops.len() + 1);
-    let c = drive(&mut q, ops, at).unwrap_or_else(|| q.checkpoint());
+    let c = drive(&mut q, &mut dlq, ops, at).unwrap_or_else(|| q.checkpoint());
     let now = q.now;
     let messages = q.messages.clone();
     let mut from_checkpoint = q.recover(Some(&c));

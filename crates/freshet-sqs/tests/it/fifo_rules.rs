@@ -241,3 +241,58 @@ fn a_fifo_dead_letter_move_unblocks_the_group_in_order() {
     assert_eq!(moved[0].1.body, "first");
     assert!(moved[0].1.sequence_number.is_some());
 }
+
+#[test]
+fn deduplication_and_sequence_numbers_survive_a_restart() {
+    let mut q = Sim::fifo("q.fifo", &[]);
+    let a = q.send_fifo("a", "g", "before-checkpoint").unwrap();
+    let c = q.checkpoint();
+    let b = q.send_fifo("b", "g", "after-checkpoint").unwrap();
+    for checkpoint in [Some(&c), None] {
+        q.restart(checkpoint);
+        assert_eq!(
+            q.send_fifo("x", "g", "before-checkpoint")
+                .unwrap()
+                .message_id,
+            a.message_id
+        );
+        assert_eq!(
+            q.send_fifo("x", "g", "after-checkpoint")
+                .unwrap()
+                .message_id,
+            b.message_id
+        );
+    }
+    let next: u128 = q
+        .send_fifo("c", "g", "new")
+        .unwrap()
+        .sequence_number
+        .unwrap()
+        .parse()
+        .unwrap();
+    let last: u128 = b.sequence_number.unwrap().parse().unwrap();
+    assert!(next > last);
+}
+
+#[test]
+fn an_aborted_send_releases_its_deduplication_id() {
+    let mut q = Sim::fifo("q.fifo", &[]);
+    let req = SendRequest {
+        message_id: "m1".into(),
+        body: "a".into(),
+        group_id: Some("g".into()),
+        dedup_id: Some("d".into()),
+        ..Default::default()
+    };
+    let freshet_sqs::engine::Prepared::Append(p) =
+        q.engine.prepare_send(req, false, q.now).unwrap()
+    else {
+        panic!("first send must append");
+    };
+    // The append failed: a checkpoint must not remember the id, and a retry must be sent.
+    assert!(q.checkpoint().dedup.is_empty());
+    q.engine.abort_send(&p);
+    let r = q.send_fifo("a", "g", "d").unwrap();
+    assert_ne!(r.message_id, "m1");
+    assert_eq!(q.messages.len(), 1);
+}

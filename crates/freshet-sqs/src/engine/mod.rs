@@ -32,7 +32,7 @@
 //!
 //! # Memory
 //!
-//! Bodies are never held. The window keeps a 48-byte [`window`] slot per loaded live message
+//! Bodies are never held. The window keeps a 48-byte slot (module `window`) per loaded live message
 //! (plus the group name once per FIFO group) for at most [`EngineConfig::window_cap`]
 //! messages from the low watermark on; messages past the cap stay on disk, pristine, and are
 //! loaded as the window frees up. FIFO deduplication entries live 5 minutes, attempt ids 5

@@ -484,7 +484,7 @@ def median_run(sc: Scenario, reports: list[dict | None]) -> tuple[dict | None, l
 
 
 # Headings of the hand-written sections at the end of docs/benchmarks.md.
-HAND_WRITTEN = ("## Where the time goes", "## Micro-benchmarks")
+HAND_WRITTEN = ("<!-- services:begin -->", "## Where the time goes", "## Micro-benchmarks")
 
 
 def write_report(results: dict, args: argparse.Namespace) -> None:

@@ -15,6 +15,7 @@ mod baseline;
 mod process;
 mod raw;
 mod scenarios;
+mod sqs;
 mod stats;
 
 use std::io::{IsTerminal as _, Write as _};
@@ -66,6 +67,14 @@ pub enum Load {
     Latency(LatencyOpts),
     /// Producers and consumers together at full speed.
     Mixed(MixedOpts),
+    /// SQS: SendMessage calls from many connections.
+    SqsSend(sqs::SqsSendOpts),
+    /// SQS: SendMessageBatch calls of 10 messages.
+    SqsBatch(sqs::SqsSendOpts),
+    /// SQS: fill a queue, then ReceiveMessage (10) + DeleteMessageBatch until it is empty.
+    SqsReceive(sqs::SqsReceiveOpts),
+    /// SQS: send at a fixed rate while consumers long-poll; reports send-to-receive latency.
+    SqsLatency(sqs::SqsLatencyOpts),
 }
 
 /// Options every scenario shares.
@@ -113,7 +122,7 @@ pub struct Common {
     pub no_progress: bool,
 }
 
-fn ser_duration<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn ser_duration<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
 }
 
@@ -242,6 +251,9 @@ pub struct Report {
     pub end_to_end: Option<LatencySummary>,
     /// The server's resource use, when it is a local process.
     pub server: Option<ServerUsage>,
+    /// What the two traffic rows are called in the table (`put`/`get`, `send`/`receive`).
+    #[serde(skip)]
+    pub rows: [&'static str; 2],
 }
 
 /// Runs a benchmark.
@@ -255,6 +267,12 @@ pub async fn run(global: &GlobalOpts, args: BenchArgs) -> anyhow::Result<ExitCod
 
 /// Runs a workload against `global.endpoint`.
 async fn run_load(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
+    match &load {
+        Load::SqsSend(_) | Load::SqsBatch(_) | Load::SqsReceive(_) | Load::SqsLatency(_) => {
+            return run_sqs(global, load).await;
+        }
+        Load::Put(_) | Load::PutBatch(_) | Load::Get(_) | Load::Latency(_) | Load::Mixed(_) => {}
+    }
     let client = crate::cli::client::build_for_bench(global);
     let (name, settings, common) = match &load {
         Load::Put(o) => ("put", serde_json::to_value(o)?, &o.common),
@@ -262,6 +280,9 @@ async fn run_load(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
         Load::Get(o) => ("get", serde_json::to_value(o)?, &o.common),
         Load::Latency(o) => ("latency", serde_json::to_value(o)?, &o.common),
         Load::Mixed(o) => ("mixed", serde_json::to_value(o)?, &o.common),
+        Load::SqsSend(_) | Load::SqsBatch(_) | Load::SqsReceive(_) | Load::SqsLatency(_) => {
+            unreachable!("SQS workloads return above")
+        }
     };
     let common = common.clone();
     let stream = scenarios::BenchStream::setup(&client, &common).await?;
@@ -288,6 +309,9 @@ async fn run_load(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
         Load::Get(o) => scenarios::get(&ctx, o.records, o.limit, &progress.bar).await,
         Load::Latency(o) => scenarios::latency(&ctx, o.rate, o.consumer, o.poll_interval).await,
         Load::Mixed(o) => scenarios::mixed(&ctx, o.producers, o.batch, o.poll_interval).await,
+        Load::SqsSend(_) | Load::SqsBatch(_) | Load::SqsReceive(_) | Load::SqsLatency(_) => {
+            unreachable!("SQS workloads return above")
+        }
     };
     progress.finish();
     stream.teardown(&client, &common).await;
@@ -303,6 +327,60 @@ async fn run_load(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
         get: outcome.get,
         end_to_end: outcome.end_to_end,
         server: outcome.server,
+        rows: ["put", "get"],
+    };
+    emit(&report, common.json.as_deref())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs an SQS workload against `global.endpoint`.
+async fn run_sqs(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
+    let client = sqs::client(global);
+    let (name, settings, common) = match &load {
+        Load::SqsSend(o) => ("sqs-send", serde_json::to_value(o)?, &o.common),
+        Load::SqsBatch(o) => ("sqs-batch", serde_json::to_value(o)?, &o.common),
+        Load::SqsReceive(o) => ("sqs-receive", serde_json::to_value(o)?, &o.common),
+        Load::SqsLatency(o) => ("sqs-latency", serde_json::to_value(o)?, &o.common),
+        Load::Put(_) | Load::PutBatch(_) | Load::Get(_) | Load::Latency(_) | Load::Mixed(_) => {
+            anyhow::bail!("not an SQS workload")
+        }
+    };
+    let common = common.clone();
+    let queue = sqs::BenchQueue::setup(&client, &common).await?;
+    let pid = common
+        .server_pid
+        .or_else(|| local_port(&global.endpoint).and_then(process::find_listener));
+    let live = Arc::new(Live::default());
+    let started = Instant::now();
+    let outcome = match &load {
+        Load::SqsSend(o) => sqs::send(&client, &queue, o, false, live, pid).await,
+        Load::SqsBatch(o) => sqs::send(&client, &queue, o, true, live, pid).await,
+        Load::SqsReceive(o) => sqs::receive(&client, &queue, o, live, pid).await,
+        Load::SqsLatency(o) => sqs::latency(&client, &queue, o, live, pid).await,
+        Load::Put(_) | Load::PutBatch(_) | Load::Get(_) | Load::Latency(_) | Load::Mixed(_) => {
+            anyhow::bail!("not an SQS workload")
+        }
+    };
+    queue.teardown(&client).await;
+    let outcome = outcome?;
+    let elapsed = match &load {
+        Load::SqsReceive(_) => outcome.receive.as_ref().map_or(started.elapsed(), |t| {
+            Duration::from_secs_f64(t.records as f64 / t.records_per_s.max(1e-9))
+        }),
+        _ => common.duration,
+    };
+    let report = Report {
+        scenario: name,
+        label: common.label.clone(),
+        endpoint: global.endpoint.clone(),
+        bench_version: env!("CARGO_PKG_VERSION"),
+        settings,
+        elapsed_s: elapsed.as_secs_f64(),
+        put: outcome.send,
+        get: outcome.receive,
+        end_to_end: outcome.end_to_end,
+        server: outcome.server,
+        rows: ["send", "receive"],
     };
     emit(&report, common.json.as_deref())?;
     Ok(ExitCode::SUCCESS)
@@ -369,7 +447,7 @@ pub fn render_table(r: &Report) -> String {
         "p99.9 ms",
         "max ms"
     );
-    for (label, t) in [("put", &r.put), ("get", &r.get)] {
+    for (label, t) in [(r.rows[0], &r.put), (r.rows[1], &r.get)] {
         let Some(t) = t else { continue };
         let (p50, p99, p999, max) = t
             .latency
@@ -402,8 +480,8 @@ pub fn render_table(r: &Report) -> String {
     if let Some(l) = &r.end_to_end {
         let _ = writeln!(
             s,
-            "put-to-consumer latency over {} records: p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
-            l.samples, l.p50_ms, l.p99_ms, l.p999_ms, l.max_ms
+            "{}-to-{} latency over {} records: p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
+            r.rows[0], r.rows[1], l.samples, l.p50_ms, l.p99_ms, l.p999_ms, l.max_ms
         );
     }
     match &r.server {

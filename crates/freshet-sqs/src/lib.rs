@@ -39,7 +39,7 @@ pub mod store;
 pub mod validate;
 pub mod view;
 
-// pub use api::SqsService;
+pub use api::SqsService;
 pub use codec::DecodeError;
 pub use error::{BatchKind, Error, Fault};
 pub use store::{OpenError, Received, Sqs, SqsError, SqsOptions};

@@ -169,7 +169,9 @@ impl Sqs {
             .inner
             .meta
             .transaction(|t| -> Result<QueueRecord, SqsError> {
-                let incarnation: u64 = t.get_json(super::record::SETTINGS, NEXT_INCARNATION)?.unwrap_or(1);
+                let incarnation: u64 = t
+                    .get_json(super::record::SETTINGS, NEXT_INCARNATION)?
+                    .unwrap_or(1);
                 t.put_json(
                     super::record::SETTINGS,
                     NEXT_INCARNATION,
@@ -410,7 +412,10 @@ impl Sqs {
         }
         let arn = q.arn.clone();
         self.edit_policy(q, |statements| {
-            if statements.iter().any(|s| s.get("Sid").and_then(Value::as_str) == Some(label)) {
+            if statements
+                .iter()
+                .any(|s| s.get("Sid").and_then(Value::as_str) == Some(label))
+            {
                 return Err(Error::invalid_value(label, "Label", "Already exists."));
             }
             let principals: Vec<Value> = accounts
@@ -481,7 +486,11 @@ impl Sqs {
         if let Some(obj) = policy.as_object_mut() {
             obj.insert("Statement".to_owned(), Value::Array(statements));
         }
-        let text = if empty { String::new() } else { policy.to_string() };
+        let text = if empty {
+            String::new()
+        } else {
+            policy.to_string()
+        };
         let given = BTreeMap::from([("Policy".to_owned(), text)]);
         self.set_queue_attributes(q, &given).await
     }
@@ -493,10 +502,13 @@ impl Sqs {
         destination_arn: Option<&str>,
         max_per_second: Option<i64>,
     ) -> Result<String, SqsError> {
-        let source = self.queue_by_arn(source_arn).ok_or_else(|| Error::ResourceNotFound {
-            message: "The resource that you specified for the SourceArn parameter doesn't exist."
-                .into(),
-        })?;
+        let source = self
+            .queue_by_arn(source_arn)
+            .ok_or_else(|| Error::ResourceNotFound {
+                message:
+                    "The resource that you specified for the SourceArn parameter doesn't exist."
+                        .into(),
+            })?;
         source.check()?;
         let is_dlq = self.read_queues().values().any(|q| {
             q.lock()
@@ -547,13 +559,19 @@ impl Sqs {
     /// CancelMessageMoveTask: messages moved so far.
     pub async fn cancel_move_task(&self, handle: &str) -> Result<u64, SqsError> {
         let (task_id, source_arn) = decode_task_handle(handle)?;
-        let source = self.queue_by_arn(&source_arn).ok_or_else(|| Error::ResourceNotFound {
-            message: "The resource that you specified for the SourceArn parameter doesn't exist."
-                .into(),
-        })?;
+        let source = self
+            .queue_by_arn(&source_arn)
+            .ok_or_else(|| Error::ResourceNotFound {
+                message:
+                    "The resource that you specified for the SourceArn parameter doesn't exist."
+                        .into(),
+            })?;
         source.check()?;
         let _gate = source.gate.read().await;
-        let (entry, moved) = source.lock().engine.cancel_move_task(&task_id, self.now_ms())?;
+        let (entry, moved) = source
+            .lock()
+            .engine
+            .cancel_move_task(&task_id, self.now_ms())?;
         source.persist(&entry).await?;
         Ok(moved)
     }
@@ -564,10 +582,13 @@ impl Sqs {
         source_arn: &str,
         max: Option<i64>,
     ) -> Result<Vec<MoveTaskInfo>, SqsError> {
-        let source = self.queue_by_arn(source_arn).ok_or_else(|| Error::ResourceNotFound {
-            message: "The resource that you specified for the SourceArn parameter doesn't exist."
-                .into(),
-        })?;
+        let source = self
+            .queue_by_arn(source_arn)
+            .ok_or_else(|| Error::ResourceNotFound {
+                message:
+                    "The resource that you specified for the SourceArn parameter doesn't exist."
+                        .into(),
+            })?;
         source.check()?;
         let max = match max {
             None => 1,
@@ -632,7 +653,10 @@ mod tests {
         let p3 = page(all.clone(), Some(2), p2.next_token.as_deref()).expect("page");
         assert_eq!(p3.names, names(&["e"]));
         assert_eq!(p3.next_token, None);
-        assert_eq!(page(all.clone(), None, None).expect("page").next_token, None);
+        assert_eq!(
+            page(all.clone(), None, None).expect("page").next_token,
+            None
+        );
         assert!(page(all.clone(), Some(0), None).is_err());
         assert!(page(all, None, Some("!!")).is_err());
     }

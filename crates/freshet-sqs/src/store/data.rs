@@ -206,10 +206,7 @@ impl Sqs {
 
     async fn fail_task(&self, source: &Queue, reason: &str) -> Result<(), SqsError> {
         let _gate = source.gate.read().await;
-        let entry = source
-            .lock()
-            .engine
-            .fail_move_task(reason, source.now_ms());
+        let entry = source.lock().engine.fail_move_task(reason, source.now_ms());
         source.persist_opt(entry.as_ref()).await
     }
 
@@ -250,7 +247,10 @@ impl Sqs {
     ) -> Result<(), SqsError> {
         q.check()?;
         let _gate = q.gate.read().await;
-        let entry = q.lock().engine.change_visibility(handle, timeout, q.now_ms())?;
+        let entry = q
+            .lock()
+            .engine
+            .change_visibility(handle, timeout, q.now_ms())?;
         q.persist_opt(entry.as_ref()).await?;
         q.notify.notify_waiters();
         Ok(())

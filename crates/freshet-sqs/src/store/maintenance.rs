@@ -28,8 +28,8 @@ impl Sqs {
             }
             self.step_move_tasks(&q).await;
             let (changes, last) = q.since_checkpoint();
-            let due_ms = i64::try_from(self.inner.opts.checkpoint_interval.as_millis())
-                .unwrap_or(i64::MAX);
+            let due_ms =
+                i64::try_from(self.inner.opts.checkpoint_interval.as_millis()).unwrap_or(i64::MAX);
             let due = changes >= self.inner.opts.checkpoint_changes
                 || (changes > 0 && q.now_ms().saturating_sub(last) >= due_ms);
             if due && let Err(error) = self.checkpoint(&q).await {

@@ -30,16 +30,16 @@ use freshet_runtime::Platform;
 use freshet_types::Clock;
 use rand::RngCore;
 
-pub use crate::store::control::{ListPage, MoveTaskInfo};
-pub use crate::store::data::Received;
 use crate::checkpoint::Checkpoint;
 use crate::engine::EngineConfig;
 use crate::error::Error;
 use crate::redrive::QueueArn;
+pub use crate::store::control::{ListPage, MoveTaskInfo};
+pub use crate::store::data::Received;
 use crate::store::queue::{OpenEnv, Queue};
 use crate::store::record::{
-    CHECKPOINTS, NAMESPACE, QUEUES, QueueRecord, RECEIPT_KEY, SETTINGS, journal_log,
-    messages_log, queue_dir,
+    CHECKPOINTS, NAMESPACE, QUEUES, QueueRecord, RECEIPT_KEY, SETTINGS, journal_log, messages_log,
+    queue_dir,
 };
 
 /// How the SQS service is set up.
@@ -184,12 +184,10 @@ impl Sqs {
             }
         }
         for (_, rec) in records {
-            let q = sqs
-                .open_queue(&rec)
-                .map_err(|source| OpenError::Queue {
-                    queue: rec.name.clone(),
-                    source,
-                })?;
+            let q = sqs.open_queue(&rec).map_err(|source| OpenError::Queue {
+                queue: rec.name.clone(),
+                source,
+            })?;
             sqs.write_queues().insert(rec.name.clone(), q);
         }
         Ok(sqs)
@@ -347,7 +345,13 @@ mod tests {
             parse_queue_url("http://localhost:4566/queue/us-east-1/000000000000/q"),
             Some(("000000000000", "q"))
         );
-        for bad in ["", "orders", "http://h/", "http://h/12/q", "http://h/000000000000/a b"] {
+        for bad in [
+            "",
+            "orders",
+            "http://h/",
+            "http://h/12/q",
+            "http://h/000000000000/a b",
+        ] {
             assert_eq!(parse_queue_url(bad), None, "{bad}");
         }
     }

@@ -127,13 +127,8 @@ impl Queue {
             incarnation: rec.incarnation,
         };
         let checkpoint = env.checkpoint.unwrap_or_default();
-        let mut engine = QueueEngine::restore(
-            identity,
-            attrs,
-            env.config,
-            env.receipt_key,
-            &checkpoint,
-        );
+        let mut engine =
+            QueueEngine::restore(identity, attrs, env.config, env.receipt_key, &checkpoint);
         let mut replayed = 0u64;
         let mut from = checkpoint.journal_next;
         while from < env.journal.next_offset() {

@@ -132,7 +132,10 @@ mod tests {
         for given in [
             map(&[]),
             map(&[("FifoQueue", "true"), ("ContentBasedDeduplication", "true")]),
-            map(&[("KmsMasterKeyId", "alias/aws/sqs"), ("KmsDataKeyReusePeriodSeconds", "600")]),
+            map(&[
+                ("KmsMasterKeyId", "alias/aws/sqs"),
+                ("KmsDataKeyReusePeriodSeconds", "600"),
+            ]),
             map(&[("KmsDataKeyReusePeriodSeconds", "600")]),
             map(&[
                 ("FifoQueue", "true"),

@@ -31,6 +31,8 @@ pub struct Config {
     pub aws: AwsConfig,
     /// Kinesis Data Streams behaviour.
     pub kinesis: KinesisConfig,
+    /// SQS behaviour.
+    pub sqs: SqsConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -208,6 +210,33 @@ impl Default for KinesisConfig {
             subscription_heartbeat: Duration::from_secs(5),
             on_demand_stream_limit: 50,
             shard_quotas: false,
+        }
+    }
+}
+
+/// `[sqs]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SqsConfig {
+    /// Most messages per queue whose metadata is kept in memory; later ones wait on disk.
+    pub max_loaded_messages: usize,
+    /// Longest time between checkpoints of a queue that changed.
+    #[serde(with = "humantime_serde")]
+    pub checkpoint_interval: Duration,
+    /// Checkpoint a queue after this many journal entries and sends, even sooner.
+    pub checkpoint_changes: u64,
+    /// How often loading, move-task steps and checkpoint checks run.
+    #[serde(with = "humantime_serde")]
+    pub maintenance_interval: Duration,
+}
+
+impl Default for SqsConfig {
+    fn default() -> Self {
+        Self {
+            max_loaded_messages: 100_000,
+            checkpoint_interval: Duration::from_secs(30),
+            checkpoint_changes: 50_000,
+            maintenance_interval: Duration::from_millis(250),
         }
     }
 }
@@ -426,6 +455,15 @@ impl Config {
         }
         if self.kinesis.subscription_heartbeat.is_zero() {
             problems.push("kinesis.subscription_heartbeat must be greater than zero".to_owned());
+        }
+        if self.sqs.max_loaded_messages == 0 {
+            problems.push("sqs.max_loaded_messages must be at least 1".to_owned());
+        }
+        if self.sqs.checkpoint_interval.is_zero() {
+            problems.push("sqs.checkpoint_interval must be greater than zero".to_owned());
+        }
+        if self.sqs.maintenance_interval.is_zero() {
+            problems.push("sqs.maintenance_interval must be greater than zero".to_owned());
         }
         if problems.is_empty() {
             Ok(())

@@ -28,6 +28,7 @@ use freshet_kinesis::{KinesisService, ScalerOptions, Streams, StreamsOptions};
 use freshet_log::{Durability, LogConfig};
 use freshet_protocol::{Router, Service};
 use freshet_runtime::{Periodic, Platform, Supervisor};
+use freshet_sqs::{Sqs, SqsOptions, SqsService};
 use freshet_types::{Clock, SystemClock};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -71,6 +72,7 @@ pub struct RunningServer {
     platform: Platform,
     grace: std::time::Duration,
     streams: Streams,
+    sqs: Sqs,
     _lock: lock::DirLock,
 }
 
@@ -95,6 +97,11 @@ impl RunningServer {
         &self.streams
     }
 
+    /// The SQS service, for tests and in-process callers.
+    pub fn sqs(&self) -> &Sqs {
+        &self.sqs
+    }
+
     /// Stops accepting connections, lets requests in flight finish (up to the configured
     /// grace period), then flushes and fsyncs the logs.
     pub async fn shutdown(self) -> Result<(), ServerError> {
@@ -111,11 +118,15 @@ impl RunningServer {
         if !self.supervisor.shutdown(self.grace).await {
             tracing::warn!("Components still running after the shutdown grace period.");
         }
+        // A clean shutdown leaves nothing to replay.
+        self.sqs.checkpoint_all().await;
         let streams = self.streams.clone();
+        let sqs = self.sqs.clone();
         let platform = self.platform.clone();
         // Fsyncs can block; keep them off the async workers.
         let _ = tokio::task::spawn_blocking(move || {
             streams.shutdown();
+            sqs.shutdown();
             platform.shutdown();
         })
         .await;
@@ -180,7 +191,13 @@ pub async fn start_with(
         .await
         .map_err(|e| storage_err(e.to_string()))?;
     start_kinesis_components(&supervisor, &streams, &config);
-    let services: Vec<Arc<dyn Service>> = vec![Arc::new(KinesisService::new(streams.clone()))];
+    let sqs = open_sqs(&platform, &supervisor, &config)
+        .await
+        .map_err(|e| storage_err(e.to_string()))?;
+    let services: Vec<Arc<dyn Service>> = vec![
+        Arc::new(KinesisService::new(streams.clone())),
+        Arc::new(SqsService::new(sqs.clone())),
+    ];
     let router = Router::new(services);
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
@@ -276,8 +293,38 @@ pub async fn start_with(
         platform,
         grace: config.server.shutdown_timeout,
         streams,
+        sqs,
         _lock: lock,
     })
+}
+
+/// Opens SQS (recovering every queue) and starts its `sqs-maintenance` component: loading,
+/// message move tasks and checkpoints.
+async fn open_sqs(
+    platform: &Platform,
+    supervisor: &Supervisor,
+    config: &Config,
+) -> Result<Sqs, freshet_sqs::OpenError> {
+    let c = &config.sqs;
+    let opts = SqsOptions {
+        account_id: config.aws.account_id.clone(),
+        region: config.aws.region.clone(),
+        default_host: format!("localhost:{}", config.server.listen.port()),
+        max_loaded_messages: c.max_loaded_messages,
+        checkpoint_interval: c.checkpoint_interval,
+        checkpoint_changes: c.checkpoint_changes,
+    };
+    let sqs = Sqs::open_on(platform, opts).await?;
+    let s = sqs.clone();
+    supervisor.start(Periodic::new(
+        "sqs-maintenance",
+        c.maintenance_interval,
+        move || {
+            let s = s.clone();
+            async move { s.maintain().await }
+        },
+    ));
+    Ok(sqs)
 }
 
 /// Kinesis's components: retention (expired segments, then expired closed shards) and, unless

@@ -21,6 +21,7 @@ mod it {
     mod restart;
     mod shards;
     mod slow;
+    mod sqs;
     mod stream_settings;
     mod tags;
     mod tls;

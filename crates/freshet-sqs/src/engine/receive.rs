@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-//! Receiving: picking messages (oldest first; FIFO: in order per group, nothing from a group
-//! with a message in flight), visibility, receive counts, dead-letter moves, retention,
+//! Receiving: picking messages (oldest first; FIFO: in order per group, as many of one group
+//! as possible, nothing from a group past a message in flight), visibility, receive counts, dead-letter moves, retention,
 //! ReceiveRequestAttemptId retries and the long-poll wake-up time.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::window::{NO_GROUP, NONE_MS};
 use super::{LoadRequest, MoveOut, MoveReason, QueueEngine};
@@ -50,6 +50,10 @@ pub struct ReceiveOutcome {
     /// Records to load before anything more can be received.
     pub load: Option<LoadRequest>,
 }
+
+/// A FIFO receive looks at most this many times MaxNumberOfMessages receivable messages to
+/// fill the answer from as few groups as possible.
+const FIFO_SCAN_FACTOR: usize = 10;
 
 impl QueueEngine {
     /// ReceiveMessage. The receive is applied when decided (see the module doc).
@@ -109,6 +113,9 @@ impl QueueEngine {
         let mut moves: Vec<MoveOut> = Vec::new();
         let mut expired: Vec<u64> = Vec::new();
         let mut blocked: HashSet<u32> = HashSet::new();
+        let mut group_index: HashMap<u32, usize> = HashMap::new();
+        let mut by_group: Vec<Vec<u64>> = Vec::new();
+        let mut gathered = 0usize;
         let mut next_change: Option<i64> = None;
         let retention_ms = self.retention_ms();
         for (&offset, slot) in &self.window.slots {
@@ -145,9 +152,40 @@ impl QueueEngine {
                 }
                 continue;
             }
+            if grouped {
+                // AWS returns as many messages of one group as it can: gather per group (in
+                // order of their oldest message) and pick group by group below.
+                let i = match group_index.get(&slot.group) {
+                    Some(&i) => i,
+                    None => {
+                        group_index.insert(slot.group, by_group.len());
+                        by_group.push(Vec::new());
+                        by_group.len() - 1
+                    }
+                };
+                if let Some(list) = by_group.get_mut(i) {
+                    list.push(offset);
+                }
+                gathered += 1;
+                let first_full = by_group
+                    .first()
+                    .is_some_and(|l| l.len() >= req.max_messages);
+                if first_full || gathered >= req.max_messages.saturating_mul(FIFO_SCAN_FACTOR) {
+                    break;
+                }
+                continue;
+            }
             picked.push(offset);
             if picked.len() >= req.max_messages {
                 break;
+            }
+        }
+        for list in by_group {
+            for offset in list {
+                if picked.len() >= req.max_messages {
+                    break;
+                }
+                picked.push(offset);
             }
         }
         for o in expired {

@@ -36,6 +36,24 @@ fn messages_of_one_group_come_in_order_and_one_batch_at_a_time() {
 }
 
 #[test]
+fn a_receive_fills_up_from_one_group_before_the_next() {
+    let mut q = Sim::fifo("q.fifo", &[]);
+    for i in 0..3 {
+        q.send_fifo(&format!("a{i}"), "a", &format!("a{i}"))
+            .unwrap();
+        q.send_fifo(&format!("b{i}"), "b", &format!("b{i}"))
+            .unwrap();
+    }
+    let bodies = |r: Vec<_>| {
+        r.into_iter()
+            .map(|(_, m): (_, freshet_sqs::message::StoredMessage)| m.body)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(bodies(q.receive(2, Some(30))), ["a0", "a1"]);
+    assert_eq!(bodies(q.receive(4, Some(30))), ["b0", "b1", "b2"]);
+}
+
+#[test]
 fn other_groups_are_delivered_while_one_is_in_flight() {
     let mut q = Sim::fifo("q.fifo", &[]);
     q.send_fifo("a1", "a", "1").unwrap();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //! Integration tests of the SQS engine through its public API, with the logs simulated in
-//! memory (one binary for the crate).
+//! memory, and of the service on a real platform in a temporary directory (one binary for
+//! the crate).
 
 mod it {
     pub mod engine_rules;
@@ -9,5 +10,6 @@ mod it {
     pub mod md5_vectors;
     pub mod model;
     pub mod replay;
+    pub mod store;
     pub mod window_cap;
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use super::queue::Queue;
 use super::{Sqs, SqsError};
 use crate::engine::{
-    BatchOutcome, Delivery, MoveOut, MoveReason, ReceiveRequest, SendRequest, SendResult,
+    BatchOutcome, Counts, Delivery, MoveOut, MoveReason, ReceiveRequest, SendRequest, SendResult,
 };
 use crate::error::Error;
 use crate::message::{AttributeValue, StoredMessage};
@@ -68,6 +68,30 @@ impl Sqs {
             Some(r) => Ok(r?),
             None => Err(SqsError::Storage("the send produced no result".into())),
         }
+    }
+
+    /// ReceiveMessage on queue `name` without waiting (in process).
+    pub async fn receive_by_name(
+        &self,
+        name: &str,
+        req: &ReceiveRequest,
+    ) -> Result<Vec<Received>, SqsError> {
+        let q = self.queue(name)?;
+        self.receive(&q, req, Duration::ZERO).await
+    }
+
+    /// DeleteMessage on queue `name` (in process).
+    pub async fn delete_by_name(&self, name: &str, receipt_handle: &str) -> Result<(), SqsError> {
+        let q = self.queue(name)?;
+        self.delete_message(&q, receipt_handle).await
+    }
+
+    /// ApproximateNumberOfMessages* of queue `name` now.
+    pub fn counts(&self, name: &str) -> Option<Counts> {
+        let q = self.queue(name).ok()?;
+        let now = q.now_ms();
+        let c = q.lock().engine.counts(now);
+        Some(c)
     }
 
     /// SendMessage (one request) or SendMessageBatch (`in_batch`): one result per entry.

@@ -261,6 +261,14 @@ impl Sqs {
         self.read_queues().keys().cloned().collect()
     }
 
+    /// How many messages of queue `name` have their metadata in memory (at most
+    /// [`SqsOptions::max_loaded_messages`], whatever the backlog).
+    pub fn loaded_messages(&self, name: &str) -> Option<usize> {
+        self.read_queues()
+            .get(name)
+            .map(|q| q.lock().engine.loaded_len())
+    }
+
     /// Whether every queue's storage is healthy.
     pub fn healthy(&self) -> bool {
         self.read_queues()

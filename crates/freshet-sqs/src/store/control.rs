@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //! The control plane: CreateQueue (idempotent, QueueNameExists, QueueDeletedRecently),
-//! DeleteQueue, ListQueues, Get/SetQueueAttributes, tags, Add/RemovePermission,
-//! ListDeadLetterSourceQueues and the message move tasks. Changes run under the service's
-//! control mutex and are durable in the metadata store before they are answered.
+//! DeleteQueue, ListQueues, Get/SetQueueAttributes, tags and ListDeadLetterSourceQueues.
+//! Changes run under the service's control mutex and are durable in the metadata store before
+//! they are answered.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,7 +10,6 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use freshet_meta::TxnExt;
-use serde_json::{Value, json};
 
 use super::queue::Queue;
 use super::record::{
@@ -18,8 +17,6 @@ use super::record::{
 };
 use super::{Sqs, SqsError};
 use crate::attributes::{Computed, QueueAttributes};
-use crate::checkpoint::MoveTaskRecord;
-use crate::engine::{decode_task_handle, encode_task_handle};
 use crate::error::Error;
 use crate::names::validate_queue_name;
 
@@ -27,22 +24,6 @@ use crate::names::validate_queue_name;
 const DELETED_RECENTLY_MS: i64 = 60_000;
 /// Most tags on a queue.
 const MAX_TAGS: usize = 50;
-/// Most actions in one AddPermission.
-const MAX_ACTIONS: usize = 7;
-/// The actions a permission may grant (the queue actions of the API, and `*`).
-const PERMISSION_ACTIONS: [&str; 10] = [
-    "*",
-    "ChangeMessageVisibility",
-    "DeleteMessage",
-    "GetQueueAttributes",
-    "GetQueueUrl",
-    "ListDeadLetterSourceQueues",
-    "PurgeQueue",
-    "ReceiveMessage",
-    "SendMessage",
-    "ListQueueTags",
-];
-
 /// One page of a listing of queue names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListPage {
@@ -50,17 +31,6 @@ pub struct ListPage {
     pub names: Vec<String>,
     /// Where the next page starts, when there is one and a page size was asked for.
     pub next_token: Option<String>,
-}
-
-/// A message move task as ListMessageMoveTasks shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MoveTaskInfo {
-    /// The task.
-    pub task: MoveTaskRecord,
-    /// TaskHandle.
-    pub handle: String,
-    /// SourceArn.
-    pub source_arn: String,
 }
 
 fn invalid_token() -> Error {
@@ -368,249 +338,6 @@ impl Sqs {
     pub(crate) fn queue_tags(&self, q: &Queue) -> Result<BTreeMap<String, String>, SqsError> {
         q.check()?;
         Ok(q.meta().tags.clone())
-    }
-
-    /// AddPermission: a statement `Sid = label` in the queue's Policy.
-    pub(crate) async fn add_permission(
-        &self,
-        q: &Queue,
-        label: &str,
-        accounts: &[String],
-        actions: &[String],
-    ) -> Result<(), SqsError> {
-        if actions.len() > MAX_ACTIONS {
-            return Err(Error::OverLimit {
-                message: format!(
-                    "{} Actions were found, maximum allowed is {MAX_ACTIONS}.",
-                    actions.len()
-                ),
-            }
-            .into());
-        }
-        if let Some(bad) = actions
-            .iter()
-            .find(|a| !PERMISSION_ACTIONS.contains(&a.as_str()))
-        {
-            return Err(Error::invalid_value(
-                format!("SQS:{bad}"),
-                "ActionName",
-                "Please refer to the appropriate WSDL for a list of valid actions. ",
-            )
-            .into());
-        }
-        if accounts.is_empty() {
-            return Err(Error::MissingParameter {
-                parameter: "AWSAccountIds",
-            }
-            .into());
-        }
-        if actions.is_empty() {
-            return Err(Error::MissingParameter {
-                parameter: "Actions",
-            }
-            .into());
-        }
-        let arn = q.arn.clone();
-        self.edit_policy(q, |statements| {
-            if statements
-                .iter()
-                .any(|s| s.get("Sid").and_then(Value::as_str) == Some(label))
-            {
-                return Err(Error::invalid_value(label, "Label", "Already exists."));
-            }
-            let principals: Vec<Value> = accounts
-                .iter()
-                .map(|a| Value::String(format!("arn:aws:iam::{a}:root")))
-                .collect();
-            let acts: Vec<Value> = actions
-                .iter()
-                .map(|a| Value::String(format!("SQS:{a}")))
-                .collect();
-            let one_or_many = |mut v: Vec<Value>| {
-                if v.len() == 1 {
-                    v.swap_remove(0)
-                } else {
-                    Value::Array(v)
-                }
-            };
-            statements.push(json!({
-                "Sid": label,
-                "Effect": "Allow",
-                "Principal": { "AWS": one_or_many(principals) },
-                "Action": one_or_many(acts),
-                "Resource": arn,
-            }));
-            Ok(())
-        })
-        .await
-    }
-
-    /// RemovePermission.
-    pub(crate) async fn remove_permission(&self, q: &Queue, label: &str) -> Result<(), SqsError> {
-        self.edit_policy(q, |statements| {
-            let before = statements.len();
-            statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(label));
-            if statements.len() == before {
-                return Err(Error::invalid_value(label, "Label", "can't find label."));
-            }
-            Ok(())
-        })
-        .await
-    }
-
-    async fn edit_policy(
-        &self,
-        q: &Queue,
-        edit: impl FnOnce(&mut Vec<Value>) -> Result<(), Error>,
-    ) -> Result<(), SqsError> {
-        q.check()?;
-        let current = q.lock().engine.attributes().policy.clone();
-        let mut policy = current
-            .as_deref()
-            .and_then(|p| serde_json::from_str::<Value>(p).ok())
-            .filter(Value::is_object)
-            .unwrap_or_else(|| {
-                json!({
-                    "Version": "2008-10-17",
-                    "Id": format!("{}/SQSDefaultPolicy", q.arn),
-                    "Statement": [],
-                })
-            });
-        let mut statements: Vec<Value> = policy
-            .get("Statement")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        edit(&mut statements)?;
-        let empty = statements.is_empty();
-        if let Some(obj) = policy.as_object_mut() {
-            obj.insert("Statement".to_owned(), Value::Array(statements));
-        }
-        let text = if empty {
-            String::new()
-        } else {
-            policy.to_string()
-        };
-        let given = BTreeMap::from([("Policy".to_owned(), text)]);
-        self.set_queue_attributes(q, &given).await
-    }
-
-    /// StartMessageMoveTask: the TaskHandle.
-    pub async fn start_move_task(
-        &self,
-        source_arn: &str,
-        destination_arn: Option<&str>,
-        max_per_second: Option<i64>,
-    ) -> Result<String, SqsError> {
-        let source = self
-            .queue_by_arn(source_arn)
-            .ok_or_else(|| Error::ResourceNotFound {
-                message:
-                    "The resource that you specified for the SourceArn parameter doesn't exist."
-                        .into(),
-            })?;
-        source.check()?;
-        let is_dlq = self.read_queues().values().any(|q| {
-            q.lock()
-                .engine
-                .attributes()
-                .redrive_policy
-                .as_ref()
-                .is_some_and(|p| p.dead_letter_target_arn == source.arn)
-        });
-        if !is_dlq {
-            return Err(Error::invalid_parameter(
-                "Source queue must be configured as a Dead Letter Queue.",
-            )
-            .into());
-        }
-        if let Some(d) = destination_arn
-            && self.queue_by_arn(d).is_none()
-        {
-            return Err(Error::ResourceNotFound {
-                message:
-                    "The resource that you specified for the DestinationArn parameter doesn't exist."
-                        .into(),
-            }
-            .into());
-        }
-        let rate = match max_per_second {
-            None => None,
-            Some(r) => Some(u32::try_from(r).map_err(|_| {
-                Error::invalid_value(
-                    r,
-                    "MaxNumberOfMessagesPerSecond",
-                    "Must be between 1 and 500, if provided.",
-                )
-            })?),
-        };
-        let task_id = uuid::Uuid::new_v4().to_string();
-        let _gate = source.gate.read().await;
-        let entry = source.lock().engine.start_move_task(
-            task_id.clone(),
-            destination_arn.map(str::to_owned),
-            rate,
-            self.now_ms(),
-        )?;
-        source.persist(&entry).await?;
-        Ok(encode_task_handle(&task_id, &source.arn))
-    }
-
-    /// CancelMessageMoveTask: messages moved so far.
-    pub async fn cancel_move_task(&self, handle: &str) -> Result<u64, SqsError> {
-        let (task_id, source_arn) = decode_task_handle(handle)?;
-        let source = self
-            .queue_by_arn(&source_arn)
-            .ok_or_else(|| Error::ResourceNotFound {
-                message:
-                    "The resource that you specified for the SourceArn parameter doesn't exist."
-                        .into(),
-            })?;
-        source.check()?;
-        let _gate = source.gate.read().await;
-        let (entry, moved) = source
-            .lock()
-            .engine
-            .cancel_move_task(&task_id, self.now_ms())?;
-        source.persist(&entry).await?;
-        Ok(moved)
-    }
-
-    /// ListMessageMoveTasks: most recent first (default 1, at most 10).
-    pub fn list_move_tasks(
-        &self,
-        source_arn: &str,
-        max: Option<i64>,
-    ) -> Result<Vec<MoveTaskInfo>, SqsError> {
-        let source = self
-            .queue_by_arn(source_arn)
-            .ok_or_else(|| Error::ResourceNotFound {
-                message:
-                    "The resource that you specified for the SourceArn parameter doesn't exist."
-                        .into(),
-            })?;
-        source.check()?;
-        let max = match max {
-            None => 1,
-            Some(n) if (1..=10).contains(&n) => usize::try_from(n).unwrap_or(1),
-            Some(n) => {
-                return Err(Error::invalid_value(
-                    n,
-                    "MaxResults",
-                    "Must be between 1 and 10, if provided.",
-                )
-                .into());
-            }
-        };
-        let tasks = source.lock().engine.move_tasks(max);
-        Ok(tasks
-            .into_iter()
-            .map(|task| MoveTaskInfo {
-                handle: encode_task_handle(&task.task_id, &source.arn),
-                source_arn: source.arn.clone(),
-                task,
-            })
-            .collect())
     }
 }
 

@@ -4,7 +4,8 @@
 //!
 //! Layout (tables, keys, log names) is in [`record`]; one open queue, its locks and its
 //! durability rules in [`queue`]; the control plane (create, delete, attributes, tags,
-//! permissions, dead-letter sources, move tasks) in `control`; the data plane (send, receive
+//! dead-letter sources) in `control`, permissions in `permissions`, message move tasks in
+//! `tasks`; the data plane (send, receive
 //! with long polling and dead-letter moves, delete, visibility, purge) in `data`; periodic
 //! work (checkpoints, loading, move-task steps) in `maintenance`.
 //!
@@ -17,8 +18,10 @@
 mod control;
 mod data;
 mod maintenance;
+mod permissions;
 pub(crate) mod queue;
 pub(crate) mod record;
+mod tasks;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, RwLock};
@@ -34,13 +37,14 @@ use crate::checkpoint::Checkpoint;
 use crate::engine::EngineConfig;
 use crate::error::Error;
 use crate::redrive::QueueArn;
-pub use crate::store::control::{ListPage, MoveTaskInfo};
+pub use crate::store::control::ListPage;
 pub use crate::store::data::Received;
 use crate::store::queue::{OpenEnv, Queue};
 use crate::store::record::{
     CHECKPOINTS, NAMESPACE, QUEUES, QueueRecord, RECEIPT_KEY, SETTINGS, journal_log, messages_log,
     queue_dir,
 };
+pub use crate::store::tasks::MoveTaskInfo;
 
 /// How the SQS service is set up.
 #[derive(Debug, Clone)]
@@ -181,6 +185,12 @@ impl Sqs {
             if !live.contains(&dir) {
                 tracing::info!(dir = %dir, "Removing the logs of a deleted queue.");
                 sqs.inner.logs.remove(&queue_dir(&dir)?)?;
+            }
+        }
+        for (dir, _) in sqs.inner.meta.scan(CHECKPOINTS, "")? {
+            if !live.contains(&dir) {
+                // A checkpoint that raced its queue's delete.
+                sqs.inner.meta.delete(CHECKPOINTS, &dir)?;
             }
         }
         for (_, rec) in records {

@@ -10,6 +10,7 @@
 //! SessionTimeoutException, or when the client goes away (the transport stops pulling).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::codec;
@@ -88,6 +89,13 @@ pub struct LiveTail {
     interval: Duration,
     deadline: tokio::time::Instant,
     ended: bool,
+    open_sessions: Arc<AtomicUsize>,
+}
+
+impl Drop for LiveTail {
+    fn drop(&mut self) {
+        self.open_sessions.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Logs {
@@ -117,6 +125,8 @@ impl Logs {
             });
         }
         let opts = self.options();
+        let open_sessions = self.inner.live_tails.clone();
+        open_sessions.fetch_add(1, Ordering::SeqCst);
         Ok(LiveTail {
             session_id: uuid::Uuid::new_v4().to_string(),
             request,
@@ -125,6 +135,7 @@ impl Logs {
             interval: opts.live_tail_interval,
             deadline: tokio::time::Instant::now() + opts.live_tail_timeout,
             ended: false,
+            open_sessions,
         })
     }
 }

@@ -69,6 +69,8 @@ pub(crate) struct Inner {
     pub(crate) opts: LogsOptions,
     pub(crate) groups: RwLock<BTreeMap<String, Arc<Group>>>,
     pub(crate) control: tokio::sync::Mutex<()>,
+    /// Live Tail sessions open now.
+    pub(crate) live_tails: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Runs blocking work (metadata commits, log opens and scans) off the async workers.
@@ -116,6 +118,7 @@ impl Logs {
                 opts,
                 groups: RwLock::new(BTreeMap::new()),
                 control: tokio::sync::Mutex::new(()),
+                live_tails: Arc::default(),
             }),
         };
         {
@@ -172,6 +175,13 @@ impl Logs {
     /// The server clock's time.
     pub(crate) fn now_ms(&self) -> i64 {
         self.inner.clock.now_ms()
+    }
+
+    /// How many StartLiveTail sessions are open.
+    pub fn live_tail_sessions(&self) -> usize {
+        self.inner
+            .live_tails
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The options the service runs with.

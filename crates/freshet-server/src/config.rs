@@ -31,6 +31,8 @@ pub struct Config {
     pub aws: AwsConfig,
     /// Kinesis Data Streams behaviour.
     pub kinesis: KinesisConfig,
+    /// CloudWatch Logs behaviour.
+    pub logs: LogsConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -208,6 +210,34 @@ impl Default for KinesisConfig {
             subscription_heartbeat: Duration::from_secs(5),
             on_demand_stream_limit: 50,
             shard_quotas: false,
+        }
+    }
+}
+
+/// `[logs]`: CloudWatch Logs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogsConfig {
+    /// How often per-stream statistics are written to the metadata store.
+    #[serde(with = "humantime_serde")]
+    pub checkpoint_interval: Duration,
+    /// Period of StartLiveTail's session updates.
+    #[serde(with = "humantime_serde")]
+    pub live_tail_interval: Duration,
+    /// How long a StartLiveTail session stays open.
+    #[serde(with = "humantime_serde")]
+    pub live_tail_timeout: Duration,
+    /// Most log groups.
+    pub max_log_groups: usize,
+}
+
+impl Default for LogsConfig {
+    fn default() -> Self {
+        Self {
+            checkpoint_interval: Duration::from_secs(5),
+            live_tail_interval: Duration::from_secs(1),
+            live_tail_timeout: Duration::from_secs(3 * 60 * 60),
+            max_log_groups: 1_000_000,
         }
     }
 }
@@ -426,6 +456,15 @@ impl Config {
         }
         if self.kinesis.subscription_heartbeat.is_zero() {
             problems.push("kinesis.subscription_heartbeat must be greater than zero".to_owned());
+        }
+        for (key, d) in [
+            ("logs.checkpoint_interval", self.logs.checkpoint_interval),
+            ("logs.live_tail_interval", self.logs.live_tail_interval),
+            ("logs.live_tail_timeout", self.logs.live_tail_timeout),
+        ] {
+            if d.is_zero() {
+                problems.push(format!("{key} must be greater than zero"));
+            }
         }
         if problems.is_empty() {
             Ok(())

@@ -11,7 +11,9 @@
 
 use std::sync::LazyLock;
 
-use freshet_protocol::{ApiError, ApiRequest, Protocol, Response, Route, Service, ServiceInfo};
+use freshet_protocol::{
+    ApiError, ApiRequest, Health, Protocol, Response, Route, Service, ServiceInfo,
+};
 use futures_util::future::BoxFuture;
 
 use crate::error::{Error, ErrorKind};

@@ -244,6 +244,15 @@ impl Logs {
         }
     }
 
+    /// The groups whose log is read-only after a storage failure.
+    pub fn poisoned_groups(&self) -> Vec<String> {
+        self.groups()
+            .values()
+            .filter(|g| g.log.is_poisoned())
+            .map(|g| g.name.clone())
+            .collect()
+    }
+
     /// The names of every group, in order.
     pub fn group_names(&self) -> Vec<String> {
         self.groups().keys().cloned().collect()

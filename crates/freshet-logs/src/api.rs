@@ -66,6 +66,19 @@ impl Service for LogsService {
             .await
         })
     }
+
+    fn health(&self) -> Health {
+        let poisoned = self.logs.poisoned_groups();
+        if poisoned.is_empty() {
+            Health::Ok
+        } else {
+            Health::Degraded(format!(
+                "the logs of log groups {} are read-only after a storage failure; restart the \
+                 server to recover",
+                poisoned.join(", ")
+            ))
+        }
+    }
 }
 
 /// The wire code and status of each error kind. No catch-all: a new kind must be mapped here.

@@ -33,6 +33,8 @@ pub struct Config {
     pub kinesis: KinesisConfig,
     /// SQS behaviour.
     pub sqs: SqsConfig,
+    /// CloudWatch Logs behaviour.
+    pub logs: LogsConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -237,6 +239,34 @@ impl Default for SqsConfig {
             checkpoint_interval: Duration::from_secs(30),
             checkpoint_changes: 50_000,
             maintenance_interval: Duration::from_millis(250),
+        }
+    }
+}
+
+/// `[logs]`: CloudWatch Logs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogsConfig {
+    /// How often per-stream statistics are written to the metadata store.
+    #[serde(with = "humantime_serde")]
+    pub checkpoint_interval: Duration,
+    /// Period of StartLiveTail's session updates.
+    #[serde(with = "humantime_serde")]
+    pub live_tail_interval: Duration,
+    /// How long a StartLiveTail session stays open.
+    #[serde(with = "humantime_serde")]
+    pub live_tail_timeout: Duration,
+    /// Most log groups.
+    pub max_log_groups: usize,
+}
+
+impl Default for LogsConfig {
+    fn default() -> Self {
+        Self {
+            checkpoint_interval: Duration::from_secs(5),
+            live_tail_interval: Duration::from_secs(1),
+            live_tail_timeout: Duration::from_secs(3 * 60 * 60),
+            max_log_groups: 1_000_000,
         }
     }
 }
@@ -464,6 +494,15 @@ impl Config {
         }
         if self.sqs.maintenance_interval.is_zero() {
             problems.push("sqs.maintenance_interval must be greater than zero".to_owned());
+        }
+        for (key, d) in [
+            ("logs.checkpoint_interval", self.logs.checkpoint_interval),
+            ("logs.live_tail_interval", self.logs.live_tail_interval),
+            ("logs.live_tail_timeout", self.logs.live_tail_timeout),
+        ] {
+            if d.is_zero() {
+                problems.push(format!("{key} must be greater than zero"));
+            }
         }
         if problems.is_empty() {
             Ok(())

@@ -9,7 +9,8 @@
 //!
 //! Tasks: one accept loop per listener (one tokio task per connection, HTTP/1.1 or h2c detected
 //! per connection; on the optional TLS port, ALPN `h2` or `http/1.1` after the handshake), the
-//! components under the [`Supervisor`] (Kinesis retention and on-demand scaling, ...), and the
+//! components under the [`Supervisor`] (Kinesis retention and on-demand scaling, CloudWatch
+//! Logs checkpoints and retention, ...), and the
 //! log's group-commit thread owned by `freshet-log`.
 //!
 //! Shutdown order: stop accepting and let requests finish (up to `server.shutdown_timeout`),
@@ -26,6 +27,7 @@ use std::sync::Arc;
 
 use freshet_kinesis::{KinesisService, ScalerOptions, Streams, StreamsOptions};
 use freshet_log::{Durability, LogConfig};
+use freshet_logs::{Logs, LogsOptions, LogsService};
 use freshet_protocol::{Router, Service};
 use freshet_runtime::{Periodic, Platform, Supervisor};
 use freshet_sqs::{Sqs, SqsOptions, SqsService};
@@ -73,6 +75,7 @@ pub struct RunningServer {
     grace: std::time::Duration,
     streams: Streams,
     sqs: Sqs,
+    logs: Logs,
     _lock: lock::DirLock,
 }
 
@@ -102,6 +105,11 @@ impl RunningServer {
         &self.sqs
     }
 
+    /// The CloudWatch Logs service, for tests and in-process writers.
+    pub fn logs(&self) -> &Logs {
+        &self.logs
+    }
+
     /// Stops accepting connections, lets requests in flight finish (up to the configured
     /// grace period), then flushes and fsyncs the logs.
     pub async fn shutdown(self) -> Result<(), ServerError> {
@@ -122,11 +130,13 @@ impl RunningServer {
         self.sqs.checkpoint_all().await;
         let streams = self.streams.clone();
         let sqs = self.sqs.clone();
+        let logs = self.logs.clone();
         let platform = self.platform.clone();
         // Fsyncs can block; keep them off the async workers.
         let _ = tokio::task::spawn_blocking(move || {
             streams.shutdown();
             sqs.shutdown();
+            logs.shutdown();
             platform.shutdown();
         })
         .await;
@@ -194,9 +204,14 @@ pub async fn start_with(
     let sqs = open_sqs(&platform, &supervisor, &config)
         .await
         .map_err(|e| storage_err(e.to_string()))?;
+    let logs = open_logs(&platform, &config)
+        .await
+        .map_err(|e| storage_err(e.to_string()))?;
+    start_logs_components(&supervisor, &logs, &config);
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(KinesisService::new(streams.clone())),
         Arc::new(SqsService::new(sqs.clone())),
+        Arc::new(LogsService::new(logs.clone())),
     ];
     let router = Router::new(services);
     let listener = tokio::net::TcpListener::bind(config.server.listen)
@@ -294,6 +309,7 @@ pub async fn start_with(
         grace: config.server.shutdown_timeout,
         streams,
         sqs,
+        logs,
         _lock: lock,
     })
 }
@@ -360,6 +376,59 @@ fn start_kinesis_components(supervisor: &Supervisor, streams: &Streams, config: 
             },
         ));
     }
+}
+
+/// Opens CloudWatch Logs on the platform (recovering its groups).
+async fn open_logs(platform: &Platform, config: &Config) -> Result<Logs, freshet_logs::Error> {
+    let l = &config.logs;
+    Logs::open(
+        platform,
+        LogsOptions {
+            account_id: config.aws.account_id.clone(),
+            region: config.aws.region.clone(),
+            live_tail_interval: l.live_tail_interval,
+            live_tail_timeout: l.live_tail_timeout,
+            max_log_groups: l.max_log_groups,
+        },
+    )
+    .await
+}
+
+/// CloudWatch Logs' components: statistics checkpoints and retention.
+fn start_logs_components(supervisor: &Supervisor, logs: &Logs, config: &Config) {
+    let l = logs.clone();
+    supervisor.start(Periodic::new(
+        "logs-checkpoint",
+        config.logs.checkpoint_interval,
+        move || {
+            let l = l.clone();
+            async move {
+                match tokio::task::spawn_blocking(move || l.checkpoint()).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(error)) => tracing::warn!(%error, "CloudWatch Logs checkpoint failed."),
+                    Err(error) => tracing::warn!(%error, "CloudWatch Logs checkpoint task failed."),
+                }
+            }
+        },
+    ));
+    let l = logs.clone();
+    supervisor.start(Periodic::new(
+        "logs-retention",
+        config.storage.retention_check_interval,
+        move || {
+            let l = l.clone();
+            async move {
+                match tokio::task::spawn_blocking(move || l.enforce_retention()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(
+                        segments = n,
+                        "CloudWatch Logs retention deleted expired segments."
+                    ),
+                    Err(error) => tracing::warn!(%error, "CloudWatch Logs retention task failed."),
+                }
+            }
+        },
+    ));
 }
 
 /// Runs the server until SIGINT or SIGTERM, then shuts down gracefully.

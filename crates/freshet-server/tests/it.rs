@@ -14,6 +14,7 @@ mod it {
     mod cbor;
     mod efo;
     mod lifecycle;
+    mod logs;
     mod put;
     mod quota;
     mod read;

@@ -160,6 +160,14 @@ impl TestServer {
         }
     }
 
+    /// The running server, for tests that look beneath the API (`server().logs()`).
+    ///
+    /// # Panics
+    /// If the server was stopped.
+    pub fn server(&self) -> &RunningServer {
+        self.server.as_ref().expect("the server is running")
+    }
+
     /// The running server, between a start and a stop.
     fn running(&self) -> Option<&RunningServer> {
         self.server.as_ref()

@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Lambda functions for Freshet.
+//!
+//! - [`spec`]: what it takes to run a function and to invoke it; the contract between the
+//!   Lambda API (which owns function records), the executor (which runs handlers as local
+//!   processes through the Lambda Runtime API) and event source mappings (which invoke).
+
+pub mod spec;

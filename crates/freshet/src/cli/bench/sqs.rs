@@ -59,6 +59,11 @@ pub struct SqsCommon {
     #[arg(long)]
     #[serde(skip)]
     pub json: Option<std::path::PathBuf>,
+    /// No progress line. SQS scenarios draw none; accepted so every scenario takes the same
+    /// flags (scripts pass it to all of them).
+    #[arg(long)]
+    #[serde(skip)]
+    pub no_progress: bool,
 }
 
 /// `bench sqs-send` and `bench sqs-batch`.

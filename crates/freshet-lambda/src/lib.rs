@@ -4,5 +4,15 @@
 //! - [`spec`]: what it takes to run a function and to invoke it; the contract between the
 //!   Lambda API (which owns function records), the executor (which runs handlers as local
 //!   processes through the Lambda Runtime API) and event source mappings (which invoke).
+//! - [`functions`]: the Lambda API's domain: function records, versions, aliases, code,
+//!   states, and the [`spec::Invoker`] implementation.
+//! - [`api`]: [`api::LambdaService`], the Lambda REST-JSON API on the shared front door;
+//!   `ops/` holds one module per operation (or small family of operations).
 
+pub mod api;
+pub mod functions;
+mod ops;
 pub mod spec;
+
+pub use crate::api::LambdaService;
+pub use crate::functions::{Functions, FunctionsOptions};

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The checks Lambda makes on a function's configuration beyond the model's constraints:
+//! runtimes Freshet runs, timeouts and memory within Lambda's limits, environment variables
+//! (reserved keys, the 4 KB limit), each with AWS's code and message. Pure.
+
+use std::collections::BTreeMap;
+
+use freshet_protocol::validate::{Shown, Validator};
+
+use crate::functions::error::Error;
+use crate::spec::Runtime;
+
+/// Lambda's longest timeout (seconds).
+pub const MAX_TIMEOUT: i64 = 900;
+/// Lambda's largest memory size (MB) for functions Freshet runs.
+pub const MAX_MEMORY: i64 = 10_240;
+/// Lambda's smallest memory size (MB).
+pub const MIN_MEMORY: i64 = 128;
+/// The limit on the environment, measured as its JSON text.
+pub const MAX_ENV_BYTES: usize = 4096;
+
+/// The runtime identifiers of the model (botocore 1.43), for the enum message of an unknown one.
+const MODEL_RUNTIMES: &[&str] = &[
+    "nodejs",
+    "nodejs4.3",
+    "nodejs6.10",
+    "nodejs8.10",
+    "nodejs10.x",
+    "nodejs12.x",
+    "nodejs14.x",
+    "nodejs16.x",
+    "java8",
+    "java8.al2",
+    "java11",
+    "python2.7",
+    "python3.6",
+    "python3.7",
+    "python3.8",
+    "python3.9",
+    "dotnetcore1.0",
+    "dotnetcore2.0",
+    "dotnetcore2.1",
+    "dotnetcore3.1",
+    "dotnet6",
+    "dotnet8",
+    "nodejs4.3-edge",
+    "go1.x",
+    "ruby2.5",
+    "ruby2.7",
+    "provided",
+    "provided.al2",
+    "nodejs18.x",
+    "python3.10",
+    "java17",
+    "ruby3.2",
+    "ruby3.3",
+    "ruby3.4",
+    "python3.11",
+    "nodejs20.x",
+    "provided.al2023",
+    "python3.12",
+    "java21",
+    "python3.13",
+    "nodejs22.x",
+    "nodejs24.x",
+    "python3.14",
+    "java25",
+    "dotnet10",
+    "ruby4.0",
+];
+
+/// Variables Lambda sets itself and refuses in `Environment.Variables`.
+const RESERVED_KEYS: &[&str] = &[
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_REGION",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "LAMBDA_RUNTIME_DIR",
+    "LAMBDA_TASK_ROOT",
+];
+
+/// Model checks of the members Lambda limits more tightly than the model (timeout, memory),
+/// added to the operation's validator.
+pub fn validate_limits(v: &mut Validator, timeout: Option<i64>, memory: Option<i64>) {
+    v.int("timeout", timeout, Some(1), Some(MAX_TIMEOUT));
+    v.int("memorySize", memory, Some(MIN_MEMORY), Some(MAX_MEMORY));
+}
+
+/// The runtime enum check of the model.
+pub fn validate_runtime_enum(v: &mut Validator, runtime: Option<&str>) {
+    v.one_of("runtime", runtime, MODEL_RUNTIMES);
+}
+
+/// The environment's key pattern (`[a-zA-Z]([a-zA-Z0-9_])+`). The map is sensitive, so AWS
+/// shows no value in the message.
+pub fn validate_env_keys(v: &mut Validator, env: Option<&BTreeMap<String, String>>) {
+    let Some(env) = env else { return };
+    let bad = env.keys().any(|k| {
+        let b = k.as_bytes();
+        b.len() < 2
+            || !b[0].is_ascii_alphabetic()
+            || !b[1..]
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    });
+    if bad {
+        v.fail(
+            Shown::Null,
+            "environment.variables",
+            "Map keys must satisfy constraint: [Member must satisfy regular expression pattern: \
+             [a-zA-Z]([a-zA-Z0-9_])+]",
+        );
+    }
+}
+
+/// A runtime Freshet runs, or AWS's InvalidParameterValueException naming the ones it does.
+pub fn runtime(id: &str) -> Result<Runtime, Error> {
+    Runtime::parse(id).ok_or_else(|| {
+        let supported: Vec<&str> = Runtime::SUPPORTED.iter().map(|r| r.id()).collect();
+        Error::InvalidParameter(format!(
+            "The runtime parameter of {id} is not supported by Freshet, which runs functions \
+             with local interpreters. Supported runtimes: {}.",
+            supported.join(", ")
+        ))
+    })
+}
+
+/// Reserved keys and the 4 KB limit, with Lambda's messages.
+pub fn environment(env: &BTreeMap<String, String>) -> Result<(), Error> {
+    let reserved: Vec<&str> = env
+        .keys()
+        .map(String::as_str)
+        .filter(|k| RESERVED_KEYS.contains(k))
+        .collect();
+    if !reserved.is_empty() {
+        return Err(Error::InvalidParameter(format!(
+            "Lambda was unable to configure your environment variables because the environment \
+             variables you have provided contains reserved keys that are currently not \
+             supported for modification. Reserved keys used in this request: {}",
+            reserved.join(", ")
+        )));
+    }
+    let measured = serde_json::to_string(env).unwrap_or_default();
+    if measured.len() > MAX_ENV_BYTES {
+        return Err(Error::InvalidParameter(format!(
+            "Lambda was unable to configure your environment variables because the environment \
+             variables you have provided exceeded the 4KB limit. String measured: {measured}"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn runtimes_freshet_cannot_run_name_the_ones_it_can() {
+        assert_eq!(runtime("python3.12"), Ok(Runtime::Python(12)));
+        let e = runtime("java21").expect_err("java");
+        let msg = e.to_string();
+        assert!(msg.starts_with("The runtime parameter of java21 is not supported by Freshet"));
+        assert!(
+            msg.contains("python3.9") && msg.contains("provided.al2023"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn unknown_runtimes_fail_the_model_enum() {
+        let mut v = Validator::new();
+        validate_runtime_enum(&mut v, Some("cobol"));
+        let msg = v.finish().expect("fails");
+        assert!(msg.contains("Value 'cobol' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs, "), "{msg}");
+    }
+
+    #[test]
+    fn timeouts_and_memory_over_lambdas_limits_fail_validation() {
+        let mut v = Validator::new();
+        validate_limits(&mut v, Some(901), Some(64));
+        assert_eq!(
+            v.finish().as_deref(),
+            Some(
+                "2 validation errors detected: Value '901' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900; Value '64' at 'memorySize' failed to satisfy constraint: Member must have value greater than or equal to 128"
+            )
+        );
+    }
+
+    #[test]
+    fn reserved_keys_and_big_environments_are_refused() {
+        let env = BTreeMap::from([("AWS_REGION".to_string(), "x".to_string())]);
+        assert!(
+            environment(&env)
+                .expect_err("reserved")
+                .to_string()
+                .ends_with("Reserved keys used in this request: AWS_REGION")
+        );
+        let env = BTreeMap::from([("BIG".to_string(), "x".repeat(4100))]);
+        let msg = environment(&env).expect_err("big").to_string();
+        assert!(msg.contains("exceeded the 4KB limit. String measured: {\"BIG\":\"xxx"));
+        let env = BTreeMap::from([("OK".to_string(), "x".repeat(4000))]);
+        assert!(environment(&env).is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn key_validation_accepts_exactly_the_model_pattern(key in "[a-zA-Z0-9_ -]{0,8}") {
+            let mut v = Validator::new();
+            let env = BTreeMap::from([(key.clone(), String::new())]);
+            validate_env_keys(&mut v, Some(&env));
+            let b = key.as_bytes();
+            let ok = b.len() >= 2 && b[0].is_ascii_alphabetic()
+                && b[1..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_');
+            prop_assert_eq!(v.finish().is_none(), ok);
+        }
+    }
+}

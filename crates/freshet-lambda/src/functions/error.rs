@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+//! What can go wrong in the Lambda API's domain, with AWS's messages. The wire code and
+//! status of each variant are decided in one place, `crate::api::code_of`.
+
+/// A Lambda API failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No such function or version (`arn` is qualified when a version was asked for).
+    #[error("Function not found: {arn}")]
+    FunctionNotFound {
+        /// The ARN AWS names in the message.
+        arn: String,
+    },
+    /// No such alias.
+    #[error("Alias not found: {arn}")]
+    AliasNotFound {
+        /// The alias ARN.
+        arn: String,
+    },
+    /// CreateFunction of a name in use.
+    #[error("Function already exist: {name}")]
+    FunctionExists {
+        /// The name.
+        name: String,
+    },
+    /// CreateAlias of a name in use.
+    #[error("Alias already exists: {arn}")]
+    AliasExists {
+        /// The alias ARN.
+        arn: String,
+    },
+    /// A change while the previous one is still being applied.
+    #[error(
+        "The operation cannot be performed at this time. An update is in progress for resource: {arn}"
+    )]
+    UpdateInProgress {
+        /// The function ARN.
+        arn: String,
+    },
+    /// An invocation or change of a function that is not Active.
+    #[error(
+        "The operation cannot be performed at this time. The function is currently in the following state: {state}"
+    )]
+    NotActive {
+        /// The function's state (`Pending`, `Failed`).
+        state: String,
+    },
+    /// Another conflict, with AWS's text.
+    #[error("{0}")]
+    Conflict(String),
+    /// A value the model allows but Lambda does not (InvalidParameterValueException).
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// A model constraint failed (ValidationException, Coral's message format).
+    #[error("{0}")]
+    Validation(String),
+    /// A request over Lambda's size limits for deployment packages (413).
+    #[error("{0}")]
+    EntityTooLarge(String),
+    /// An Invoke payload over the limit (413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// `RevisionId` does not match (412).
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// Concurrency exhausted (429).
+    #[error("Rate Exceeded.")]
+    Throttled {
+        /// AWS's `Reason`.
+        reason: String,
+    },
+    /// The metadata store or code store failed.
+    #[error("{0}")]
+    Storage(String),
+    /// The executor could not run the function.
+    #[error("{0}")]
+    Service(String),
+}
+
+impl From<freshet_meta::MetaError> for Error {
+    fn from(e: freshet_meta::MetaError) -> Self {
+        Error::Storage(e.to_string())
+    }
+}
+
+/// Lambda's message for a RevisionId that does not match.
+pub fn revision_mismatch(what: &str) -> Error {
+    Error::PreconditionFailed(format!(
+        "The Revision Id provided does not match the latest Revision Id. Call the {what} API to \
+         retrieve the latest Revision Id"
+    ))
+}

@@ -52,6 +52,9 @@ pub enum Error {
     /// A value the model allows but Lambda does not (InvalidParameterValueException).
     #[error("{0}")]
     InvalidParameter(String),
+    /// A body or member that cannot be read (InvalidRequestContentException).
+    #[error("{0}")]
+    InvalidRequestContent(String),
     /// A model constraint failed (ValidationException, Coral's message format).
     #[error("{0}")]
     Validation(String),
@@ -70,6 +73,9 @@ pub enum Error {
         /// AWS's `Reason`.
         reason: String,
     },
+    /// An operation Freshet does not serve (yet).
+    #[error("Freshet does not serve {0} yet.")]
+    Unsupported(String),
     /// The metadata store or code store failed.
     #[error("{0}")]
     Storage(String),

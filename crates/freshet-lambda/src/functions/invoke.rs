@@ -221,6 +221,8 @@ fn to_invoke_error(e: Error) -> InvokeError {
         | Error::AliasExists { .. }
         | Error::InvalidParameter(_)
         | Error::Validation(_)
+        | Error::InvalidRequestContent(_)
+        | Error::Unsupported(_)
         | Error::PreconditionFailed(_)
         | Error::Storage(_)
         | Error::Service(_)) => InvokeError::Service(e.to_string()),

@@ -1,1 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The Lambda operations over JSON: each takes the operation's whole input as one JSON value
+//! (URI, query, header and body members merged, with the model's member names) and returns
+//! its whole output the same way, so a REST-JSON binder (or `crate::api`'s) only moves members
+//! between the HTTP request and these values.
+//!
+//! - `functions`: Create/Get/GetConfiguration/List/UpdateCode/UpdateConfiguration/Delete;
+//! - `invoke`: Invoke;
+//! - `versions`: PublishVersion, ListVersionsByFunction and the alias operations;
+//! - `settings`: tags, reserved concurrency, account settings;
+//! - `shapes`: the output shapes they share (FunctionConfiguration, AliasConfiguration).
 
+mod functions;
+mod invoke;
+mod settings;
+mod shapes;
+mod versions;
+
+use freshet_protocol::validate::Validator;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::functions::{Error, Functions};
+
+/// Runs operation `op` on `input`; `None` when `op` is not a Lambda operation Freshet serves.
+pub(crate) async fn dispatch(
+    f: &Functions,
+    op: &str,
+    input: Value,
+) -> Option<Result<Value, Error>> {
+    Some(match op {
+        "CreateFunction" => functions::create(f, input).await,
+        "GetFunction" => functions::get(f, input),
+        "GetFunctionConfiguration" => functions::get_configuration(f, input),
+        "ListFunctions" => functions::list(f, input),
+        "UpdateFunctionCode" => functions::update_code(f, input).await,
+        "UpdateFunctionConfiguration" => functions::update_configuration(f, input).await,
+        "DeleteFunction" => functions::delete(f, input).await,
+        "Invoke" => invoke::invoke(f, input).await,
+        "PublishVersion" => versions::publish(f, input).await,
+        "ListVersionsByFunction" => versions::list_versions(f, input),
+        "CreateAlias" => versions::create_alias(f, input).await,
+        "GetAlias" => versions::get_alias(f, input),
+        "ListAliases" => versions::list_aliases(f, input),
+        "UpdateAlias" => versions::update_alias(f, input).await,
+        "DeleteAlias" => versions::delete_alias(f, input).await,
+        "TagResource" => settings::tag(f, input).await,
+        "UntagResource" => settings::untag(f, input).await,
+        "ListTags" => settings::list_tags(f, input),
+        "PutFunctionConcurrency" => settings::put_concurrency(f, input).await,
+        "GetFunctionConcurrency" => settings::get_concurrency(f, input),
+        "DeleteFunctionConcurrency" => settings::delete_concurrency(f, input).await,
+        "GetAccountSettings" => Ok(settings::account(f)),
+        _ => return None,
+    })
+}
+
+/// Decodes an operation's input DTO; a member of the wrong type is AWS's
+/// InvalidRequestContentException.
+fn decode<T: DeserializeOwned>(input: Value) -> Result<T, Error> {
+    serde_json::from_value(input).map_err(|e| {
+        Error::InvalidRequestContent(format!("Could not parse request body into json: {e}"))
+    })
+}
+
+/// The validator's ValidationException, if any constraint failed.
+fn finish(v: Validator) -> Result<(), Error> {
+    match v.finish() {
+        Some(m) => Err(Error::Validation(m)),
+        None => Ok(()),
+    }
+}
+
+/// Pages `items` by `Marker` (the key of the first item of the page) and `MaxItems`.
+fn page<T>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> String,
+    marker: Option<&str>,
+    max_items: Option<i64>,
+    default_max: usize,
+) -> (Vec<T>, Option<String>) {
+    let max = max_items
+        .and_then(|m| usize::try_from(m).ok())
+        .unwrap_or(default_max)
+        .max(1);
+    let mut items: Vec<T> = match marker {
+        Some(m) if !m.is_empty() => items.into_iter().filter(|i| key(i).as_str() >= m).collect(),
+        _ => items,
+    };
+    let next = items.get(max).map(&key);
+    items.truncate(max);
+    (items, next)
+}

@@ -35,6 +35,8 @@ pub struct Config {
     pub sqs: SqsConfig,
     /// CloudWatch Logs behaviour.
     pub logs: LogsConfig,
+    /// Lambda functions.
+    pub lambda: LambdaConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -271,6 +273,67 @@ impl Default for LogsConfig {
     }
 }
 
+/// `[lambda]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LambdaConfig {
+    /// Where deployment packages are stored and unpacked; `None` (empty in the file) for
+    /// `<data_dir>/lambda/code`.
+    #[serde(deserialize_with = "empty_is_none")]
+    pub code_dir: Option<PathBuf>,
+    /// Concurrent executions across all functions (the account's `ConcurrentExecutions`).
+    pub total_concurrency: u32,
+    /// Concurrency that reservations (PutFunctionConcurrency) must leave to the others.
+    pub min_unreserved_concurrency: u32,
+    /// How long an idle execution environment is kept warm.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// Event (asynchronous) invocations accepted and not yet finished, beyond which Invoke
+    /// answers TooManyRequestsException.
+    pub max_queued_events: usize,
+    /// The interpreter of each runtime family (`python`, `nodejs`) or runtime
+    /// (`python3.12`, which wins over its family).
+    pub interpreters: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for LambdaConfig {
+    fn default() -> Self {
+        Self {
+            code_dir: None,
+            total_concurrency: 1000,
+            min_unreserved_concurrency: 100,
+            idle_timeout: Duration::from_secs(300),
+            max_queued_events: 10_000,
+            interpreters: [("nodejs", "node"), ("python", "python3")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        }
+    }
+}
+
+impl LambdaConfig {
+    /// The interpreter for runtime `id` (`python3.12`): its own entry, else its family's.
+    pub fn interpreter(&self, id: &str) -> Option<&str> {
+        let family = if id.starts_with("python") {
+            "python"
+        } else if id.starts_with("nodejs") {
+            "nodejs"
+        } else {
+            id
+        };
+        self.interpreters
+            .get(id)
+            .or_else(|| self.interpreters.get(family))
+            .map(String::as_str)
+    }
+}
+
+fn empty_is_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
+    let s = String::deserialize(d)?;
+    Ok((!s.is_empty()).then(|| PathBuf::from(s)))
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -441,6 +504,26 @@ impl Config {
                 "server.tls_cert is set but server.tls_listen is not: set the TLS address too"
                     .to_owned(),
             );
+        }
+        if self.lambda.total_concurrency == 0
+            || self.lambda.min_unreserved_concurrency > self.lambda.total_concurrency
+        {
+            problems.push(
+                "lambda.total_concurrency must be at least 1 and at least \
+                 lambda.min_unreserved_concurrency"
+                    .to_owned(),
+            );
+        }
+        for key in self.lambda.interpreters.keys() {
+            let known = key == "python"
+                || key == "nodejs"
+                || freshet_lambda::spec::Runtime::parse(key).is_some_and(|r| !r.is_provided());
+            if !known {
+                problems.push(format!(
+                    "lambda.interpreters.{key}: not a runtime family (python, nodejs) or a \
+                     Python/Node runtime Freshet runs"
+                ));
+            }
         }
         if self.storage.segment_size.0 < 64 * 1024 {
             problems.push("storage.segment_size must be at least 64KiB".to_owned());

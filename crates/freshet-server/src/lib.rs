@@ -26,6 +26,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use freshet_kinesis::{KinesisService, ScalerOptions, Streams, StreamsOptions};
+use freshet_lambda::{Functions, FunctionsOptions, LambdaService};
 use freshet_log::{Durability, LogConfig};
 use freshet_logs::{Logs, LogsOptions, LogsService};
 use freshet_protocol::{Router, Service};
@@ -76,6 +77,7 @@ pub struct RunningServer {
     streams: Streams,
     sqs: Sqs,
     logs: Logs,
+    functions: Functions,
     _lock: lock::DirLock,
 }
 
@@ -108,6 +110,11 @@ impl RunningServer {
     /// The CloudWatch Logs service, for tests and in-process writers.
     pub fn logs(&self) -> &Logs {
         &self.logs
+    }
+
+    /// The Lambda functions, for tests and in-process invokers (event source mappings).
+    pub fn functions(&self) -> &Functions {
+        &self.functions
     }
 
     /// Stops accepting connections, lets requests in flight finish (up to the configured
@@ -208,10 +215,12 @@ pub async fn start_with(
         .await
         .map_err(|e| storage_err(e.to_string()))?;
     start_logs_components(&supervisor, &logs, &config);
+    let functions = open_functions(&platform, &config).map_err(|e| storage_err(e.to_string()))?;
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(KinesisService::new(streams.clone())),
         Arc::new(SqsService::new(sqs.clone())),
         Arc::new(LogsService::new(logs.clone())),
+        Arc::new(LambdaService::new(functions.clone())),
     ];
     let router = Router::new(services);
     let listener = tokio::net::TcpListener::bind(config.server.listen)
@@ -310,8 +319,35 @@ pub async fn start_with(
         streams,
         sqs,
         logs,
+        functions,
         _lock: lock,
     })
+}
+
+/// Opens the Lambda functions (recovering their records and finishing interrupted state
+/// transitions); their code lives under `lambda.code_dir`.
+fn open_functions(
+    platform: &Platform,
+    config: &Config,
+) -> Result<Functions, freshet_lambda::functions::Error> {
+    let l = &config.lambda;
+    let code_dir = l
+        .code_dir
+        .clone()
+        .unwrap_or_else(|| config.storage.data_dir.join("lambda").join("code"));
+    Functions::open(
+        platform.meta.clone(),
+        platform.clock.clone(),
+        platform.tasks.clone(),
+        FunctionsOptions {
+            account_id: config.aws.account_id.clone(),
+            region: config.aws.region.clone(),
+            code_dir,
+            total_concurrency: l.total_concurrency,
+            min_unreserved: l.min_unreserved_concurrency,
+            max_queued_events: l.max_queued_events,
+        },
+    )
 }
 
 /// Opens SQS (recovering every queue) and starts its `sqs-maintenance` component: loading,

@@ -13,6 +13,7 @@ mod it {
     mod arn;
     mod cbor;
     mod efo;
+    mod lambda;
     mod lifecycle;
     mod logs;
     mod put;

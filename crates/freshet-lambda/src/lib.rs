@@ -4,5 +4,7 @@
 //! - [`spec`]: what it takes to run a function and to invoke it; the contract between the
 //!   Lambda API (which owns function records), the executor (which runs handlers as local
 //!   processes through the Lambda Runtime API) and event source mappings (which invoke).
+//! - [`esm`]: event source mappings from Kinesis streams and SQS queues.
 
+pub mod esm;
 pub mod spec;

@@ -3,5 +3,7 @@
 //! SQS queues.
 //!
 //! - [`filter`]: FilterCriteria (the EventBridge pattern language);
+//! - [`event`]: the documents sent: Kinesis and SQS events, on-failure records;
 
+pub mod event;
 pub mod filter;

@@ -4,5 +4,8 @@
 //! - [`spec`]: what it takes to run a function and to invoke it; the contract between the
 //!   Lambda API (which owns function records), the executor (which runs handlers as local
 //!   processes through the Lambda Runtime API) and event source mappings (which invoke).
+//! - [`exec`]: the executor: runs a [`spec::FunctionSpec`]'s handler in warm local processes
+//!   through a Lambda Runtime API served on 127.0.0.1, with logs, timeouts and concurrency.
 
+pub mod exec;
 pub mod spec;

@@ -120,7 +120,10 @@ mod tests {
             default_candidates(Runtime::Python(12)),
             vec!["python3.12".to_owned(), "python3".to_owned()]
         );
-        assert_eq!(default_candidates(Runtime::Node(20)), vec!["node".to_owned()]);
+        assert_eq!(
+            default_candidates(Runtime::Node(20)),
+            vec!["node".to_owned()]
+        );
         assert!(default_candidates(Runtime::ProvidedAl2023).is_empty());
     }
 

@@ -116,10 +116,7 @@ impl Environment {
         let (program, args) = match (s.interpreter, s.client) {
             (Some(interp), Some(client)) if !spec.runtime.is_provided() => (
                 interp.to_path_buf(),
-                vec![
-                    client.to_string_lossy().into_owned(),
-                    spec.handler.clone(),
-                ],
+                vec![client.to_string_lossy().into_owned(), spec.handler.clone()],
             ),
             _ => (bootstrap, Vec::new()),
         };
@@ -221,7 +218,13 @@ impl Environment {
             self.broken = true;
             self.drain().await;
             self.begin(spec, &inv);
-            let result = self.finish(spec, &inv, Outcome::Failed(body), init_duration, Duration::ZERO);
+            let result = self.finish(
+                spec,
+                &inv,
+                Outcome::Failed(body),
+                init_duration,
+                Duration::ZERO,
+            );
             self.stop();
             return Ok(result);
         }
@@ -285,7 +288,10 @@ impl Environment {
         loop {
             let Some(process) = self.process.as_mut() else {
                 self.broken = true;
-                return Outcome::Platform(format::exit_payload(id, &format::exit_reason(None, None)));
+                return Outcome::Platform(format::exit_payload(
+                    id,
+                    &format::exit_reason(None, None),
+                ));
             };
             tokio::select! {
                 biased;
@@ -343,7 +349,13 @@ impl Environment {
     ) -> InvocationResult {
         self.broken = true;
         self.begin(spec, inv);
-        let r = self.finish(spec, inv, Outcome::Platform(payload), init_duration, duration);
+        let r = self.finish(
+            spec,
+            inv,
+            Outcome::Platform(payload),
+            init_duration,
+            duration,
+        );
         self.stop();
         r
     }

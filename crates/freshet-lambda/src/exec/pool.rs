@@ -188,19 +188,23 @@ impl Inner {
             .lock()
             .map_err(|_| InvokeError::Service("executor state poisoned".to_owned()))?;
         if pool.shutting_down {
-            return Err(InvokeError::Service("The executor is shutting down".to_owned()));
+            return Err(InvokeError::Service(
+                "The executor is shutting down".to_owned(),
+            ));
         }
         let total_busy = pool.total_busy;
         let f = pool.functions.entry(spec.arn.clone()).or_default();
-        let latest = f.latest.entry(spec.version.clone()).or_insert(spec.revision);
+        let latest = f
+            .latest
+            .entry(spec.version.clone())
+            .or_insert(spec.revision);
         if spec.revision > *latest {
             *latest = spec.revision;
         }
         let latest = *latest;
-        let (keep, retired): (Vec<Environment>, Vec<Environment>) =
-            std::mem::take(&mut f.idle)
-                .into_iter()
-                .partition(|e| e.version != spec.version || e.revision >= latest);
+        let (keep, retired): (Vec<Environment>, Vec<Environment>) = std::mem::take(&mut f.idle)
+            .into_iter()
+            .partition(|e| e.version != spec.version || e.revision >= latest);
         f.idle = keep;
         if let Some(reserved) = spec.reserved_concurrency
             && f.busy >= reserved
@@ -340,9 +344,9 @@ async fn reap_idle(inner: Weak<Inner>) {
                 let mut out = Vec::new();
                 for f in p.functions.values_mut() {
                     let (old, keep): (Vec<Environment>, Vec<Environment>) =
-                        std::mem::take(&mut f.idle)
-                            .into_iter()
-                            .partition(|e| e.last_used.elapsed() >= idle_timeout || !e.is_healthy());
+                        std::mem::take(&mut f.idle).into_iter().partition(|e| {
+                            e.last_used.elapsed() >= idle_timeout || !e.is_healthy()
+                        });
                     f.idle = keep;
                     out.extend(old);
                 }

@@ -126,11 +126,10 @@ impl Process {
             .readers
             .iter()
             .map(|r| {
-                let queued = r
-                    .fd
-                    .as_ref()
-                    .and_then(|fd| rustix::io::ioctl_fionread(fd.as_fd()).ok())
-                    .unwrap_or(0);
+                let queued =
+                    r.fd.as_ref()
+                        .and_then(|fd| rustix::io::ioctl_fionread(fd.as_fd()).ok())
+                        .unwrap_or(0);
                 let now = r.consumed.load(Ordering::Acquire);
                 (r.consumed.clone(), now + queued)
             })

@@ -58,7 +58,10 @@ pub fn environment(spec: &FunctionSpec, cx: &EnvContext<'_>) -> BTreeMap<String,
     set("TMP", &tmp);
     set("TEMP", &tmp);
     if !spec.runtime.is_provided() {
-        set("AWS_EXECUTION_ENV", &format!("AWS_Lambda_{}", spec.runtime.id()));
+        set(
+            "AWS_EXECUTION_ENV",
+            &format!("AWS_Lambda_{}", spec.runtime.id()),
+        );
     }
     if let Runtime::Python(_) = spec.runtime {
         // Python writes bytecode caches next to modules; the code directory is read-only
@@ -76,7 +79,10 @@ pub fn environment(spec: &FunctionSpec, cx: &EnvContext<'_>) -> BTreeMap<String,
     set("LAMBDA_RUNTIME_DIR", &cx.runtime_dir.to_string_lossy());
     set("AWS_LAMBDA_FUNCTION_NAME", &spec.name);
     set("AWS_LAMBDA_FUNCTION_VERSION", &spec.version);
-    set("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", &spec.memory_mb.to_string());
+    set(
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        &spec.memory_mb.to_string(),
+    );
     set("AWS_LAMBDA_LOG_GROUP_NAME", &spec.log_group);
     set("AWS_LAMBDA_LOG_STREAM_NAME", cx.log_stream);
     env

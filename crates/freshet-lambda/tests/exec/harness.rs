@@ -55,7 +55,10 @@ impl RecordingSink {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("no log line containing {needle:?} in {group}: {:?}", self.messages(group));
+        panic!(
+            "no log line containing {needle:?} in {group}: {:?}",
+            self.messages(group)
+        );
     }
 }
 

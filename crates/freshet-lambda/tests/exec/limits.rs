@@ -31,7 +31,12 @@ async fn hold_a_slot(h: &Harness, spec: &FunctionSpec) -> tokio::task::JoinHandl
 #[tokio::test]
 async fn reserved_concurrency_throttles_the_invocation_beyond_it() {
     let h = Harness::new();
-    let mut spec = h.function("throttle-reserved", Runtime::Python(12), "app.handler", &[("app.py", SLOW)]);
+    let mut spec = h.function(
+        "throttle-reserved",
+        Runtime::Python(12),
+        "app.handler",
+        &[("app.py", SLOW)],
+    );
     spec.reserved_concurrency = Some(1);
     let busy = hold_a_slot(&h, &spec).await;
     let err = h
@@ -54,10 +59,24 @@ async fn reserved_concurrency_throttles_the_invocation_beyond_it() {
 #[tokio::test]
 async fn the_total_concurrency_throttles_every_function() {
     let h = Harness::with(|c| c.max_concurrency = 1);
-    let a = h.function("throttle-a", Runtime::Python(12), "app.handler", &[("app.py", SLOW)]);
-    let b = h.function("throttle-b", Runtime::Python(12), "app.handler", &[("app.py", SLOW)]);
+    let a = h.function(
+        "throttle-a",
+        Runtime::Python(12),
+        "app.handler",
+        &[("app.py", SLOW)],
+    );
+    let b = h.function(
+        "throttle-b",
+        Runtime::Python(12),
+        "app.handler",
+        &[("app.py", SLOW)],
+    );
     let busy = hold_a_slot(&h, &a).await;
-    let err = h.exec.invoke(Arc::new(b.clone()), invocation("{}")).await.unwrap_err();
+    let err = h
+        .exec
+        .invoke(Arc::new(b.clone()), invocation("{}"))
+        .await
+        .unwrap_err();
     assert_eq!(
         err,
         InvokeError::Throttled {
@@ -89,7 +108,12 @@ async fn two_invocations_at_once_run_in_two_environments() {
 #[tokio::test]
 async fn retire_and_shutdown_stop_idle_environments() {
     let h = Harness::new();
-    let spec = h.function("retire", Runtime::Python(12), "app.handler", &[("app.py", SLOW)]);
+    let spec = h.function(
+        "retire",
+        Runtime::Python(12),
+        "app.handler",
+        &[("app.py", SLOW)],
+    );
     h.invoke(&spec, "{}").await;
     assert_eq!(h.exec.idle_environments(&spec.arn), 1);
     h.exec.retire(&spec.arn);
@@ -97,14 +121,23 @@ async fn retire_and_shutdown_stop_idle_environments() {
     h.invoke(&spec, "{}").await;
     h.exec.shutdown();
     assert_eq!(h.exec.idle_environments(&spec.arn), 0);
-    let err = h.exec.invoke(Arc::new(spec), invocation("{}")).await.unwrap_err();
+    let err = h
+        .exec
+        .invoke(Arc::new(spec), invocation("{}"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, InvokeError::Service(_)), "{err:?}");
 }
 
 #[tokio::test]
 async fn an_environment_idle_past_the_limit_is_stopped() {
     let h = Harness::with(|c| c.idle_timeout = std::time::Duration::from_millis(100));
-    let spec = h.function("idle", Runtime::Python(12), "app.handler", &[("app.py", SLOW)]);
+    let spec = h.function(
+        "idle",
+        Runtime::Python(12),
+        "app.handler",
+        &[("app.py", SLOW)],
+    );
     h.invoke(&spec, "{}").await;
     for _ in 0..100 {
         if h.exec.idle_environments(&spec.arn) == 0 {
@@ -119,9 +152,18 @@ async fn an_environment_idle_past_the_limit_is_stopped() {
 #[tokio::test]
 async fn a_payload_over_six_megabytes_is_refused() {
     let h = Harness::new();
-    let spec = h.function("big", Runtime::Python(12), "app.handler", &[("app.py", SLOW)]);
+    let spec = h.function(
+        "big",
+        Runtime::Python(12),
+        "app.handler",
+        &[("app.py", SLOW)],
+    );
     let big = "x".repeat(6 * 1024 * 1024 + 1);
-    let err = h.exec.invoke(Arc::new(spec), invocation(&big)).await.unwrap_err();
+    let err = h
+        .exec
+        .invoke(Arc::new(spec), invocation(&big))
+        .await
+        .unwrap_err();
     assert!(matches!(err, InvokeError::RequestTooLarge(_)), "{err:?}");
 }
 
@@ -132,7 +174,10 @@ async fn a_response_over_the_limit_is_a_function_error() {
         "big-response",
         Runtime::Python(12),
         "app.handler",
-        &[("app.py", "def handler(event, context):\n    return 'x' * (7 * 1024 * 1024)\n")],
+        &[(
+            "app.py",
+            "def handler(event, context):\n    return 'x' * (7 * 1024 * 1024)\n",
+        )],
     );
     let r = h.invoke(&spec, "{}").await;
     assert!(r.function_error.is_some());

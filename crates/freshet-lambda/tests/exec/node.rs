@@ -33,7 +33,10 @@ async fn an_async_commonjs_handler_answers_and_logs_console_lines() {
     let line = logs.iter().find(|m| m.contains("\tINFO\t")).unwrap();
     let fields: Vec<&str> = line.split('\t').collect();
     assert_eq!(fields.len(), 4, "{line:?}");
-    assert!(fields[0].ends_with('Z') && fields[0].len() == 24, "{line:?}");
+    assert!(
+        fields[0].ends_with('Z') && fields[0].len() == 24,
+        "{line:?}"
+    );
     assert_eq!(fields[1], id);
     assert_eq!(fields[3], "event {\"a\":1}\n");
 }
@@ -63,7 +66,10 @@ async fn an_es_module_handler_loads_from_mjs() {
         "node-mjs",
         Runtime::Node(22),
         "index.handler",
-        &[("index.mjs", "export const handler = async (event) => ({ esm: true, got: event });\n")],
+        &[(
+            "index.mjs",
+            "export const handler = async (event) => ({ esm: true, got: event });\n",
+        )],
     );
     let v = json(&h.invoke(&spec, "[1,2]").await);
     assert_eq!(v["esm"], true);
@@ -77,7 +83,10 @@ async fn a_thrown_error_is_unhandled_with_a_trace() {
         "node-throw",
         Runtime::Node(20),
         "index.handler",
-        &[("index.js", "exports.handler = async () => { throw new TypeError('bad thing'); };\n")],
+        &[(
+            "index.js",
+            "exports.handler = async () => { throw new TypeError('bad thing'); };\n",
+        )],
     );
     let r = h.invoke(&spec, "{}").await;
     assert_eq!(r.function_error, Some(FunctionError::Unhandled));
@@ -85,9 +94,17 @@ async fn a_thrown_error_is_unhandled_with_a_trace() {
     assert_eq!(v["errorType"], "TypeError");
     assert_eq!(v["errorMessage"], "bad thing");
     assert_eq!(v["trace"][0], "TypeError: bad thing");
-    let logs = h.sink.wait_for("/aws/lambda/node-throw", "Invoke Error").await;
+    let logs = h
+        .sink
+        .wait_for("/aws/lambda/node-throw", "Invoke Error")
+        .await;
     let line = logs.iter().find(|m| m.contains("Invoke Error")).unwrap();
-    assert!(line.contains("\tERROR\tInvoke Error \t{\"errorType\":\"TypeError\",\"errorMessage\":\"bad thing\""), "{line:?}");
+    assert!(
+        line.contains(
+            "\tERROR\tInvoke Error \t{\"errorType\":\"TypeError\",\"errorMessage\":\"bad thing\""
+        ),
+        "{line:?}"
+    );
 }
 
 #[tokio::test]
@@ -97,7 +114,10 @@ async fn a_callback_error_is_unhandled() {
         "node-cberr",
         Runtime::Node(20),
         "index.handler",
-        &[("index.js", "exports.handler = (event, context, callback) => callback(new Error('nope'));\n")],
+        &[(
+            "index.js",
+            "exports.handler = (event, context, callback) => callback(new Error('nope'));\n",
+        )],
     );
     let v = json(&h.invoke(&spec, "{}").await);
     assert_eq!(v["errorType"], "Error");
@@ -115,13 +135,27 @@ async fn a_missing_export_is_handler_not_found_and_a_missing_file_an_import_erro
     );
     let v = json(&h.invoke(&spec, "{}").await);
     assert_eq!(v["errorType"], "Runtime.HandlerNotFound");
-    assert_eq!(v["errorMessage"], "index.nosuch is undefined or not exported");
-    let spec = h.function("node-nofile", Runtime::Node(20), "app.handler", &[("index.js", "")]);
+    assert_eq!(
+        v["errorMessage"],
+        "index.nosuch is undefined or not exported"
+    );
+    let spec = h.function(
+        "node-nofile",
+        Runtime::Node(20),
+        "app.handler",
+        &[("index.js", "")],
+    );
     let r = h.invoke(&spec, "{}").await;
     assert_eq!(r.function_error, Some(FunctionError::Unhandled));
     let v = json(&r);
     assert_eq!(v["errorType"], "Runtime.ImportModuleError");
-    assert!(v["errorMessage"].as_str().unwrap().starts_with("Error: Cannot find module 'app'"), "{v}");
+    assert!(
+        v["errorMessage"]
+            .as_str()
+            .unwrap()
+            .starts_with("Error: Cannot find module 'app'"),
+        "{v}"
+    );
 }
 
 #[tokio::test]

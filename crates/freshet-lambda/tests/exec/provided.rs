@@ -56,7 +56,12 @@ async fn awslambdaric_runs_against_freshets_runtime_api() {
     let inv = invocation("{}");
     let id = inv.request_id.clone();
     let r = h.exec.invoke(Arc::new(spec.clone()), inv).await.unwrap();
-    assert_eq!(r.function_error, None, "{:?}", String::from_utf8_lossy(&r.payload));
+    assert_eq!(
+        r.function_error,
+        None,
+        "{:?}",
+        String::from_utf8_lossy(&r.payload)
+    );
     let v = json(&r);
     assert_eq!(v["ric"], true);
     assert_eq!(v["id"], id.as_str());
@@ -66,7 +71,10 @@ async fn awslambdaric_runs_against_freshets_runtime_api() {
     let v = json(&r);
     assert_eq!(v["errorType"], "ValueError");
     assert_eq!(v["errorMessage"], "ric failure");
-    let logs = h.sink.wait_for("/aws/lambda/ric-python", "[ERROR] ValueError").await;
+    let logs = h
+        .sink
+        .wait_for("/aws/lambda/ric-python", "[ERROR] ValueError")
+        .await;
     assert!(logs.iter().any(|m| m == "from ric\n"), "{logs:?}");
     // An init error, as awslambdaric posts it.
     let mut bad = spec.clone();
@@ -75,13 +83,21 @@ async fn awslambdaric_runs_against_freshets_runtime_api() {
     bad.handler = "app.nosuch".to_owned();
     let v = json(&h.invoke(&bad, "{}").await);
     assert_eq!(v["errorType"], "Runtime.HandlerNotFound");
-    assert_eq!(v["errorMessage"], "Handler 'nosuch' missing on module 'app'");
+    assert_eq!(
+        v["errorMessage"],
+        "Handler 'nosuch' missing on module 'app'"
+    );
 }
 
 #[tokio::test]
 async fn a_provided_function_without_bootstrap_is_an_invalid_entrypoint() {
     let h = Harness::new();
-    let spec = h.function("no-bootstrap", Runtime::ProvidedAl2, "x", &[("readme.txt", "")]);
+    let spec = h.function(
+        "no-bootstrap",
+        Runtime::ProvidedAl2,
+        "x",
+        &[("readme.txt", "")],
+    );
     let r = h.invoke(&spec, "{}").await;
     assert_eq!(r.function_error, Some(FunctionError::Unhandled));
     assert_eq!(json(&r)["errorType"], "Runtime.InvalidEntrypoint");
@@ -97,14 +113,23 @@ fn rust_bootstrap() -> PathBuf {
 #[tokio::test]
 async fn a_rust_lambda_runtime_binary_runs_as_bootstrap() {
     let bin = rust_bootstrap();
-    assert!(bin.exists(), "{} missing: cargo test builds examples", bin.display());
+    assert!(
+        bin.exists(),
+        "{} missing: cargo test builds examples",
+        bin.display()
+    );
     let h = Harness::new();
     let spec = h.function("rust-fn", Runtime::ProvidedAl2023, "bootstrap", &[]);
     std::fs::create_dir_all(&spec.code_dir).unwrap();
     std::fs::copy(&bin, spec.code_dir.join("bootstrap")).unwrap();
     make_executable(&spec.code_dir.join("bootstrap"));
     let r = h.invoke(&spec, r#"{"name":"freshet"}"#).await;
-    assert_eq!(r.function_error, None, "{:?}", String::from_utf8_lossy(&r.payload));
+    assert_eq!(
+        r.function_error,
+        None,
+        "{:?}",
+        String::from_utf8_lossy(&r.payload)
+    );
     let v = json(&r);
     assert_eq!(v["greeting"], "hello freshet");
     assert_eq!(v["function"], "rust-fn");

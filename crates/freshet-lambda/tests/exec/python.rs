@@ -83,7 +83,10 @@ async fn handlers_in_packages_load_by_dotted_path() {
         &[
             ("src/__init__.py", ""),
             ("src/handlers/__init__.py", ""),
-            ("src/handlers/app.py", "def handler(event, context):\n    return 'nested'\n"),
+            (
+                "src/handlers/app.py",
+                "def handler(event, context):\n    return 'nested'\n",
+            ),
         ],
     );
     let r = h.invoke(&spec, "{}").await;
@@ -156,7 +159,12 @@ def handler(event, context):
     assert_eq!(env["TZ"], ":UTC");
     assert_eq!(env["AWS_EXECUTION_ENV"], "AWS_Lambda_python3.12");
     assert_eq!(env["AWS_LAMBDA_LOG_STREAM_NAME"], v["stream"]);
-    assert!(env["_X_AMZN_TRACE_ID"].as_str().unwrap().starts_with("Root=1-"));
+    assert!(
+        env["_X_AMZN_TRACE_ID"]
+            .as_str()
+            .unwrap()
+            .starts_with("Root=1-")
+    );
 }
 
 #[tokio::test]
@@ -186,7 +194,9 @@ async fn an_uncaught_exception_is_an_unhandled_error_with_awslambdarics_document
         .find(|m| m.starts_with("[ERROR]"))
         .expect("an [ERROR] event");
     assert!(
-        err.starts_with("[ERROR] ZeroDivisionError: division by zero\nTraceback (most recent call last):\n"),
+        err.starts_with(
+            "[ERROR] ZeroDivisionError: division by zero\nTraceback (most recent call last):\n"
+        ),
         "{err:?}"
     );
 }
@@ -220,7 +230,10 @@ async fn bytes_returned_by_a_handler_pass_through_unchanged() {
         "py-bytes",
         Runtime::Python(12),
         "app.handler",
-        &[("app.py", "def handler(event, context):\n    return b'raw \\xff bytes'\n")],
+        &[(
+            "app.py",
+            "def handler(event, context):\n    return b'raw \\xff bytes'\n",
+        )],
     );
     let r = h.invoke(&spec, "{}").await;
     assert_eq!(r.function_error, None);
@@ -230,12 +243,20 @@ async fn bytes_returned_by_a_handler_pass_through_unchanged() {
 #[tokio::test]
 async fn a_missing_module_fails_the_invocation_with_the_import_error() {
     let h = Harness::new();
-    let spec = h.function("py-nomod", Runtime::Python(12), "app.handler", &[("other.py", "")]);
+    let spec = h.function(
+        "py-nomod",
+        Runtime::Python(12),
+        "app.handler",
+        &[("other.py", "")],
+    );
     let r = h.invoke(&spec, "{}").await;
     assert_eq!(r.function_error, Some(FunctionError::Unhandled));
     let v = json(&r);
     assert_eq!(v["errorType"], "Runtime.ImportModuleError");
-    assert_eq!(v["errorMessage"], "Unable to import module 'app': No module named 'app'");
+    assert_eq!(
+        v["errorMessage"],
+        "Unable to import module 'app': No module named 'app'"
+    );
     assert_eq!(v["requestId"], "");
     assert_eq!(v["stackTrace"], serde_json::json!([]));
     assert!(r.init_duration.is_some());
@@ -259,7 +280,10 @@ async fn a_missing_handler_function_is_handler_not_found() {
     );
     let v = json(&h.invoke(&spec, "{}").await);
     assert_eq!(v["errorType"], "Runtime.HandlerNotFound");
-    assert_eq!(v["errorMessage"], "Handler 'nosuch' missing on module 'app'");
+    assert_eq!(
+        v["errorMessage"],
+        "Handler 'nosuch' missing on module 'app'"
+    );
 }
 
 #[tokio::test]
@@ -296,7 +320,10 @@ async fn a_timeout_kills_the_process_and_the_next_invocation_gets_a_new_one() {
     );
     let after = json(&h.invoke(&spec, "{}").await);
     assert_ne!(after, first_pid);
-    let logs = h.sink.wait_for("/aws/lambda/py-slow", "Task timed out").await;
+    let logs = h
+        .sink
+        .wait_for("/aws/lambda/py-slow", "Task timed out")
+        .await;
     let line = logs.iter().find(|m| m.contains("Task timed out")).unwrap();
     assert!(
         line.ends_with(&format!(" {id} Task timed out after 1.00 seconds\n\n")),
@@ -330,7 +357,12 @@ async fn a_process_that_exits_mid_invocation_is_a_runtime_exit_error() {
     );
     let after = json(&h.invoke(&spec, "{}").await);
     assert_ne!(before, after);
-    let logs = h.sink.wait_for("/aws/lambda/py-exit", "Runtime.ExitError").await;
+    let logs = h
+        .sink
+        .wait_for("/aws/lambda/py-exit", "Runtime.ExitError")
+        .await;
     assert!(logs.iter().any(|m| m
-        == &format!("RequestId: {id} Error: Runtime exited with error: exit status 1\nRuntime.ExitError\n")));
+        == &format!(
+            "RequestId: {id} Error: Runtime exited with error: exit status 1\nRuntime.ExitError\n"
+        )));
 }

@@ -5,6 +5,9 @@
 //!   Lambda API (which owns function records), the executor (which runs handlers as local
 //!   processes through the Lambda Runtime API) and event source mappings (which invoke).
 //! - [`esm`]: event source mappings from Kinesis streams and SQS queues.
+//! - [`exec`]: the executor: runs a [`spec::FunctionSpec`]'s handler in warm local processes
+//!   through a Lambda Runtime API served on 127.0.0.1, with logs, timeouts and concurrency.
 
 pub mod esm;
+pub mod exec;
 pub mod spec;

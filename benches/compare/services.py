@@ -62,13 +62,17 @@ def moto_version(cmd: list[str]) -> str:
 
 def freshet_target(binary: Path, label: str) -> Target:
     version = subprocess.run([str(binary), "--version"], capture_output=True, text=True).stdout.strip()
+    # Binaries from before the multi-service platform call the `[kinesis]` section `[streams]`
+    # and refuse unknown sections.
+    defaults = subprocess.run([str(binary), "config", "default"], capture_output=True, text=True).stdout
+    section = "KINESIS" if "\n[kinesis]" in defaults else "STREAMS"
     return Target(
         label=label,
         version=version,
         durability="fsync before acknowledge (group commit)",
         start_cmd=[str(binary), "serve", "--listen", "127.0.0.1:{port}", "--data-dir", "{data}",
                    "--durability", "fsync"],
-        env={"FRESHET__KINESIS__CREATE_DELAY": "0ms", "FRESHET__KINESIS__DELETE_DELAY": "0ms",
+        env={f"FRESHET__{section}__CREATE_DELAY": "0ms", f"FRESHET__{section}__DELETE_DELAY": "0ms",
              "FRESHET__LOG__LEVEL": "warn"},
     )
 
@@ -146,6 +150,8 @@ def render(r: dict) -> str:
              f"(run {r['started']}; {r['repeat']} runs of each scenario, the median run shown with the "
              "range of the headline metric). Client and servers share the machine's 2 cores over loopback; "
              "`freshet bench` drives every server through the AWS SDK for Rust with retries off.", ""]
+    for part, when in (r.get("kept") or {}).items():
+        lines += [f"The {part} figures are from the run of {when}.", ""]
     sqs = r.get("sqs") or {}
     if sqs:
         lines += ["### SQS: Freshet and moto", "",
@@ -257,6 +263,14 @@ def main() -> int:
             results["kinesis"] = run_targets(targets, lambda t: kinesis_scenarios(args.quick), repeat, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    # A part not measured this time keeps its figures from the previous run, so one part can be
+    # measured again (e.g. on a quieter machine) without losing the other.
+    if args.json_out.exists():
+        previous = json.loads(args.json_out.read_text())
+        for part in ("sqs", "kinesis"):
+            if part not in results and part in previous:
+                results[part] = previous[part]
+                results.setdefault("kept", {})[part] = previous.get("started", "?")
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     args.json_out.write_text(json.dumps(results, indent=2))
     write(results, args.out)

@@ -7,9 +7,14 @@
 //! - [`functions`]: the Lambda API's domain: function records, versions, aliases, code,
 //!   states, and the [`spec::Invoker`] implementation.
 //! - [`api`]: [`api::LambdaService`], the Lambda REST-JSON API on the shared front door;
-//!   `ops/` holds one module per operation (or small family of operations).
+//!   `ops/` holds the operations over JSON values.
+//! - [`esm`]: event source mappings from Kinesis streams and SQS queues.
+//! - [`exec`]: the executor: runs a [`spec::FunctionSpec`]'s handler in warm local processes
+//!   through a Lambda Runtime API served on 127.0.0.1, with logs, timeouts and concurrency.
 
 pub mod api;
+pub mod esm;
+pub mod exec;
 pub mod functions;
 mod ops;
 pub mod spec;

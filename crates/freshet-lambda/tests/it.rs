@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-//! Integration tests of the Lambda API's domain and operations on a real metadata store in a
-//! temporary directory, with a fake executor (one binary for the crate).
+//! Integration tests of freshet-lambda on a temporary platform: the Lambda API's domain and
+//! operations (on a real metadata store, with a fake executor) and event source mappings.
 
 mod it {
     pub mod api;
+    mod esm;
     pub mod harness;
 }

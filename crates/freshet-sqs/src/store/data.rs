@@ -80,6 +80,18 @@ impl Sqs {
         self.receive(&q, req, Duration::ZERO).await
     }
 
+    /// ReceiveMessage on queue `name`, long polling up to `wait` for a message (in process:
+    /// event source mappings).
+    pub async fn receive_wait_by_name(
+        &self,
+        name: &str,
+        req: &ReceiveRequest,
+        wait: Duration,
+    ) -> Result<Vec<Received>, SqsError> {
+        let q = self.queue(name)?;
+        self.receive(&q, req, wait).await
+    }
+
     /// DeleteMessage on queue `name` (in process).
     pub async fn delete_by_name(&self, name: &str, receipt_handle: &str) -> Result<(), SqsError> {
         let q = self.queue(name)?;

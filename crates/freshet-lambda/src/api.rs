@@ -19,6 +19,7 @@ use futures_util::future::BoxFuture;
 use http::Method;
 use serde_json::{Map, Value, json};
 
+use crate::esm::Mappings;
 use crate::functions::{Error, Functions};
 
 static INFO: LazyLock<ServiceInfo> = LazyLock::new(|| ServiceInfo {
@@ -40,16 +41,35 @@ static INFO: LazyLock<ServiceInfo> = LazyLock::new(|| ServiceInfo {
     .collect(),
 });
 
-/// The Lambda API over a [`Functions`] handle.
-#[derive(Debug, Clone)]
+/// The Lambda API over a [`Functions`] handle (and, once given, event source mappings).
+#[derive(Clone)]
 pub struct LambdaService {
     functions: Functions,
+    mappings: Option<Mappings>,
+}
+
+impl std::fmt::Debug for LambdaService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LambdaService")
+            .field("functions", &self.functions)
+            .field("mappings", &self.mappings.is_some())
+            .finish()
+    }
 }
 
 impl LambdaService {
-    /// The API over `functions`.
+    /// The API over `functions`, without event source mappings.
     pub fn new(functions: Functions) -> Self {
-        Self { functions }
+        Self {
+            functions,
+            mappings: None,
+        }
+    }
+
+    /// The same API, answering the *EventSourceMapping operations with `mappings`.
+    pub fn with_mappings(mut self, mappings: Mappings) -> Self {
+        self.mappings = Some(mappings);
+        self
     }
 
     /// The functions behind the API.
@@ -60,6 +80,15 @@ impl LambdaService {
     /// Runs operation `op` on its JSON input and returns its JSON output: the entry point a
     /// model-driven binder calls.
     pub async fn call_json(&self, op: &str, input: Value) -> Result<Value, Error> {
+        if op.ends_with("EventSourceMapping") || op.ends_with("EventSourceMappings") {
+            let Some(m) = &self.mappings else {
+                return Err(Error::Unsupported(op.to_owned()));
+            };
+            return match crate::ops::mappings::dispatch(&self.functions, m, op, input).await {
+                Some(r) => r,
+                None => Err(Error::Unsupported(op.to_owned())),
+            };
+        }
         match crate::ops::dispatch(&self.functions, op, input).await {
             Some(r) => r,
             None => Err(Error::Unsupported(op.to_owned())),
@@ -265,6 +294,7 @@ fn bind_input(
 fn status_of(op: &str) -> u16 {
     match op {
         "CreateFunction" | "PublishVersion" | "CreateAlias" => 201,
+        "CreateEventSourceMapping" | "UpdateEventSourceMapping" | "DeleteEventSourceMapping" => 202,
         "DeleteFunction"
         | "DeleteAlias"
         | "TagResource"
@@ -325,6 +355,7 @@ pub fn code_of(e: &Error) -> (&'static str, u16) {
         Error::PreconditionFailed(_) => ("PreconditionFailedException", 412),
         Error::Throttled { .. } => ("TooManyRequestsException", 429),
         Error::Unsupported(_) => ("UnknownOperationException", 404),
+        Error::Mapping(m) => (m.code(), m.status()),
         Error::Storage(_) | Error::Service(_) => ("ServiceException", 500),
     }
 }

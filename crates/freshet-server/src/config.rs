@@ -292,7 +292,8 @@ pub struct LambdaConfig {
     /// answers TooManyRequestsException.
     pub max_queued_events: usize,
     /// The interpreter of each runtime family (`python`, `nodejs`) or runtime
-    /// (`python3.12`, which wins over its family).
+    /// (`python3.12`, which wins over its family); unset ones use `python3.<minor>` if it
+    /// runs, else `python3`, and `node`.
     pub interpreters: std::collections::BTreeMap<String, String>,
 }
 
@@ -304,10 +305,7 @@ impl Default for LambdaConfig {
             min_unreserved_concurrency: 100,
             idle_timeout: Duration::from_secs(300),
             max_queued_events: 10_000,
-            interpreters: [("nodejs", "node"), ("python", "python3")]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
+            interpreters: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -26,6 +26,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use freshet_kinesis::{KinesisService, ScalerOptions, Streams, StreamsOptions};
+use freshet_lambda::esm::{EsmOptions, Mappings};
+use freshet_lambda::exec::{ExecConfig, Executor, LogSink};
 use freshet_lambda::{Functions, FunctionsOptions, LambdaService};
 use freshet_log::{Durability, LogConfig};
 use freshet_logs::{Logs, LogsOptions, LogsService};
@@ -78,7 +80,17 @@ pub struct RunningServer {
     sqs: Sqs,
     logs: Logs,
     functions: Functions,
+    executor: ExecutorHandle,
     _lock: lock::DirLock,
+}
+
+/// The executor, held for shutdown.
+struct ExecutorHandle(Executor);
+
+impl std::fmt::Debug for ExecutorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Executor(..)")
+    }
 }
 
 impl RunningServer {
@@ -133,6 +145,8 @@ impl RunningServer {
         if !self.supervisor.shutdown(self.grace).await {
             tracing::warn!("Components still running after the shutdown grace period.");
         }
+        // Handler processes must not outlive the server.
+        self.executor.0.shutdown();
         // A clean shutdown leaves nothing to replay.
         self.sqs.checkpoint_all().await;
         let streams = self.streams.clone();
@@ -215,14 +229,7 @@ pub async fn start_with(
         .await
         .map_err(|e| storage_err(e.to_string()))?;
     start_logs_components(&supervisor, &logs, &config);
-    let functions = open_functions(&platform, &config).map_err(|e| storage_err(e.to_string()))?;
-    let services: Vec<Arc<dyn Service>> = vec![
-        Arc::new(KinesisService::new(streams.clone())),
-        Arc::new(SqsService::new(sqs.clone())),
-        Arc::new(LogsService::new(logs.clone())),
-        Arc::new(LambdaService::new(functions.clone())),
-    ];
-    let router = Router::new(services);
+    // Bound before Lambda starts: handlers are told the endpoint (AWS_ENDPOINT_URL).
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .map_err(|source| ServerError::Bind {
@@ -233,6 +240,29 @@ pub async fn start_with(
         addr: config.server.listen,
         source,
     })?;
+    let functions = open_functions(&platform, &config).map_err(|e| storage_err(e.to_string()))?;
+    let executor = start_executor(&config, &logs, addr).map_err(|e| storage_err(e.to_string()))?;
+    functions.set_executor(Arc::new(executor.clone()));
+    let mappings = Mappings::open(
+        &platform,
+        Arc::new(functions.clone()),
+        streams.clone(),
+        sqs.clone(),
+        EsmOptions {
+            account_id: config.aws.account_id.clone(),
+            region: config.aws.region.clone(),
+            ..EsmOptions::default()
+        },
+    )
+    .map_err(|e| storage_err(e.to_string()))?;
+    supervisor.start(mappings.component());
+    let services: Vec<Arc<dyn Service>> = vec![
+        Arc::new(KinesisService::new(streams.clone())),
+        Arc::new(SqsService::new(sqs.clone())),
+        Arc::new(LogsService::new(logs.clone())),
+        Arc::new(LambdaService::new(functions.clone()).with_mappings(mappings)),
+    ];
+    let router = Router::new(services);
     let tls = match config.server.tls_listen {
         Some(tls_addr) => {
             let (acceptor, source) = tls::acceptor(
@@ -320,8 +350,37 @@ pub async fn start_with(
         sqs,
         logs,
         functions,
+        executor: ExecutorHandle(executor),
         _lock: lock,
     })
+}
+
+/// The executor of Lambda handlers: warm local processes, logs into CloudWatch Logs, handlers
+/// pointed back at this server's endpoint.
+fn start_executor(
+    config: &Config,
+    logs: &Logs,
+    addr: SocketAddr,
+) -> Result<Executor, freshet_lambda::exec::SetupError> {
+    let l = &config.lambda;
+    let mut exec = ExecConfig::new(config.storage.data_dir.join("lambda").join("exec"));
+    exec.max_concurrency = l.total_concurrency;
+    exec.idle_timeout = l.idle_timeout;
+    exec.region = config.aws.region.clone();
+    let host = if addr.ip().is_unspecified() {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        addr.ip()
+    };
+    exec.endpoint_url = Some(format!("http://{}", SocketAddr::new(host, addr.port())));
+    for runtime in freshet_lambda::spec::Runtime::SUPPORTED {
+        if let Some(interpreter) = l.interpreter(runtime.id()) {
+            exec.interpreters
+                .insert(runtime.id().to_owned(), interpreter.into());
+        }
+    }
+    let sink: Arc<dyn LogSink> = Arc::new(logs.clone());
+    Executor::new(exec, sink)
 }
 
 /// Opens the Lambda functions (recovering their records and finishing interrupted state

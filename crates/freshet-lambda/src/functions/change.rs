@@ -260,6 +260,7 @@ impl Functions {
                 if let Ok(mut s) = self.inner.state.write() {
                     s.remove(name);
                 }
+                self.executor().retire(&self.function_arn(name));
             }
             Some(LATEST) => {
                 return Err(Error::InvalidParameter(

@@ -76,6 +76,9 @@ pub enum Error {
     /// An operation Freshet does not serve (yet).
     #[error("Freshet does not serve {0} yet.")]
     Unsupported(String),
+    /// An event source mapping operation failed (its own codes and statuses).
+    #[error("{0}")]
+    Mapping(crate::esm::EsmError),
     /// The metadata store or code store failed.
     #[error("{0}")]
     Storage(String),

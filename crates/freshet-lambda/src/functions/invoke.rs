@@ -31,8 +31,23 @@ pub trait Execute: Send + Sync + 'static {
         invocation: Invocation,
     ) -> BoxFuture<'_, Result<InvocationResult, InvokeError>>;
 
-    /// Stops the environments of function `name` (it was deleted). The default does nothing.
-    fn retire(&self, _name: &str) {}
+    /// Stops the environments of the function with unqualified ARN `arn` (it was deleted).
+    /// The default does nothing.
+    fn retire(&self, _arn: &str) {}
+}
+
+impl Execute for crate::exec::Executor {
+    fn invoke(
+        &self,
+        spec: Arc<FunctionSpec>,
+        invocation: Invocation,
+    ) -> BoxFuture<'_, Result<InvocationResult, InvokeError>> {
+        Box::pin(crate::exec::Executor::invoke(self, spec, invocation))
+    }
+
+    fn retire(&self, arn: &str) {
+        crate::exec::Executor::retire(self, arn);
+    }
 }
 
 /// The executor before one is installed: every invocation fails as a service error.
@@ -147,7 +162,7 @@ impl Functions {
         }
     }
 
-    fn executor(&self) -> Arc<dyn Execute> {
+    pub(crate) fn executor(&self) -> Arc<dyn Execute> {
         match self.inner.executor.read() {
             Ok(e) => e.clone(),
             Err(_) => Arc::new(NoExecutor),
@@ -223,6 +238,7 @@ fn to_invoke_error(e: Error) -> InvokeError {
         | Error::Validation(_)
         | Error::InvalidRequestContent(_)
         | Error::Unsupported(_)
+        | Error::Mapping(_)
         | Error::PreconditionFailed(_)
         | Error::Storage(_)
         | Error::Service(_)) => InvokeError::Service(e.to_string()),

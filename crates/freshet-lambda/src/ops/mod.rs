@@ -7,11 +7,13 @@
 //! - `functions`: Create/Get/GetConfiguration/List/UpdateCode/UpdateConfiguration/Delete;
 //! - `invoke`: Invoke;
 //! - `versions`: PublishVersion, ListVersionsByFunction and the alias operations;
+//! - `mappings`: the event source mapping operations, handed to `crate::esm::Mappings`;
 //! - `settings`: tags, reserved concurrency, account settings;
 //! - `shapes`: the output shapes they share (FunctionConfiguration, AliasConfiguration).
 
 mod functions;
 mod invoke;
+pub(crate) mod mappings;
 mod settings;
 mod shapes;
 mod versions;

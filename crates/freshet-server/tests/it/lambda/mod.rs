@@ -5,6 +5,7 @@
 //! fields, qualifiers, errors, Invoke's headers and status codes.
 
 mod functions;
+mod real;
 
 use std::io::Write as _;
 use std::sync::Arc;

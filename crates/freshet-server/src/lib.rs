@@ -363,7 +363,11 @@ fn start_executor(
     addr: SocketAddr,
 ) -> Result<Executor, freshet_lambda::exec::SetupError> {
     let l = &config.lambda;
-    let mut exec = ExecConfig::new(config.storage.data_dir.join("lambda").join("exec"));
+    // Absolute: handler processes run in their code directory, so a relative data dir
+    // (the default `./freshet-data`) would not find the runtime clients from there.
+    let data_dir = std::path::absolute(&config.storage.data_dir)
+        .unwrap_or_else(|_| config.storage.data_dir.clone());
+    let mut exec = ExecConfig::new(data_dir.join("lambda").join("exec"));
     exec.max_concurrency = l.total_concurrency;
     exec.idle_timeout = l.idle_timeout;
     exec.region = config.aws.region.clone();
@@ -394,6 +398,8 @@ fn open_functions(
         .code_dir
         .clone()
         .unwrap_or_else(|| config.storage.data_dir.join("lambda").join("code"));
+    // Absolute, for the same reason as the executor's work dir.
+    let code_dir = std::path::absolute(&code_dir).unwrap_or(code_dir);
     Functions::open(
         platform.meta.clone(),
         platform.clock.clone(),

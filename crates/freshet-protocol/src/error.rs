@@ -161,7 +161,7 @@ impl ApiError {
         };
         if protocol == Protocol::RestJson {
             let fields = self.fields.as_deref().cloned().unwrap_or_default();
-            rest_json_error_body(self, self.message_member(), &fields)
+            rest_json_error_body(self, self.status, self.message_member(), &fields)
         } else if protocol.is_cbor() {
             crate::cbor::error_body(&code, self.message_member(), self.message.as_deref())
         } else {
@@ -184,18 +184,16 @@ impl ApiError {
     }
 }
 
-/// The REST-JSON body of `e`: `Type` (from `fields`, else `User` or `Service` by status), the
-/// message under `message_member`, then the other `fields`.
+/// The REST-JSON body of `e` answered with `status`: `Type` (from `fields`, else `Service` for
+/// 5xx and `User` otherwise), the message under `message_member`, then the other `fields`.
 pub(crate) fn rest_json_error_body(
     e: &ApiError,
+    status: u16,
     message_member: &str,
     fields: &Map<String, Value>,
 ) -> Vec<u8> {
     let mut body = Map::new();
-    let kind = match e.fault() {
-        Fault::Sender => "User",
-        Fault::Receiver => "Service",
-    };
+    let kind = if status >= 500 { "Service" } else { "User" };
     body.insert("Type".to_owned(), Value::from(kind));
     if let Some(m) = &e.message {
         body.insert(message_member.to_owned(), Value::from(m.as_str()));

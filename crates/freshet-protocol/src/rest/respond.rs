@@ -186,6 +186,7 @@ pub(super) fn error_response(model: &RestModel, e: &ApiError) -> Response {
         .map_or(e.message_member(), |m| &*m.wire);
     resp.body = Bytes::from(crate::error::rest_json_error_body(
         e,
+        resp.status,
         message_member,
         &fields,
     ));

@@ -11,6 +11,12 @@
 
 use std::borrow::Cow;
 
+/// Decoded URI labels: (label name, text).
+pub(crate) type Labels = Vec<(Box<str>, String)>;
+
+/// A literal query part of a template: `?versions` is `("versions", None)`.
+type LiteralQuery = (Box<str>, Option<Box<str>>);
+
 /// One path segment of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Segment {
@@ -26,7 +32,7 @@ pub(crate) struct Template {
     pub(crate) method: Box<str>,
     pub(crate) segments: Box<[Segment]>,
     /// `?versions` is `("versions", None)`, `?List=ALL` is `("List", Some("ALL"))`.
-    pub(crate) query: Box<[(Box<str>, Option<Box<str>>)]>,
+    pub(crate) query: Box<[LiteralQuery]>,
     /// Index of the operation.
     pub(crate) op: usize,
 }
@@ -78,7 +84,7 @@ impl Template {
         &self,
         path_segments: &[&str],
         query: &[(Cow<'_, str>, Cow<'_, str>)],
-    ) -> Option<(Vec<u8>, Vec<(Box<str>, String)>)> {
+    ) -> Option<(Vec<u8>, Labels)> {
         let mut rank = Vec::with_capacity(self.segments.len() + 1);
         let mut labels = Vec::new();
         let mut i = 0;
@@ -131,14 +137,14 @@ pub(crate) fn resolve(
     method: &str,
     path: &str,
     query: &[(Cow<'_, str>, Cow<'_, str>)],
-) -> Option<(usize, Vec<(Box<str>, String)>)> {
+) -> Option<(usize, Labels)> {
     let trimmed = path.trim_start_matches('/');
     let mut segments: Vec<&str> = trimmed.split('/').collect();
     // `/a/b/` is `/a/b`, and `/` is no segment at all.
     if segments.last() == Some(&"") {
         segments.pop();
     }
-    let mut best: Option<(Vec<u8>, usize, Vec<(Box<str>, String)>)> = None;
+    let mut best: Option<(Vec<u8>, usize, Labels)> = None;
     for t in templates {
         if !t.method.eq_ignore_ascii_case(method) {
             continue;

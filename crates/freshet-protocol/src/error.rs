@@ -12,8 +12,14 @@
 //! - CBOR 1.1 and RPC v2 CBOR: the same members in a CBOR map.
 //! - awsQueryCompatible services (SQS, CloudWatch) add `x-amzn-query-error: <code>;<fault>`
 //!   so SDKs raise the error under its Query-era code.
+//! - REST-JSON: `{"Type": "User"|"Service", "message": "<text>", ...}` with the code in the
+//!   `x-amzn-ErrorType` header and the error shape's modeled members ([`ApiError::fields`]) in
+//!   the body; [`crate::rest::RestModel::error_response`] refines it with the model (message
+//!   spelling, header members).
 //! - Query: `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`
 //!   (encoded by the Query codec, which needs the request id).
+
+use serde_json::{Map, Value};
 
 use crate::Protocol;
 
@@ -50,6 +56,10 @@ pub struct ApiError {
     /// `AWS.SimpleQueueService.NonExistentQueue`), when it differs from [`ApiError::code`] or
     /// the service is query-compatible at all.
     pub query_code: Option<&'static str>,
+    /// Modeled members of the error shape beyond its code and message, by member name (Lambda's
+    /// TooManyRequestsException: `Reason`, `retryAfterSeconds`). Only REST-JSON puts them on
+    /// the wire.
+    pub fields: Option<Box<Map<String, Value>>>,
 }
 
 impl ApiError {
@@ -60,7 +70,17 @@ impl ApiError {
             status,
             message: Some(message.into()),
             query_code: None,
+            fields: None,
         }
+    }
+
+    /// The same error with a modeled member (REST-JSON errors carry them in the body or, for
+    /// header members, as headers).
+    pub fn with_field(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.fields
+            .get_or_insert_with(Default::default)
+            .insert(name.to_owned(), value.into());
+        self
     }
 
     /// The same error with its Query-era code (for the `x-amzn-query-error` header and the
@@ -82,6 +102,7 @@ impl ApiError {
             status: 400,
             message,
             query_code: None,
+            fields: None,
         }
     }
 
@@ -92,6 +113,7 @@ impl ApiError {
             status: 400,
             message: None,
             query_code: None,
+            fields: None,
         }
     }
 
@@ -137,7 +159,10 @@ impl ApiError {
             Some(ns) => format!("{ns}{}", self.code),
             None => self.code.to_owned(),
         };
-        if protocol.is_cbor() {
+        if protocol == Protocol::RestJson {
+            let fields = self.fields.as_deref().cloned().unwrap_or_default();
+            rest_json_error_body(self, self.status, self.message_member(), &fields)
+        } else if protocol.is_cbor() {
             crate::cbor::error_body(&code, self.message_member(), self.message.as_deref())
         } else {
             json_error_body(&code, self.message_member(), self.message.as_deref())
@@ -157,6 +182,28 @@ impl ApiError {
             self.fault().as_str()
         )
     }
+}
+
+/// The REST-JSON body of `e` answered with `status`: `Type` (from `fields`, else `Service` for
+/// 5xx and `User` otherwise), the message under `message_member`, then the other `fields`.
+pub(crate) fn rest_json_error_body(
+    e: &ApiError,
+    status: u16,
+    message_member: &str,
+    fields: &Map<String, Value>,
+) -> Vec<u8> {
+    let mut body = Map::new();
+    let kind = if status >= 500 { "Service" } else { "User" };
+    body.insert("Type".to_owned(), Value::from(kind));
+    if let Some(m) = &e.message {
+        body.insert(message_member.to_owned(), Value::from(m.as_str()));
+    }
+    for (k, v) in fields {
+        if !v.is_null() {
+            body.insert(k.clone(), v.clone());
+        }
+    }
+    serde_json::to_vec(&Value::Object(body)).unwrap_or_default()
 }
 
 fn json_error_body(code: &str, member: &str, message: Option<&str>) -> Vec<u8> {

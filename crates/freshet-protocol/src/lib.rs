@@ -12,6 +12,8 @@
 //! - [`eventstream`]: AWS event-stream framing.
 //! - [`query`]: the AWS Query protocol, transcoded to and from the JSON values of the same
 //!   operations, driven by the Query-era botocore models (SQS, CloudWatch).
+//! - [`rest`]: REST-JSON (Lambda): method + path + query + headers + body bound to one JSON
+//!   input, JSON output to status, headers and body, driven by the botocore model.
 //! - [`error`]: [`ApiError`] and how each protocol spells it.
 //! - [`service`]: the [`Service`] trait each AWS service implements, the [`ApiRequest`] it gets
 //!   and the [`Route`]s it claims; [`router`] picks the service for a request.
@@ -24,6 +26,7 @@ pub mod error;
 pub mod eventstream;
 pub mod json;
 pub mod query;
+pub mod rest;
 pub mod router;
 pub mod service;
 pub mod strict;
@@ -131,7 +134,7 @@ impl Wire {
         };
         if self.query_compatible {
             resp.headers
-                .push(("x-amzn-query-error", e.query_error_header()));
+                .push((Cow::Borrowed("x-amzn-query-error"), e.query_error_header()));
         }
         resp
     }
@@ -144,8 +147,9 @@ pub struct Response {
     pub status: u16,
     /// Content type.
     pub content_type: Cow<'static, str>,
-    /// Extra headers (request ids and CORS are added by the front door).
-    pub headers: Vec<(&'static str, String)>,
+    /// Extra headers (request ids and CORS are added by the front door). Names are
+    /// case-insensitive; REST responses take them from the model.
+    pub headers: Vec<(Cow<'static, str>, String)>,
     /// Body; empty for operations without output.
     pub body: Bytes,
     /// The error's code, for the `x-amzn-ErrorType` header and logs.

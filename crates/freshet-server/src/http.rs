@@ -399,14 +399,13 @@ fn served(state: &State) -> Vec<&'static str> {
 
 fn body_error(e: BodyError, protocol: Protocol) -> Response<Body> {
     let e = match e {
-        BodyError::TooLarge { max } => ApiError {
-            code: "SerializationException",
-            status: 413,
-            message: Some(format!(
+        BodyError::TooLarge { max } => {
+            let mut e = ApiError::serialization(Some(format!(
                 "Request body is larger than the limit of {max} bytes."
-            )),
-            query_code: None,
-        },
+            )));
+            e.status = 413;
+            e
+        }
         BodyError::Stalled {
             gap,
             received,
@@ -473,8 +472,13 @@ fn api_response(r: ApiResponse, stop: Option<watch::Receiver<bool>>) -> Response
         h.insert("x-amzn-errortype", HeaderValue::from_static(code));
     }
     for (name, value) in r.headers {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            h.append(HeaderName::from_static(name), v);
+        // Names may come from a service model (REST `location: header`, any case): parsed,
+        // never `from_static`, which panics on upper case.
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            h.append(n, v);
         }
     }
     resp
@@ -571,5 +575,31 @@ mod tests {
         assert_eq!(id2.len(), 64);
         assert_eq!(&id2[..16], parsed.as_bytes());
         assert_ne!(id(&a, "x-amzn-requestid"), id(&b, "x-amzn-requestid"));
+    }
+
+    #[test]
+    fn rest_responses_keep_model_cased_headers_and_error_types_without_panicking() {
+        let mut r = ApiResponse::ok(Protocol::RestJson, Bytes::new());
+        r.headers
+            .push(("X-Amz-Function-Error".into(), "Unhandled".to_owned()));
+        r.headers.push(("bad header".into(), "dropped".to_owned()));
+        let resp = api_response(r, None);
+        assert_eq!(resp.headers()["x-amz-function-error"], "Unhandled");
+        assert_eq!(resp.headers().len(), 2, "{:?}", resp.headers());
+        let e = ApiError::new("ResourceNotFoundException", 404, "Function not found: f");
+        let resp = api_response(ApiResponse::error_in(&e, Protocol::RestJson), None);
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            resp.headers()["x-amzn-errortype"],
+            "ResourceNotFoundException"
+        );
+        assert_eq!(resp.headers()["content-type"], "application/json");
+    }
+
+    #[test]
+    fn body_limits_answer_rest_json_clients_in_their_envelope() {
+        let resp = body_error(BodyError::TooLarge { max: 10 }, Protocol::RestJson);
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(resp.headers()["x-amzn-errortype"], "SerializationException");
     }
 }

@@ -23,7 +23,7 @@ mod encode;
 mod error;
 mod form;
 mod model;
-mod time;
+pub(crate) mod time;
 mod xml;
 
 pub use decode::{MAX_DEPTH, decode_request};

@@ -112,11 +112,11 @@ def test_cli_round_trip(aws, stream_name):
 
 def test_a_service_freshet_does_not_serve_says_so(aws):
     """Not a 403 that reads like a credentials problem: the answer names the service."""
-    proc = aws("list-functions", check=False, service="lambda")
+    proc = aws("list-tables", check=False, service="dynamodb")
     assert proc.returncode != 0
     assert "NotImplemented" in proc.stderr, proc.stderr
-    assert "Freshet does not serve service 'lambda'" in proc.stderr, proc.stderr
-    assert "kinesis" in proc.stderr, proc.stderr
+    assert "Freshet does not serve service 'dynamodb'" in proc.stderr, proc.stderr
+    assert "It serves: kinesis, sqs, logs, lambda." in proc.stderr, proc.stderr
 
 
 def test_cli_reports_errors(aws):

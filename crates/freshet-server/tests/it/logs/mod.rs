@@ -13,15 +13,12 @@ mod streams;
 mod tags;
 mod wire;
 
-use std::fmt::Debug;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_cloudwatchlogs::Client;
-use aws_sdk_cloudwatchlogs::config::http::HttpResponse;
 use aws_sdk_cloudwatchlogs::config::retry::RetryConfig;
 use aws_sdk_cloudwatchlogs::config::timeout::TimeoutConfig;
 use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsOutput;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use freshet_testkit::TestServer;
@@ -46,65 +43,8 @@ pub fn client(server: &TestServer) -> Client {
     Client::from_conf(config)
 }
 
-/// What a client saw of a service error.
-#[derive(Debug)]
-pub struct SeenError {
-    pub status: Option<u16>,
-    pub code: Option<String>,
-    pub message: Option<String>,
-}
-
-/// The service error of a call that must fail.
-#[track_caller]
-pub fn expect_err<T: Debug, E: ProvideErrorMetadata + Debug>(
-    result: Result<T, SdkError<E, HttpResponse>>,
-) -> SeenError {
-    let err = match result {
-        Ok(v) => panic!("expected a service error, got success: {v:?}"),
-        Err(e) => e,
-    };
-    let status = err.raw_response().map(|r| r.status().as_u16());
-    match err {
-        SdkError::ServiceError(ctx) => {
-            let e = ctx.into_err();
-            SeenError {
-                status,
-                code: e.code().map(str::to_owned),
-                message: e.message().map(str::to_owned),
-            }
-        }
-        other => panic!("expected a service error, got {other:?}"),
-    }
-}
-
-/// Asserts HTTP 400, this code and exactly this message.
-#[track_caller]
-pub fn assert_error<T: Debug, E: ProvideErrorMetadata + Debug>(
-    result: Result<T, SdkError<E, HttpResponse>>,
-    code: &str,
-    message: &str,
-) {
-    let e = expect_err(result);
-    assert_eq!(e.code.as_deref(), Some(code), "code; whole error: {e:?}");
-    assert_eq!(
-        e.message.as_deref(),
-        Some(message),
-        "message; whole error: {e:?}"
-    );
-    assert_eq!(e.status, Some(400), "status; whole error: {e:?}");
-}
-
-/// Asserts HTTP 400 and this code; returns the message.
-#[track_caller]
-pub fn assert_code<T: Debug, E: ProvideErrorMetadata + Debug>(
-    result: Result<T, SdkError<E, HttpResponse>>,
-    code: &str,
-) -> String {
-    let e = expect_err(result);
-    assert_eq!(e.code.as_deref(), Some(code), "code; whole error: {e:?}");
-    assert_eq!(e.status, Some(400), "status; whole error: {e:?}");
-    e.message.unwrap_or_default()
-}
+// Service errors as the SDK saw them: the helpers every conformance module shares.
+pub use super::common::{assert_code, assert_error};
 
 /// Wall-clock milliseconds (servers here run on the system clock unless a test says).
 pub fn now_ms() -> i64 {

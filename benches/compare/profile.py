@@ -41,11 +41,11 @@ SCENARIOS = {
 PARTS = [
     ("HTTP connection tasks (hyper, all request handling below)", r"freshet_server::http::connection"),
     ("  request routing and the API call", r"freshet_server::http::route"),
-    ("    decoding the request (JSON/CBOR, base64, validation)", r"freshet_aws::decode_input"),
-    ("    encoding the response", r"freshet_aws::encode_output|RecordsJson.*to_vec|freshet_aws::.*Operation.*encode"),
-    ("    streams layer (routing, hashing, quotas, log append)", r"freshet_streams::data::.*put_records?\b|Streams::put_records?\b"),
+    ("    decoding the request (JSON/CBOR, base64, validation)", r"freshet_protocol::decode_input"),
+    ("    encoding the response", r"freshet_protocol::encode_output|RecordsJson.*to_vec|freshet_kinesis::.*Operation.*encode"),
+    ("    streams layer (routing, hashing, quotas, log append)", r"freshet_kinesis::data::.*put_records?\b|Streams::put_records?\b"),
     ("      log append (offsets, encoding, queueing the write)", r"freshet_log::shard::ShardInner::write_batch"),
-    ("    GetRecords read from the log", r"freshet_log::shard::ShardLog::read|freshet_streams::.*get_records"),
+    ("    GetRecords read from the log", r"freshet_log::shard::ShardLog::read|freshet_kinesis::.*get_records"),
     ("    response headers and request ids", r"freshet_server::http::api_response"),
     ("  socket send (loopback delivery to the client included)", r"^k:tcp_sendmsg$"),
     ("  socket receive", r"^k:tcp_recvmsg$"),
@@ -78,12 +78,20 @@ def parse_script(text: str) -> list[tuple[str, list[str]]]:
     return samples
 
 
+def section_of(binary: Path) -> str:
+    """The configuration section holding Kinesis settings in `binary` (renamed by the platform)."""
+    defaults = subprocess.run([str(binary), "config", "default"], capture_output=True, text=True).stdout
+    return "KINESIS" if "[kinesis]" in defaults else "STREAMS"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenario", choices=sorted(SCENARIOS))
     ap.add_argument("--seconds", type=float, default=4.0, help="how long to sample")
     ap.add_argument("--keep", action="store_true", help="keep perf.data under target/")
     ap.add_argument("--data", type=Path, help="analyse this perf.data (from --keep) instead of measuring")
+    ap.add_argument("--binary", type=Path, default=FRESHET,
+                    help="the server binary to profile (e.g. an older build, to compare)")
     args = ap.parse_args()
     if args.data:
         script = subprocess.run(["perf", "script", "-i", str(args.data)], capture_output=True, text=True,
@@ -92,15 +100,17 @@ def main() -> int:
         return 0
     if shutil.which("perf") is None:
         raise SystemExit("`perf` is not installed (Debian/Ubuntu: linux-perf or linux-tools-$(uname -r))")
-    if not FRESHET.exists():
-        raise SystemExit(f"{FRESHET} is missing; build it with `cargo build --release -p freshet`")
+    if not args.binary.exists():
+        raise SystemExit(f"{args.binary} is missing; build it with `cargo build --release -p freshet`")
 
     work = Path(tempfile.mkdtemp(prefix="freshet-profile-", dir=ROOT / "target"))
     port = free_port()
     server = subprocess.Popen(
-        [str(FRESHET), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(work / "data"),
+        [str(args.binary), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(work / "data"),
          "--durability", "fsync"],
-        env=dict(os.environ, FRESHET__KINESIS__CREATE_DELAY="0ms", FRESHET__LOG__LEVEL="warn"),
+        # Builds from before the multi-service platform call the Kinesis section `streams`.
+        env=dict(os.environ, FRESHET__LOG__LEVEL="warn",
+                 **{f"FRESHET__{section_of(args.binary)}__CREATE_DELAY": "0ms"}),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     data = work / "perf.data"
     try:
@@ -123,7 +133,7 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=60)
         if args.keep:
-            kept = ROOT / "target" / f"profile-{args.scenario}.data"
+            kept = ROOT / "target" / f"profile-{args.scenario}-{args.binary.parent.parent.name}.data"
             if data.exists():
                 data.replace(kept)
                 log(f"kept {kept}")

@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderMap, Method};
+use http::{HeaderMap, HeaderName, Method, header};
 
 use crate::service::{Route, Service};
 use crate::{FORM, Protocol, Response};
@@ -39,8 +39,11 @@ pub struct Head<'a> {
     pub headers: &'a HeaderMap,
 }
 
+/// `X-Amz-Target`, looked up on every request: a constant name is hashed, never parsed.
+static X_AMZ_TARGET: HeaderName = HeaderName::from_static("x-amz-target");
+
 impl Head<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
+    fn header(&self, name: &HeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
@@ -120,7 +123,7 @@ impl Router {
 
     /// Routes a request by what its head shows.
     pub fn route(&self, head: &Head<'_>) -> Routing {
-        if let Some(target) = head.header("x-amz-target") {
+        if let Some(target) = head.header(&X_AMZ_TARGET) {
             return self.route_target(head, target);
         }
         if let Some(rest) = head.path.strip_prefix("/service/")
@@ -173,7 +176,7 @@ impl Router {
     fn route_target(&self, head: &Head<'_>, target: &str) -> Routing {
         let prefix = target.split_once('.').map_or(target, |(p, _)| p);
         let op = target.split_once('.').map_or("", |(_, op)| op);
-        let content_type = head.header("content-type");
+        let content_type = head.header(&header::CONTENT_TYPE);
         for (i, s) in self.services.iter().enumerate() {
             for r in &s.info().routes {
                 if let Route::Target {
@@ -314,7 +317,7 @@ impl NotServed {
 /// Whether the request carries a Query-protocol form: a form body, or `Action=` in the query
 /// string (GET, or a POST to a queue URL with the parameters in the URL).
 fn is_form(head: &Head<'_>) -> bool {
-    let form_body = head.header("content-type").is_some_and(|ct| {
+    let form_body = head.header(&header::CONTENT_TYPE).is_some_and(|ct| {
         ct.split(';')
             .next()
             .is_some_and(|m| m.trim().eq_ignore_ascii_case(FORM))
@@ -335,7 +338,7 @@ fn path_starts_with(path: &str, prefix: &str) -> bool {
 /// The service of the SigV4 credential scope: from `Authorization` (`Credential=<key>/<date>/
 /// <region>/<service>/aws4_request`) or a presigned URL's `X-Amz-Credential`.
 pub fn signing_name(head: &Head<'_>) -> Option<String> {
-    if let Some(auth) = head.header("authorization")
+    if let Some(auth) = head.header(&header::AUTHORIZATION)
         && let Some(i) = auth.find("Credential=")
     {
         let cred = &auth[i + "Credential=".len()..];

@@ -17,6 +17,7 @@
 mod body;
 mod idle;
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -188,13 +189,13 @@ async fn serve_connection<IO>(
 async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
     let started = Instant::now();
     let origin = req.headers().get(http::header::ORIGIN).cloned();
-    let request_id = new_request_id();
+    let (id, request_id) = new_request_id();
     let mut resp = match (req.method(), req.uri().path()) {
         (&Method::GET, "/health") => health(state),
         (&Method::OPTIONS, _) if origin.is_some() => preflight(req.headers()),
         _ => api_call(state, req, &request_id, started).await,
     };
-    add_request_ids(resp.headers_mut(), &request_id);
+    add_request_ids(resp.headers_mut(), &id, &request_id);
     if origin.is_some() {
         let h = resp.headers_mut();
         h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
@@ -271,7 +272,7 @@ async fn api_call(
                     protocol,
                     operation,
                 } => {
-                    let req = api_request(&parts, protocol, operation, body, params, request_id);
+                    let req = api_request(parts, protocol, operation, body, params, request_id);
                     return call(state, service, req, started).await;
                 }
                 Routing::NotServed(n) => {
@@ -285,12 +286,14 @@ async fn api_call(
         Ok(b) => b,
         Err(resp) => return resp,
     };
-    let req = api_request(&parts, protocol, operation, body, params, request_id);
+    let req = api_request(parts, protocol, operation, body, params, request_id);
     call(state, service, req, started).await
 }
 
+/// The request a service is called with. The head is moved, not copied: cloning the header
+/// map (its buckets and every value) was a measurable share of a single-record put.
 fn api_request(
-    parts: &http::request::Parts,
+    parts: http::request::Parts,
     protocol: Protocol,
     operation: String,
     body: Bytes,
@@ -300,10 +303,10 @@ fn api_request(
     ApiRequest {
         protocol,
         operation,
-        method: parts.method.clone(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
-        headers: parts.headers.clone(),
+        method: parts.method,
+        headers: parts.headers,
         body,
         params,
         request_id: request_id.to_owned(),
@@ -312,16 +315,19 @@ fn api_request(
 
 async fn call(state: &State, service: usize, req: ApiRequest, started: Instant) -> Response<Body> {
     let svc = &state.router.services()[service];
-    let op = req.operation.clone();
+    // Only kept for the debug line below; most servers run without it.
+    let op = tracing::enabled!(tracing::Level::DEBUG).then(|| req.operation.clone());
     let resp = svc.call(req).await;
-    tracing::debug!(
-        service = svc.info().signing_name,
-        op,
-        status = resp.status,
-        error = resp.error_code.unwrap_or(""),
-        micros = started.elapsed().as_micros() as u64,
-        "Request handled."
-    );
+    if let Some(op) = op {
+        tracing::debug!(
+            service = svc.info().signing_name,
+            op,
+            status = resp.status,
+            error = resp.error_code.unwrap_or(""),
+            micros = started.elapsed().as_micros() as u64,
+            "Request handled."
+        );
+    }
     api_response(resp, Some(state.stop.clone()))
 }
 
@@ -465,11 +471,16 @@ fn api_response(r: ApiResponse, stop: Option<watch::Receiver<bool>>) -> Response
     *resp.status_mut() =
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&r.content_type) {
+    let content_type = match r.content_type {
+        // The usual case (a protocol's type): no copy. A static type is valid by construction.
+        Cow::Borrowed(t) => static_value(t),
+        Cow::Owned(t) => HeaderValue::from_str(&t).ok(),
+    };
+    if let Some(v) = content_type {
         h.insert(http::header::CONTENT_TYPE, v);
     }
     if let Some(code) = r.error_code {
-        h.insert("x-amzn-errortype", HeaderValue::from_static(code));
+        h.insert(X_AMZN_ERROR_TYPE.clone(), HeaderValue::from_static(code));
     }
     for (name, value) in r.headers {
         // Names may come from a service model (REST `location: header`, any case): parsed,
@@ -484,29 +495,41 @@ fn api_response(r: ApiResponse, stop: Option<watch::Receiver<bool>>) -> Response
     resp
 }
 
-/// A request id: a random UUID from the thread-local generator (a `getrandom` syscall per
-/// response showed up in profiles of single-record puts).
-fn new_request_id() -> String {
-    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
-    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    id.hyphenated().encode_lower(&mut text).to_owned()
+/// A header value from a static string without copying it; `None` for text a header cannot
+/// carry (what `from_static` would panic on).
+fn static_value(t: &'static str) -> Option<HeaderValue> {
+    t.bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+        .then(|| HeaderValue::from_static(t))
 }
 
+/// A request id: a random UUID from the thread-local generator (a `getrandom` syscall per
+/// response showed up in profiles of single-record puts), and its text.
+fn new_request_id() -> (uuid::Uuid, String) {
+    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let text = id.hyphenated().encode_lower(&mut text).to_owned();
+    (id, text)
+}
+
+// Response header names set on every answer: built once, so a response hashes them but never
+// parses them (`insert("name", ..)` parses the text each time).
+static X_AMZN_REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+static X_AMZ_ID_2: HeaderName = HeaderName::from_static("x-amz-id-2");
+static X_AMZN_ERROR_TYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
+
 /// `x-amzn-RequestId` (the UUID) and `x-amz-id-2`, which SDKs log and surface as request ids.
-fn add_request_ids(h: &mut HeaderMap, id: &str) {
-    if let Ok(v) = HeaderValue::from_str(id) {
-        h.insert("x-amzn-requestid", v);
+fn add_request_ids(h: &mut HeaderMap, id: &uuid::Uuid, text: &str) {
+    if let Ok(v) = HeaderValue::from_str(text) {
+        h.insert(X_AMZN_REQUEST_ID.clone(), v);
     }
-    let Ok(uuid) = uuid::Uuid::parse_str(id) else {
-        return;
-    };
     // 64 bytes encode to 88 base64 characters.
     let mut id2 = [0u8; 88];
-    let raw = [*uuid.as_bytes(); 4];
+    let raw = [*id.as_bytes(); 4];
     if let Ok(n) = STANDARD.encode_slice(raw.as_flattened(), &mut id2)
         && let Ok(v) = HeaderValue::from_bytes(&id2[..n])
     {
-        h.insert("x-amz-id-2", v);
+        h.insert(X_AMZ_ID_2.clone(), v);
     }
 }
 
@@ -565,8 +588,9 @@ mod tests {
     fn request_ids_look_like_aws_ones_and_differ() {
         let mut a = HeaderMap::new();
         let mut b = HeaderMap::new();
-        add_request_ids(&mut a, &new_request_id());
-        add_request_ids(&mut b, &new_request_id());
+        let ((ida, texta), (idb, textb)) = (new_request_id(), new_request_id());
+        add_request_ids(&mut a, &ida, &texta);
+        add_request_ids(&mut b, &idb, &textb);
         let id = |h: &HeaderMap, name: &str| h[name].to_str().expect("ascii").to_owned();
         let parsed = uuid::Uuid::parse_str(&id(&a, "x-amzn-requestid")).expect("a UUID");
         assert_eq!(parsed.get_version(), Some(uuid::Version::Random));

@@ -19,6 +19,7 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt as _;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -108,6 +109,11 @@ async fn acquire(
 ) -> Result<SemaphorePermit<'_>, BodyError> {
     // `n` <= max_body, which configuration keeps below u32::MAX permits.
     let n = u32::try_from(n).map_err(|_| BodyError::NoMemory { waited: wait })?;
+    // Budget is usually there: take it without arming a timer (acquire_many's own fast path
+    // takes free permits the same way, so this queues no one out).
+    if let Ok(p) = budget.try_acquire_many(n) {
+        return Ok(p);
+    }
     match tokio::time::timeout(wait, budget.acquire_many(n)).await {
         Ok(Ok(p)) => Ok(p),
         // The budget is never closed; treat it like exhaustion if it were.
@@ -135,7 +141,9 @@ pub(crate) async fn read_body(
     }
     let started = Instant::now();
     let mut last_piece = started;
-    let mut chunks: Vec<Bytes> = Vec::new();
+    // Most bodies arrive as one piece: it is kept as is, and a list only starts at the second.
+    let mut first: Option<Bytes> = None;
+    let mut rest: Vec<Bytes> = Vec::new();
     let mut received: u64 = 0;
     loop {
         // While reserved ahead, wake regularly to check the rate; otherwise only the gap.
@@ -144,7 +152,12 @@ pub(crate) async fn read_body(
         } else {
             limits.gap
         };
-        let frame = match tokio::time::timeout(wake, body.frame()).await {
+        // A piece hyper already holds needs no timer: most bodies are there at once.
+        let next = match body.frame().now_or_never() {
+            Some(next) => Ok(next),
+            None => tokio::time::timeout(wake, body.frame()).await,
+        };
+        let frame = match next {
             Err(_) => {
                 if last_piece.elapsed() >= limits.gap {
                     return Err(BodyError::Stalled {
@@ -186,16 +199,20 @@ pub(crate) async fn read_body(
         if held.ahead > 0 && too_slow(started, received) {
             held.release_ahead();
         }
-        chunks.push(data);
+        if first.is_none() {
+            first = Some(data);
+        } else {
+            rest.push(data);
+        }
     }
     debug_assert!(held.held() >= received || received == 0);
-    // Most bodies arrive as one piece: hand it on without copying.
-    let body = match chunks.len() {
-        0 => Bytes::new(),
-        1 => chunks.swap_remove(0),
-        _ => {
+    let body = match first {
+        None => Bytes::new(),
+        Some(only) if rest.is_empty() => only,
+        Some(first) => {
             let mut all = BytesMut::with_capacity(received as usize);
-            for c in &chunks {
+            all.extend_from_slice(&first);
+            for c in &rest {
                 all.extend_from_slice(c);
             }
             all.freeze()

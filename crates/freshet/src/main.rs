@@ -9,6 +9,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc rather than glibc's malloc: a request allocates a few dozen small objects (header
+/// maps, strings, futures, decoded records), and glibc's allocator was about a tenth of the
+/// server's CPU on single-record puts (`benches/compare/instructions.py`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     match cli::run(args) {

@@ -87,8 +87,10 @@ async fn latency_run(
     let (stream, arn, listener) =
         setup(api, &o.common, &o.mapping, handler::STAMPS, None, created).await?;
     let function = created.function.clone().unwrap_or_default();
+    // The stream is new and empty, so TRIM_HORIZON is every record put; LATEST could miss the
+    // first ones (it is resolved when the pipeline starts, after CreateEventSourceMapping).
     let uuid = api
-        .create_mapping(&function, &arn, o.mapping.batch_size, "LATEST")
+        .create_mapping(&function, &arn, o.mapping.batch_size, "TRIM_HORIZON")
         .await?;
     created.mapping = Some(uuid.clone());
     api.wait_mapping(&uuid).await?;

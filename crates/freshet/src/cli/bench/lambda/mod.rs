@@ -7,7 +7,7 @@
 //!   Invoke after an UpdateFunctionConfiguration (which needs a new environment): time to first
 //!   response, and the Init Duration of the REPORT line (read from `LogType: Tail`).
 //! - `fn-mapping-latency`: records put at a fixed rate, each stamped with its send time, into
-//!   a stream a Kinesis event source mapping (at LATEST) feeds to a handler that reports when it
+//!   a new stream a Kinesis event source mapping feeds to a handler that reports when it
 //!   started; send-to-handler-start latency.
 //! - `fn-mapping-throughput`: fill a stream, create the mapping at TRIM_HORIZON, and time until
 //!   the handler has reported every record.

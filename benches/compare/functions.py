@@ -128,7 +128,10 @@ def render(r: dict) -> str:
              "Invoke and PutRecords go over kept-alive HTTP/1.1 with unsigned requests (the lean "
              "client of the Kinesis write scenarios), so the server is measured rather than an SDK. "
              "Handlers report when they started, and each record's send time, to the bench over "
-             "a loopback TCP socket, not through the server under test.", "",
+             "a loopback TCP socket, not through the server under test. Put-to-handler latency is "
+             "from just before the PutRecords call to the handler's start; the throughput run is "
+             "timed from CreateEventSourceMapping until the handler has reported every record, so "
+             "it includes the mapping's start and the environments' cold starts.", "",
              "There is no peer to run side by side: LocalStack and moto run Lambda handlers in "
              "Docker containers, which this machine does not have, and the Docker-free emulators "
              "skip the Lambda Runtime API. The comparison point for put-to-handler latency is AWS "

@@ -2,6 +2,7 @@
 //! End-to-end tests of the `freshet` binary for commands that need no server.
 
 use std::collections::BTreeSet;
+use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -474,7 +475,6 @@ fn fn_bench_json(server: &Server, args: &[&str]) -> serde_json::Value {
 
 /// A plain HTTP/1.1 GET against the server; the whole answer, headers included.
 fn http_get(server: &Server, path: &str) -> String {
-    use std::io::{Read as _, Write as _};
     let addr = server.endpoint.trim_start_matches("http://");
     let mut conn = TcpStream::connect(addr).expect("connect");
     conn.write_all(

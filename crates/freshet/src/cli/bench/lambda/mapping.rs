@@ -16,12 +16,12 @@ use serde_json::Value;
 use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinSet;
 
+use super::api::Api;
 use super::handler::{self, Listener};
 use super::{
     FnMappingLatencyOpts, FnMappingThroughputOpts, MappingOpts, Window, bench_name, cleanup,
     deploy, now_micros,
 };
-use crate::cli::bench::lambda::api::Api;
 use crate::cli::bench::process::{Sampler, ServerUsage};
 use crate::cli::bench::raw::{RawConn, RawOutcome, put_records_body};
 use crate::cli::bench::stats::{LatencySummary, Live, Recorder};

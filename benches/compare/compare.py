@@ -128,13 +128,14 @@ def settle() -> None:
     time.sleep(SETTLE_S)
 
 
-def bench(target_endpoint: str, label: str, scenario: list[str], timeout: float) -> dict | None:
-    """Runs `freshet bench` and returns its JSON report (None when it failed). Settles the disk
-    first (see [`settle`])."""
+def bench(target_endpoint: str, label: str, scenario: list[str], timeout: float,
+          binary: Path | None = None) -> dict | None:
+    """Runs `freshet bench` (of `binary`, by default this checkout's release build) and returns
+    its JSON report (None when it failed). Settles the disk first (see [`settle`])."""
     settle()
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = Path(f.name)
-    cmd = [str(FRESHET), "bench", *scenario, "--endpoint", target_endpoint, "--label", label,
+    cmd = [str(binary or FRESHET), "bench", *scenario, "--endpoint", target_endpoint, "--label", label,
            "--no-progress", "--json", str(out)]
     log(f"  {label}: bench {' '.join(scenario)}")
     try:
@@ -484,7 +485,8 @@ def median_run(sc: Scenario, reports: list[dict | None]) -> tuple[dict | None, l
 
 
 # Headings of the hand-written sections at the end of docs/benchmarks.md.
-HAND_WRITTEN = ("<!-- services:begin -->", "## Where the time goes", "## Micro-benchmarks")
+HAND_WRITTEN = ("<!-- services:begin -->", "<!-- functions:begin -->", "## Where the time goes",
+                "## Micro-benchmarks")
 
 
 def write_report(results: dict, args: argparse.Namespace) -> None:

@@ -2,6 +2,7 @@
 //! End-to-end tests of the `freshet` binary for commands that need no server.
 
 use std::collections::BTreeSet;
+use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -451,6 +452,158 @@ fn bench_reports_throughput_latency_and_the_server_process() {
     );
 
     // Every stream the benchmark created is gone again.
+    let out = server.run(&["streams", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "", "streams left behind");
+}
+
+/// Runs a function scenario (`bench fn-*`) and returns its JSON report; the run must not warn
+/// (a warning means something was left behind or the handler missed records).
+fn fn_bench_json(server: &Server, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["bench"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--no-progress", "--json", "-"]);
+    let out = server.run(&all);
+    assert!(out.status.success(), "bench {args:?}: {}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("warning"),
+        "bench {args:?}: {}",
+        stderr(&out)
+    );
+    serde_json::from_slice(&out.stdout).expect("bench prints a JSON report")
+}
+
+/// A plain HTTP/1.1 GET against the server; the whole answer, headers included.
+fn http_get(server: &Server, path: &str) -> String {
+    let addr = server.endpoint.trim_start_matches("http://");
+    let mut conn = TcpStream::connect(addr).expect("connect");
+    conn.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .expect("send");
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).expect("read");
+    answer
+}
+
+fn number(r: &serde_json::Value, path: &[&str]) -> f64 {
+    let mut v = r;
+    for p in path {
+        v = &v[*p];
+    }
+    v.as_f64()
+        .unwrap_or_else(|| panic!("no number at {path:?} in {r}"))
+}
+
+#[test]
+fn bench_function_scenarios_run_a_python_handler_and_report_sane_figures() {
+    let server = Server::start();
+
+    // Warm synchronous Invoke from two connections.
+    let r = fn_bench_json(
+        &server,
+        &[
+            "fn-invoke",
+            "--duration",
+            "1s",
+            "--warmup",
+            "0s",
+            "--connections",
+            "2",
+            "--label",
+            "t",
+        ],
+    );
+    assert_eq!(r["scenario"], "fn-invoke");
+    assert_eq!(r["label"], "t");
+    assert!(number(&r, &["put", "requests"]) > 0.0, "{r}");
+    assert!(number(&r, &["put", "latency", "p50_ms"]) > 0.0, "{r}");
+    assert_eq!(r["put"]["errors"], serde_json::json!({}), "{r}");
+    assert_eq!(
+        r["server"]["pid"].as_u64(),
+        Some(u64::from(server.child.id()))
+    );
+
+    // Cold starts: every sample is a new environment, after CreateFunction and after an update,
+    // and its time to first response includes the Init Duration the REPORT line gave.
+    let r = fn_bench_json(&server, &["fn-cold", "--samples", "2"]);
+    let cold = &r["cold_start"];
+    for key in [
+        "after_create",
+        "after_create_init",
+        "after_update",
+        "after_update_init",
+    ] {
+        assert_eq!(cold[key]["samples"].as_u64(), Some(2), "{key}: {r}");
+        assert!(number(cold, &[key, "p50_ms"]) > 0.0, "{key}: {r}");
+    }
+    for (first, init) in [
+        ("after_create", "after_create_init"),
+        ("after_update", "after_update_init"),
+    ] {
+        // 1% for the histograms' 3 significant digits.
+        assert!(
+            number(cold, &[first, "max_ms"]) >= number(cold, &[init, "max_ms"]) * 0.99,
+            "{r}"
+        );
+    }
+    assert_eq!(r["put"]["errors"], serde_json::json!({}), "{r}");
+
+    // Put-to-handler latency through a Kinesis event source mapping: the handler reports every
+    // record put in the window.
+    let r = fn_bench_json(
+        &server,
+        &[
+            "fn-mapping-latency",
+            "--duration",
+            "1s",
+            "--warmup",
+            "0s",
+            "--rate",
+            "200",
+            "--shards",
+            "2",
+            "--record-size",
+            "64",
+        ],
+    );
+    let put = number(&r, &["put", "records"]);
+    assert!(put > 0.0, "{r}");
+    assert_eq!(number(&r, &["get", "records"]), put, "{r}");
+    assert_eq!(number(&r, &["end_to_end", "samples"]), put, "{r}");
+    assert!(number(&r, &["end_to_end", "p50_ms"]) > 0.0, "{r}");
+    assert!(number(&r, &["get", "requests"]) > 0.0, "{r}");
+    assert_eq!(r["put"]["errors"], serde_json::json!({}), "{r}");
+    assert_eq!(r["get"]["errors"], serde_json::json!({}), "{r}");
+
+    // A mapping's throughput from TRIM_HORIZON: every record, in batches of at most 100.
+    let r = fn_bench_json(
+        &server,
+        &[
+            "fn-mapping-throughput",
+            "--records",
+            "3000",
+            "--shards",
+            "2",
+            "--batch-size",
+            "100",
+            "--record-size",
+            "64",
+        ],
+    );
+    assert_eq!(number(&r, &["get", "records"]), 3000.0, "{r}");
+    assert!(number(&r, &["get", "requests"]) >= 30.0, "{r}");
+    assert!(number(&r, &["get", "records_per_s"]) > 0.0, "{r}");
+    assert_eq!(r["get"]["errors"], serde_json::json!({}), "{r}");
+
+    // Every function, mapping and stream the benchmark created is gone again.
+    let functions = http_get(&server, "/2015-03-31/functions/");
+    assert!(functions.contains(r#"{"Functions":[]}"#), "{functions}");
+    let mappings = http_get(&server, "/2015-03-31/event-source-mappings/");
+    assert!(
+        mappings.contains(r#"{"EventSourceMappings":[]}"#),
+        "{mappings}"
+    );
     let out = server.run(&["streams", "list"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).trim(), "", "streams left behind");

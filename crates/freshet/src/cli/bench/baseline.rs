@@ -77,6 +77,7 @@ pub fn disk(opts: &DiskOpts) -> anyhow::Result<()> {
         get: None,
         end_to_end: None,
         server: None,
+        cold_start: None,
         rows: ["write", "read"],
     };
     emit(&report, opts.json.as_deref())

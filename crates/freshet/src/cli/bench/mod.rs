@@ -10,8 +10,11 @@
 //!
 //! The SDK's retries are off: a throttled or failed request is counted as an error, not hidden
 //! behind a retry that inflates latency.
+//!
+//! SQS scenarios live in `sqs.rs`, function (Lambda) scenarios in `lambda/`.
 
 mod baseline;
+mod lambda;
 mod process;
 mod raw;
 mod scenarios;
@@ -75,6 +78,17 @@ pub enum Load {
     SqsReceive(sqs::SqsReceiveOpts),
     /// SQS: send at a fixed rate while consumers long-poll; reports send-to-receive latency.
     SqsLatency(sqs::SqsLatencyOpts),
+    /// Lambda: warm synchronous Invoke of a no-op Python handler from many connections.
+    FnInvoke(lambda::FnInvokeOpts),
+    /// Lambda: cold starts, the first Invoke after CreateFunction and after an
+    /// UpdateFunctionConfiguration (time to first response and the REPORT's Init Duration).
+    FnCold(lambda::FnColdOpts),
+    /// Lambda: put at a fixed rate into a stream a Kinesis event source mapping feeds to a
+    /// no-op handler; reports put-to-handler latency.
+    FnMappingLatency(lambda::FnMappingLatencyOpts),
+    /// Lambda: fill a stream, then time a mapping from TRIM_HORIZON until the handler has seen
+    /// every record.
+    FnMappingThroughput(lambda::FnMappingThroughputOpts),
 }
 
 /// Options every scenario shares.
@@ -251,7 +265,11 @@ pub struct Report {
     pub end_to_end: Option<LatencySummary>,
     /// The server's resource use, when it is a local process.
     pub server: Option<ServerUsage>,
-    /// What the two traffic rows are called in the table (`put`/`get`, `send`/`receive`).
+    /// Cold starts (`fn-cold` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cold_start: Option<lambda::ColdStart>,
+    /// What the two traffic rows are called in the table (`put`/`get`, `send`/`receive`,
+    /// `invoke`/`handler`).
     #[serde(skip)]
     pub rows: [&'static str; 2],
 }
@@ -271,6 +289,10 @@ async fn run_load(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
         Load::SqsSend(_) | Load::SqsBatch(_) | Load::SqsReceive(_) | Load::SqsLatency(_) => {
             return run_sqs(global, load).await;
         }
+        Load::FnInvoke(o) => return lambda::invoke(global, o).await,
+        Load::FnCold(o) => return lambda::cold(global, o).await,
+        Load::FnMappingLatency(o) => return lambda::mapping_latency(global, o).await,
+        Load::FnMappingThroughput(o) => return lambda::mapping_throughput(global, o).await,
         Load::Put(_) | Load::PutBatch(_) | Load::Get(_) | Load::Latency(_) | Load::Mixed(_) => {}
     }
     let client = crate::cli::client::build_for_bench(global);
@@ -280,8 +302,15 @@ async fn run_load(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
         Load::Get(o) => ("get", serde_json::to_value(o)?, &o.common),
         Load::Latency(o) => ("latency", serde_json::to_value(o)?, &o.common),
         Load::Mixed(o) => ("mixed", serde_json::to_value(o)?, &o.common),
-        Load::SqsSend(_) | Load::SqsBatch(_) | Load::SqsReceive(_) | Load::SqsLatency(_) => {
-            unreachable!("SQS workloads return above")
+        Load::SqsSend(_)
+        | Load::SqsBatch(_)
+        | Load::SqsReceive(_)
+        | Load::SqsLatency(_)
+        | Load::FnInvoke(_)
+        | Load::FnCold(_)
+        | Load::FnMappingLatency(_)
+        | Load::FnMappingThroughput(_) => {
+            unreachable!("SQS and function workloads return above")
         }
     };
     let common = common.clone();
@@ -297,7 +326,7 @@ async fn run_load(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
         live: Arc::new(Live::default()),
         pid,
     };
-    let progress = Progress::start(name, &common, ctx.live.clone());
+    let progress = Progress::start(name, common.no_progress, ctx.live.clone());
     let outcome = match &load {
         Load::Put(o) => {
             scenarios::put(&ctx, o.connections, None, o.client == ClientKind::Raw).await
@@ -309,8 +338,15 @@ async fn run_load(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
         Load::Get(o) => scenarios::get(&ctx, o.records, o.limit, &progress.bar).await,
         Load::Latency(o) => scenarios::latency(&ctx, o.rate, o.consumer, o.poll_interval).await,
         Load::Mixed(o) => scenarios::mixed(&ctx, o.producers, o.batch, o.poll_interval).await,
-        Load::SqsSend(_) | Load::SqsBatch(_) | Load::SqsReceive(_) | Load::SqsLatency(_) => {
-            unreachable!("SQS workloads return above")
+        Load::SqsSend(_)
+        | Load::SqsBatch(_)
+        | Load::SqsReceive(_)
+        | Load::SqsLatency(_)
+        | Load::FnInvoke(_)
+        | Load::FnCold(_)
+        | Load::FnMappingLatency(_)
+        | Load::FnMappingThroughput(_) => {
+            unreachable!("SQS and function workloads return above")
         }
     };
     progress.finish();
@@ -327,6 +363,7 @@ async fn run_load(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
         get: outcome.get,
         end_to_end: outcome.end_to_end,
         server: outcome.server,
+        cold_start: None,
         rows: ["put", "get"],
     };
     emit(&report, common.json.as_deref())?;
@@ -341,7 +378,15 @@ async fn run_sqs(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
         Load::SqsBatch(o) => ("sqs-batch", serde_json::to_value(o)?, &o.common),
         Load::SqsReceive(o) => ("sqs-receive", serde_json::to_value(o)?, &o.common),
         Load::SqsLatency(o) => ("sqs-latency", serde_json::to_value(o)?, &o.common),
-        Load::Put(_) | Load::PutBatch(_) | Load::Get(_) | Load::Latency(_) | Load::Mixed(_) => {
+        Load::Put(_)
+        | Load::PutBatch(_)
+        | Load::Get(_)
+        | Load::Latency(_)
+        | Load::Mixed(_)
+        | Load::FnInvoke(_)
+        | Load::FnCold(_)
+        | Load::FnMappingLatency(_)
+        | Load::FnMappingThroughput(_) => {
             anyhow::bail!("not an SQS workload")
         }
     };
@@ -357,7 +402,15 @@ async fn run_sqs(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
         Load::SqsBatch(o) => sqs::send(&client, &queue, o, true, live, pid).await,
         Load::SqsReceive(o) => sqs::receive(&client, &queue, o, live, pid).await,
         Load::SqsLatency(o) => sqs::latency(&client, &queue, o, live, pid).await,
-        Load::Put(_) | Load::PutBatch(_) | Load::Get(_) | Load::Latency(_) | Load::Mixed(_) => {
+        Load::Put(_)
+        | Load::PutBatch(_)
+        | Load::Get(_)
+        | Load::Latency(_)
+        | Load::Mixed(_)
+        | Load::FnInvoke(_)
+        | Load::FnCold(_)
+        | Load::FnMappingLatency(_)
+        | Load::FnMappingThroughput(_) => {
             anyhow::bail!("not an SQS workload")
         }
     };
@@ -380,6 +433,7 @@ async fn run_sqs(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
         get: outcome.receive,
         end_to_end: outcome.end_to_end,
         server: outcome.server,
+        cold_start: None,
         rows: ["send", "receive"],
     };
     emit(&report, common.json.as_deref())?;
@@ -435,7 +489,7 @@ pub fn render_table(r: &Report) -> String {
     );
     let _ = writeln!(
         s,
-        "{:<6} {:>10} {:>10} {:>12} {:>11} {:>8} {:>8} {:>8} {:>9} {:>8}  errors",
+        "{:<7} {:>10} {:>10} {:>12} {:>11} {:>8} {:>8} {:>8} {:>9} {:>8}  errors",
         "",
         "requests",
         "req/s",
@@ -465,7 +519,7 @@ pub fn render_table(r: &Report) -> String {
         };
         let _ = writeln!(
             s,
-            "{label:<6} {:>10} {:>10.0} {:>12} {:>11.0} {:>8.1} {:>8.2} {:>8.2} {:>9.2} {:>8.2}  {errors}",
+            "{label:<7} {:>10} {:>10.0} {:>12} {:>11.0} {:>8.1} {:>8.2} {:>8.2} {:>9.2} {:>8.2}  {errors}",
             t.requests,
             t.requests_per_s,
             t.records,
@@ -483,6 +537,9 @@ pub fn render_table(r: &Report) -> String {
             "{}-to-{} latency over {} records: p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
             r.rows[0], r.rows[1], l.samples, l.p50_ms, l.p99_ms, l.p999_ms, l.max_ms
         );
+    }
+    if let Some(c) = &r.cold_start {
+        s.push_str(&lambda::render_cold(c));
     }
     match &r.server {
         Some(u) => {
@@ -506,8 +563,8 @@ struct Progress {
 }
 
 impl Progress {
-    fn start(name: &str, common: &Common, live: Arc<Live>) -> Self {
-        let visible = !common.no_progress && std::io::stderr().is_terminal();
+    fn start(name: &str, no_progress: bool, live: Arc<Live>) -> Self {
+        let visible = !no_progress && std::io::stderr().is_terminal();
         let bar = if visible {
             ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
         } else {

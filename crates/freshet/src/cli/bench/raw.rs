@@ -7,6 +7,9 @@
 //! JSON 1.1 requests over one kept-alive connection per worker, with a fixed, well-formed but
 //! unverified SigV4 `Authorization` header, which local Kinesis servers accept (they do not
 //! check signatures). It cannot talk to real AWS: use the default SDK client for that.
+//!
+//! The function scenarios (`lambda/`) send their REST-JSON Lambda calls through the same
+//! connection type with [`RawConn::request`].
 
 use std::fmt::Write as _;
 
@@ -16,17 +19,29 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1::SendRequest;
-use hyper::{Request, StatusCode};
+use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 
 /// A syntactically complete SigV4 header: servers that check for its parts are satisfied.
 const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=freshet/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=0000000000000000000000000000000000000000000000000000000000000000";
+/// The same for Lambda's REST-JSON calls (credential scope `lambda`).
+pub(super) const LAMBDA_AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=freshet/20260101/us-east-1/lambda/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One kept-alive connection to the endpoint.
 pub(super) struct RawConn {
     send: SendRequest<Full<Bytes>>,
     host: String,
+}
+
+/// A whole HTTP answer.
+pub(super) struct RawAnswer {
+    /// The status code.
+    pub status: StatusCode,
+    /// The response headers.
+    pub headers: http::HeaderMap,
+    /// The body.
+    pub body: Bytes,
 }
 
 /// What a call answered.
@@ -65,36 +80,63 @@ impl RawConn {
 
     /// Sends one Kinesis JSON 1.1 call.
     pub(super) async fn call(&mut self, operation: &str, body: String) -> RawOutcome {
-        if self.send.ready().await.is_err() {
-            return RawOutcome::Transport;
-        }
-        let req = Request::post("/")
-            .header(http::header::HOST, &self.host)
-            .header(http::header::CONTENT_TYPE, "application/x-amz-json-1.1")
-            .header("x-amz-target", format!("Kinesis_20131202.{operation}"))
-            .header("x-amz-date", "20260101T000000Z")
-            .header(http::header::AUTHORIZATION, AUTHORIZATION)
-            .body(Full::new(Bytes::from(body)));
-        let Ok(req) = req else {
-            return RawOutcome::Transport;
-        };
-        let Ok(resp) = self.send.send_request(req).await else {
-            return RawOutcome::Transport;
-        };
-        let status = resp.status();
-        let Ok(body) = resp.into_body().collect().await.map(|b| b.to_bytes()) else {
+        let target = format!("Kinesis_20131202.{operation}");
+        let headers = [
+            (
+                http::header::CONTENT_TYPE.as_str(),
+                "application/x-amz-json-1.1",
+            ),
+            ("x-amz-target", target.as_str()),
+            ("x-amz-date", "20260101T000000Z"),
+            (http::header::AUTHORIZATION.as_str(), AUTHORIZATION),
+        ];
+        let Some(answer) = self
+            .request(Method::POST, "/", &headers, Bytes::from(body))
+            .await
+        else {
             return RawOutcome::Transport;
         };
-        if status == StatusCode::OK {
-            RawOutcome::Ok(body)
+        if answer.status == StatusCode::OK {
+            RawOutcome::Ok(answer.body)
         } else {
-            RawOutcome::Aws(error_type(&body).unwrap_or_else(|| format!("HTTP{}", status.as_u16())))
+            RawOutcome::Aws(
+                error_type(&answer.body)
+                    .unwrap_or_else(|| format!("HTTP{}", answer.status.as_u16())),
+            )
         }
+    }
+
+    /// Sends one request with `headers` (plus `Host`) and reads the whole answer; `None` when
+    /// the connection failed (a new one is needed).
+    pub(super) async fn request(
+        &mut self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Option<RawAnswer> {
+        self.send.ready().await.ok()?;
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(http::header::HOST, &self.host);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let req = req.body(Full::new(body)).ok()?;
+        let resp = self.send.send_request(req).await.ok()?;
+        let (parts, body) = resp.into_parts();
+        let body = body.collect().await.ok()?.to_bytes();
+        Some(RawAnswer {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
     }
 }
 
 /// The `__type` of an AWS JSON error body, without a namespace prefix.
-fn error_type(body: &[u8]) -> Option<String> {
+pub(super) fn error_type(body: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
     struct ErrorBody {
         #[serde(rename = "__type")]

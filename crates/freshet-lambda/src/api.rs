@@ -9,11 +9,13 @@ use std::sync::LazyLock;
 
 use freshet_protocol::query::ModelError;
 use freshet_protocol::rest::{LAMBDA_2015_03_31, RestModel, RestOptions};
+use freshet_protocol::router::Head;
 use freshet_protocol::{ApiError, ApiRequest, Protocol, Response, Route, Service, ServiceInfo};
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use crate::esm::Mappings;
+use crate::functions::code::MAX_REQUEST;
 use crate::functions::{Error, Functions};
 
 static INFO: LazyLock<ServiceInfo> = LazyLock::new(|| ServiceInfo {
@@ -125,6 +127,23 @@ impl Service for LambdaService {
 
     fn call(&self, req: ApiRequest) -> BoxFuture<'_, Response> {
         Box::pin(self.handle(req))
+    }
+
+    /// CreateFunction and UpdateFunctionCode carry zips of up to 50 MB in base64: above the
+    /// endpoint's default limit, so Lambda sets AWS's own.
+    fn max_body(&self) -> Option<u64> {
+        Some(MAX_REQUEST)
+    }
+
+    fn body_too_large(&self, head: &Head<'_>, limit: u64) -> Option<Response> {
+        let model = MODEL.as_ref().ok()?;
+        let op = model
+            .resolve(head.method.as_str(), head.path, head.query)
+            .map_or("Lambda", |(op, _)| op);
+        let e = Error::EntityTooLarge(format!(
+            "Request must be smaller than {limit} bytes for the {op} operation"
+        ));
+        Some(model.error_response(&api_error(&e)))
     }
 }
 

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::{HeaderMap, Method};
 
+use crate::router::Head;
 use crate::{ApiError, Protocol, Response};
 
 /// One request routed to a service.
@@ -115,6 +116,21 @@ pub trait Service: Send + Sync + 'static {
     /// Its health, for `/health`.
     fn health(&self) -> Health {
         Health::Ok
+    }
+
+    /// The largest request body it takes, when that is not the endpoint's
+    /// `server.max_body_size` (Lambda's CreateFunction carries a 50 MB zip in base64, about
+    /// 70 MB). The front door enforces it while reading, within the shared body budget, and
+    /// answers a larger body with [`Service::body_too_large`].
+    fn max_body(&self) -> Option<u64> {
+        None
+    }
+
+    /// The answer to a request whose body is over this service's limit, in the error shape
+    /// its clients expect (e.g. Lambda's `RequestEntityTooLargeException`); `None` for the
+    /// front door's generic 413.
+    fn body_too_large(&self, _head: &Head<'_>, _limit: u64) -> Option<Response> {
+        None
     }
 
     /// The answer to a request whose `X-Amz-Target` this service claims but whose content

@@ -47,7 +47,8 @@ pub struct Config {
 pub struct ServerConfig {
     /// Listen address (HTTP/1.1 and h2c).
     pub listen: SocketAddr,
-    /// Largest request body accepted.
+    /// Largest request body accepted by services that set no limit of their own
+    /// (`Service::max_body`).
     pub max_body_size: ByteSize,
     /// Most request-body bytes held in memory at once across all connections.
     pub max_in_flight: ByteSize,

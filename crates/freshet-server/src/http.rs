@@ -49,9 +49,12 @@ use self::body::{BodyError, read_body};
 /// What request handlers share.
 pub(crate) struct State {
     pub router: Router,
+    /// `server.max_body_size`: the body limit of services that set none of their own.
     pub max_body: u64,
     /// Request-body memory budget, one permit per byte.
     pub in_flight: Arc<Semaphore>,
+    /// The whole budget (`server.max_in_flight`): no body can be larger.
+    pub in_flight_total: u64,
     /// Longest gap between two pieces of a request body (and longest wait for budget).
     pub body_read_timeout: Duration,
     /// Longest a new connection may stay silent, and a request head may take.
@@ -243,7 +246,7 @@ async fn api_call(
             operation,
         } => (service, protocol, operation, Vec::new()),
         Routing::UnsupportedContentType { service, target } => {
-            let body = match read(state, &head, incoming, early).await {
+            let body = match read(state, &head, incoming, early, None).await {
                 Ok(b) => b,
                 Err(resp) => return resp,
             };
@@ -258,7 +261,7 @@ async fn api_call(
             );
         }
         Routing::Form => {
-            let body = match read(state, &head, incoming, Protocol::Query).await {
+            let body = match read(state, &head, incoming, Protocol::Query, None).await {
                 Ok(b) => b,
                 Err(resp) => return resp,
             };
@@ -282,7 +285,7 @@ async fn api_call(
             }
         }
     };
-    let body = match read(state, &head, incoming, early).await {
+    let body = match read(state, &head, incoming, early, Some(service)).await {
         Ok(b) => b,
         Err(resp) => return resp,
     };
@@ -337,18 +340,29 @@ async fn read(
     head: &Head<'_>,
     incoming: Incoming,
     protocol: Protocol,
+    service: Option<usize>,
 ) -> Result<Bytes, Response<Body>> {
+    let svc = service.map(|i| &state.router.services()[i]);
+    // A service's own limit, never above the budget (a body larger than the budget could
+    // never be admitted, so it is refused at once instead of waiting for budget).
+    let max = svc
+        .and_then(|s| s.max_body())
+        .map_or(state.max_body, |m| m.min(state.in_flight_total));
     let declared = head
         .headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let limits = body::Limits {
-        max: state.max_body,
+        max,
         gap: state.body_read_timeout,
     };
     match read_body(incoming, declared, &state.in_flight, limits).await {
         Ok(b) => Ok(b),
+        Err(BodyError::TooLarge { max }) => match svc.and_then(|s| s.body_too_large(head, max)) {
+            Some(answer) => Err(api_response(answer, None)),
+            None => Err(body_error(BodyError::TooLarge { max }, protocol)),
+        },
         Err(e) => Err(body_error(e, protocol)),
     }
 }

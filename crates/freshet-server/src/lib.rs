@@ -294,6 +294,7 @@ pub async fn start_with(
         in_flight: Arc::new(tokio::sync::Semaphore::new(
             config.server.max_in_flight.0 as usize,
         )),
+        in_flight_total: config.server.max_in_flight.0,
         body_read_timeout: config.server.body_read_timeout,
         header_read_timeout: config.server.header_read_timeout,
         stop: stop_rx.clone(),

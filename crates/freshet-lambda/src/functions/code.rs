@@ -32,8 +32,9 @@ use crate::functions::error::Error;
 pub const MAX_ZIPPED: usize = 50 * 1024 * 1024;
 /// The largest unzipped package (250 MB).
 pub const MAX_UNZIPPED: u64 = 262_144_000;
-/// The request size AWS quotes when a ZipFile is over [`MAX_ZIPPED`].
-const MAX_REQUEST: u64 = 70_167_211;
+/// The largest request AWS takes (a [`MAX_ZIPPED`] zip in base64, in JSON), and the size it
+/// quotes when a ZipFile is over [`MAX_ZIPPED`].
+pub const MAX_REQUEST: u64 = 70_167_211;
 
 /// A package in the store.
 #[derive(Debug, Clone, PartialEq, Eq)]

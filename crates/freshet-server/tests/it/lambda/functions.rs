@@ -311,3 +311,75 @@ async fn functions_survive_a_restart() {
         .expect("invoke");
     assert_eq!(out.payload().map(|p| p.as_ref()), Some(&b"1"[..]));
 }
+
+/// A zip of `lambda_function.py` plus `padding` bytes stored uncompressed, so the zip is
+/// about as large as the padding.
+fn padded_zip(padding: usize) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    w.start_file("lambda_function.py", stored).expect("start");
+    w.write_all(b"def lambda_handler(event, context):\n    return event\n")
+        .expect("write");
+    w.start_file("padding.bin", stored).expect("start");
+    w.write_all(&vec![b'x'; padding]).expect("write");
+    w.finish().expect("finish").into_inner()
+}
+
+#[tokio::test]
+async fn zips_far_above_the_endpoints_default_body_limit_deploy_and_larger_requests_get_413() {
+    let s = server().await;
+    let c = client(&s);
+    // 24 MB of zip is 32 MB of base64: twice the endpoint's default 16 MiB body limit.
+    let zip = padded_zip(24 * 1024 * 1024);
+    c.create_function()
+        .function_name("big")
+        .runtime(Runtime::Python312)
+        .role("arn:aws:iam::000000000000:role/r")
+        .handler("lambda_function.lambda_handler")
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(zip.clone()))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("a 24 MB zip deploys");
+    let got = c
+        .get_function()
+        .function_name("big")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        got.configuration().map(|c| c.code_size()),
+        Some(zip.len() as i64)
+    );
+
+    // Over 50 MB but a request under AWS's 70,167,211 bytes: Lambda's own check answers.
+    let e = c
+        .update_function_code()
+        .function_name("big")
+        .zip_file(Blob::new(padded_zip(51 * 1024 * 1024)))
+        .send()
+        .await
+        .expect_err("over 50 MB");
+    assert_eq!(e.code(), Some("RequestEntityTooLargeException"));
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(413));
+    // A request over 70,167,211 bytes: the front door stops reading and answers the same way,
+    // naming the operation as AWS does.
+    let e = c
+        .update_function_code()
+        .function_name("big")
+        .zip_file(Blob::new(padded_zip(53 * 1024 * 1024)))
+        .send()
+        .await
+        .expect_err("request over the limit");
+    assert_eq!(e.code(), Some("RequestEntityTooLargeException"));
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(413));
+    assert_eq!(
+        e.message(),
+        Some("Request must be smaller than 70167211 bytes for the UpdateFunctionCode operation")
+    );
+}

@@ -16,6 +16,7 @@ use bytes::Bytes;
 
 use crate::exec::format::{self, Report};
 use crate::exec::process::{Launch, Process};
+use crate::exec::procs::ProcessRegistry;
 use crate::exec::runtime_api::{Delivery, RuntimeApi, RuntimeEvent};
 use crate::exec::sink::{EnvLog, LogSink};
 use crate::exec::vars::{EnvContext, environment};
@@ -43,6 +44,8 @@ pub struct Start<'a> {
     pub sink: Arc<dyn LogSink>,
     /// How long init may take.
     pub init_timeout: Duration,
+    /// Where runtime processes are recorded while they run.
+    pub registry: Option<Arc<ProcessRegistry>>,
 }
 
 /// A started environment.
@@ -131,6 +134,7 @@ impl Environment {
             args,
             cwd: &spec.code_dir,
             env: &vars,
+            registry: s.registry.clone(),
         };
         env.started = Instant::now();
         let process = Process::spawn(launch, env.log.clone()).map_err(|e| {

@@ -22,6 +22,9 @@ use crate::exec::sink::{EnvLog, LogSink};
 use crate::exec::vars::{EnvContext, environment};
 use crate::spec::{FunctionError, FunctionSpec, Invocation, InvocationResult, InvokeError};
 
+/// How long a timed-out invocation waits for its killed process to be gone.
+const KILL_WAIT: Duration = Duration::from_secs(2);
+
 /// What starting an environment needs besides the spec.
 pub struct Start<'a> {
     /// Unique id of the environment (its log stream's 32 hex digits).
@@ -324,7 +327,7 @@ impl Environment {
                 }
                 _ = &mut deadline => {
                     self.broken = true;
-                    if let Some(p) = &self.process { p.kill(); }
+                    self.kill_and_wait().await;
                     self.drain().await;
                     self.log.push(format::timeout_log_line(SystemTime::now(), id, spec.timeout));
                     return Outcome::Platform(format::timeout_payload(id, spec.timeout));
@@ -403,6 +406,15 @@ impl Environment {
             executed_version: spec.version.clone(),
             duration,
             init_duration,
+        }
+    }
+
+    /// Kills the process group and waits (briefly) until the runtime process is gone, so a
+    /// timed-out invocation answers only once its process was stopped.
+    async fn kill_and_wait(&mut self) {
+        if let Some(p) = self.process.as_mut() {
+            p.kill();
+            let _ = tokio::time::timeout(KILL_WAIT, p.exited()).await;
         }
     }
 

@@ -53,6 +53,8 @@ impl Component for Dispatcher {
 
     fn run(self: Arc<Self>, ctx: Context) -> BoxFuture<'static, Result<(), ComponentError>> {
         Box::pin(async move {
+            // After a restart by the supervisor, nothing of an earlier run is in flight.
+            self.queue.release_running();
             let mut inflight: FuturesUnordered<BoxFuture<'static, ()>> = FuturesUnordered::new();
             loop {
                 let now = self.now_ms();

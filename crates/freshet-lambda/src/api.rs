@@ -26,6 +26,7 @@ static INFO: LazyLock<ServiceInfo> = LazyLock::new(|| ServiceInfo {
         "/2015-03-31/event-source-mappings",
         "/2017-03-31/tags",
         "/2017-10-31/functions",
+        "/2019-09-25/functions",
         "/2019-09-30/functions",
         "/2016-08-19/account-settings",
     ]
@@ -150,9 +151,9 @@ impl Service for LambdaService {
 /// The wire code and status of each error. No catch-all: a new variant must be mapped here.
 pub fn code_of(e: &Error) -> (&'static str, u16) {
     match e {
-        Error::FunctionNotFound { .. } | Error::AliasNotFound { .. } => {
-            ("ResourceNotFoundException", 404)
-        }
+        Error::FunctionNotFound { .. }
+        | Error::AliasNotFound { .. }
+        | Error::ResourceNotFound(_) => ("ResourceNotFoundException", 404),
         Error::FunctionExists { .. }
         | Error::AliasExists { .. }
         | Error::UpdateInProgress { .. }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //! Lambda functions for Freshet.
 //!
+//! - [`async_invoke`]: Event (asynchronous) invocations: a durable queue, retries and
+//!   OnSuccess/OnFailure destinations.
 //! - [`spec`]: what it takes to run a function and to invoke it; the contract between the
 //!   Lambda API (which owns function records), the executor (which runs handlers as local
 //!   processes through the Lambda Runtime API) and event source mappings (which invoke).
@@ -13,6 +15,7 @@
 //!   through a Lambda Runtime API served on 127.0.0.1, with logs, timeouts and concurrency.
 
 pub mod api;
+pub mod async_invoke;
 pub mod esm;
 pub mod exec;
 pub mod functions;

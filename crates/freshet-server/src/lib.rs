@@ -10,7 +10,8 @@
 //! Tasks: one accept loop per listener (one tokio task per connection, HTTP/1.1 or h2c detected
 //! per connection; on the optional TLS port, ALPN `h2` or `http/1.1` after the handshake), the
 //! components under the [`Supervisor`] (Kinesis retention and on-demand scaling, CloudWatch
-//! Logs checkpoints and retention, ...), and the
+//! Logs checkpoints and retention, Lambda event source mappings and asynchronous invocations,
+//! ...), and the
 //! log's group-commit thread owned by `freshet-log`.
 //!
 //! Shutdown order: stop accepting and let requests finish (up to `server.shutdown_timeout`),
@@ -26,6 +27,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use freshet_kinesis::{KinesisService, ScalerOptions, Streams, StreamsOptions};
+use freshet_lambda::async_invoke::{AsyncQueue, AsyncQueueOptions};
 use freshet_lambda::esm::{EsmOptions, Mappings};
 use freshet_lambda::exec::{ExecConfig, Executor, LogSink};
 use freshet_lambda::{Functions, FunctionsOptions, LambdaService};
@@ -243,6 +245,19 @@ pub async fn start_with(
     let functions = open_functions(&platform, &config).map_err(|e| storage_err(e.to_string()))?;
     let executor = start_executor(&config, &logs, addr).map_err(|e| storage_err(e.to_string()))?;
     functions.set_executor(Arc::new(executor.clone()));
+    let async_queue = AsyncQueue::open_on(
+        &platform,
+        AsyncQueueOptions {
+            max_queued: config.lambda.max_queued_events,
+            // Running events hold their payload (up to 1 MB) in memory.
+            max_in_flight: (config.lambda.total_concurrency as usize).clamp(1, 256),
+            ..AsyncQueueOptions::default()
+        },
+    )
+    .await
+    .map_err(|e| storage_err(e.to_string()))?;
+    functions.set_async_queue(async_queue.clone());
+    supervisor.start(async_queue.dispatcher(functions.clone(), sqs.clone()));
     let mappings = Mappings::open(
         &platform,
         Arc::new(functions.clone()),

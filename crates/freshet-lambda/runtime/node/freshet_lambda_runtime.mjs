@@ -362,9 +362,38 @@ function buildContext(headers, id, scheduleNext) {
   return [once(callback), context];
 }
 
+// Ends this process and anything the handler started in its process group. A group whose id
+// is our pid is ours (Freshet starts us as its leader); otherwise there is no such group and
+// the kill fails harmlessly.
+function exitWithGroup() {
+  try {
+    process.kill(-process.pid, "SIGKILL");
+  } catch (_e) {
+    // Not a group leader.
+  }
+  process.exit(129);
+}
+
+// The Runtime API refusing or dropping connections means the server is gone.
+const GONE = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE"]);
+
 function fatal(err) {
+  if (err && GONE.has(err.code)) {
+    exitWithGroup();
+  }
   console.log(`Unexpected Top Level Error: ${err && err.toString()}`);
   process.exit(129);
+}
+
+// A server killed with SIGKILL cannot stop its handler processes; this one is then
+// re-parented, so process.ppid changes. Checked every second on an unref'd timer, which
+// never keeps the event loop alive by itself.
+function watchParent() {
+  const parent = process.ppid;
+  if (parent <= 1) return;
+  setInterval(() => {
+    if (process.ppid !== parent) exitWithGroup();
+  }, 1000).unref();
 }
 
 function isPromise(o) {
@@ -408,6 +437,7 @@ async function handleOnce(handler) {
 }
 
 async function main() {
+  watchParent();
   patchConsole();
   process.on("uncaughtException", (error) => {
     logError("Uncaught Exception", error);

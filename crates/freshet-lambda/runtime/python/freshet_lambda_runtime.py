@@ -17,7 +17,9 @@ import importlib
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 
@@ -401,7 +403,39 @@ def _handle(client, handler, resp, body):
         client.post_result(request_id, payload, result_type)
 
 
+def _exit_with_group():
+    """Ends this process and anything the handler started in its process group."""
+    try:
+        # A group whose id is our pid is ours (Freshet starts us as its leader); otherwise
+        # there is no such group and this fails harmlessly.
+        os.killpg(os.getpid(), signal.SIGKILL)
+    except OSError:
+        pass
+    os._exit(1)
+
+
+def _watch_parent():
+    """Exits once the server that started this process is gone.
+
+    A server killed with SIGKILL cannot stop its handler processes; this one is then
+    re-parented, so getppid() changes. Checked every second from a daemon thread, so a
+    handler that sleeps or computes does not delay it.
+    """
+    parent = os.getppid()
+    if parent <= 1:
+        return
+
+    def watch():
+        while True:
+            time.sleep(1)
+            if os.getppid() != parent:
+                _exit_with_group()
+
+    threading.Thread(target=watch, name="freshet-parent-watch", daemon=True).start()
+
+
 def main():
+    _watch_parent()
     sys.stdout = _Unbuffered(sys.stdout)
     sys.stderr = _Unbuffered(sys.stderr)
     # The function's code comes first on sys.path, not this script's directory.
@@ -426,8 +460,12 @@ def main():
         client.post_init_error(error)
         sys.exit(1)
     while True:
-        resp, body = client.next()
-        _handle(client, handler, resp, body)
+        try:
+            resp, body = client.next()
+            _handle(client, handler, resp, body)
+        except (OSError, http.client.HTTPException):
+            # The Runtime API refuses connections or dropped one: the server is gone.
+            _exit_with_group()
 
 
 if __name__ == "__main__":

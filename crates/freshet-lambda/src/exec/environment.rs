@@ -16,10 +16,14 @@ use bytes::Bytes;
 
 use crate::exec::format::{self, Report};
 use crate::exec::process::{Launch, Process};
+use crate::exec::procs::ProcessRegistry;
 use crate::exec::runtime_api::{Delivery, RuntimeApi, RuntimeEvent};
 use crate::exec::sink::{EnvLog, LogSink};
 use crate::exec::vars::{EnvContext, environment};
 use crate::spec::{FunctionError, FunctionSpec, Invocation, InvocationResult, InvokeError};
+
+/// How long a timed-out invocation waits for its killed process to be gone.
+const KILL_WAIT: Duration = Duration::from_secs(2);
 
 /// What starting an environment needs besides the spec.
 pub struct Start<'a> {
@@ -43,6 +47,8 @@ pub struct Start<'a> {
     pub sink: Arc<dyn LogSink>,
     /// How long init may take.
     pub init_timeout: Duration,
+    /// Where runtime processes are recorded while they run.
+    pub registry: Option<Arc<ProcessRegistry>>,
 }
 
 /// A started environment.
@@ -131,6 +137,7 @@ impl Environment {
             args,
             cwd: &spec.code_dir,
             env: &vars,
+            registry: s.registry.clone(),
         };
         env.started = Instant::now();
         let process = Process::spawn(launch, env.log.clone()).map_err(|e| {
@@ -320,7 +327,7 @@ impl Environment {
                 }
                 _ = &mut deadline => {
                     self.broken = true;
-                    if let Some(p) = &self.process { p.kill(); }
+                    self.kill_and_wait().await;
                     self.drain().await;
                     self.log.push(format::timeout_log_line(SystemTime::now(), id, spec.timeout));
                     return Outcome::Platform(format::timeout_payload(id, spec.timeout));
@@ -399,6 +406,15 @@ impl Environment {
             executed_version: spec.version.clone(),
             duration,
             init_duration,
+        }
+    }
+
+    /// Kills the process group and waits (briefly) until the runtime process is gone, so a
+    /// timed-out invocation answers only once its process was stopped.
+    async fn kill_and_wait(&mut self) {
+        if let Some(p) = self.process.as_mut() {
+            p.kill();
+            let _ = tokio::time::timeout(KILL_WAIT, p.exited()).await;
         }
     }
 

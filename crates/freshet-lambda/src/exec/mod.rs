@@ -11,6 +11,8 @@
 //! - `format.rs`: Lambda's exact texts (log lines, platform error documents, stream names).
 //! - `vars.rs`: the environment variables of a runtime process.
 //! - `process.rs`: process groups, output lines, exit, peak memory.
+//! - `procs.rs`: the record of running handler processes, and stopping the ones a killed
+//!   server left behind at the next start.
 //! - `environment.rs`: one environment and the state machine of one invocation.
 //! - `clients.rs`: the embedded runtime clients and interpreter lookup.
 //! - `pool.rs`: warm environments, concurrency, throttling, retirement, idle expiry.
@@ -20,6 +22,7 @@ mod environment;
 pub mod format;
 mod pool;
 mod process;
+mod procs;
 pub mod runtime_api;
 mod sink;
 mod vars;

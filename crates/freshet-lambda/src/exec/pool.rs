@@ -22,6 +22,7 @@ use std::time::Duration;
 use crate::exec::clients::{self, Clients};
 use crate::exec::environment::{Environment, Start};
 use crate::exec::format::MAX_REQUEST_BYTES;
+use crate::exec::procs::ProcessRegistry;
 use crate::exec::sink::LogSink;
 use crate::exec::{ExecConfig, SetupError};
 use crate::spec::{FunctionSpec, Invocation, InvocationResult, InvokeError, Runtime};
@@ -42,6 +43,7 @@ struct Inner {
     sink: Arc<dyn LogSink>,
     clients: Clients,
     scratch_root: PathBuf,
+    processes: Arc<ProcessRegistry>,
     pool: Mutex<Pool>,
     interpreters: tokio::sync::Mutex<HashMap<Runtime, Option<PathBuf>>>,
     next_id: AtomicU64,
@@ -67,9 +69,11 @@ struct FnState {
 }
 
 impl Executor {
-    /// Writes the runtime clients under `config.work_dir` and starts the idle reaper (call
-    /// inside a tokio runtime).
+    /// Stops the handler processes an earlier run left behind (see `procs.rs`), writes the
+    /// runtime clients under `config.work_dir` and starts the idle reaper (call inside a tokio
+    /// runtime).
     pub fn new(config: ExecConfig, sink: Arc<dyn LogSink>) -> Result<Executor, SetupError> {
+        let (processes, _reaped) = ProcessRegistry::open(&config.work_dir.join("processes"))?;
         let clients = Clients::write(&config.work_dir.join("runtime"))?;
         let scratch_root = config.work_dir.join("environments");
         // Scratch directories of a previous run are garbage now.
@@ -83,6 +87,7 @@ impl Executor {
             sink,
             clients,
             scratch_root,
+            processes: Arc::new(processes),
             pool: Mutex::new(Pool::default()),
             interpreters: tokio::sync::Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
@@ -250,6 +255,7 @@ impl Inner {
                 credentials: (&c.access_key_id, &c.secret_access_key, &c.session_token),
                 sink: self.sink.clone(),
                 init_timeout: c.init_timeout,
+                registry: Some(self.processes.clone()),
             },
         )
         .await

@@ -25,6 +25,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::{Notify, watch};
 
 use crate::exec::format::MAX_EVENT_BYTES;
+use crate::exec::procs::ProcessRegistry;
 use crate::exec::sink::EnvLog;
 
 /// How long [`Process::drain_output`] waits at most.
@@ -54,6 +55,9 @@ pub struct Launch<'a> {
     pub cwd: &'a Path,
     /// The complete environment.
     pub env: &'a BTreeMap<String, String>,
+    /// Where the process is recorded while it runs, so that a later start of the server can
+    /// stop it if this one dies without doing so.
+    pub registry: Option<Arc<ProcessRegistry>>,
 }
 
 impl Process {
@@ -82,8 +86,11 @@ impl Process {
         if let Some(err) = child.stderr.take() {
             readers.push(start_reader(err, log, progress.clone()));
         }
+        if let Some(r) = &launch.registry {
+            r.record(pid);
+        }
         let (tx, exit) = watch::channel(None);
-        tokio::spawn(wait_child(child, tx));
+        tokio::spawn(wait_child(child, tx, launch.registry, pid));
         Ok(Process {
             pid,
             exit,
@@ -180,8 +187,17 @@ fn kill_group(pid: i32) {
     }
 }
 
-async fn wait_child(mut child: Child, tx: watch::Sender<Option<ExitStatus>>) {
-    if let Ok(status) = child.wait().await {
+async fn wait_child(
+    mut child: Child,
+    tx: watch::Sender<Option<ExitStatus>>,
+    registry: Option<Arc<ProcessRegistry>>,
+    pid: i32,
+) {
+    let status = child.wait().await;
+    if let Some(r) = registry {
+        r.forget(pid);
+    }
+    if let Ok(status) = status {
         let _ = tx.send(Some(status));
     }
 }

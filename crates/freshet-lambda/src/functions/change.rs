@@ -147,6 +147,7 @@ impl Functions {
                 last_version: 0,
                 tags: f.tags,
                 reserved_concurrency: None,
+                event_invoke: BTreeMap::new(),
             },
             versions: BTreeMap::new(),
             aliases: BTreeMap::new(),

@@ -18,6 +18,9 @@ pub enum Error {
         /// The alias ARN.
         arn: String,
     },
+    /// Another missing resource, with AWS's text (ResourceNotFoundException).
+    #[error("{0}")]
+    ResourceNotFound(String),
     /// CreateFunction of a name in use.
     #[error("Function already exist: {name}")]
     FunctionExists {

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 //! Invoke: from a name (and qualifier) to the version that runs, through the executor.
 //!
-//! - `RequestResponse` waits for the function; `Event` is accepted (202) and runs in the
-//!   background, up to `max_queued_events` at a time (beyond: 429); `DryRun` checks
-//!   everything and runs nothing (204).
+//! - `RequestResponse` waits for the function; `Event` is queued durably on the
+//!   [`AsyncQueue`] and answered 202 (beyond its bound: 429), then run, retried and recorded
+//!   by its dispatcher (`crate::async_invoke`); `DryRun` checks everything and runs nothing
+//!   (204).
+//! - Event invocations are accepted while reserved concurrency is 0 and go to the OnFailure
+//!   destination without running, as AWS documents.
 //! - Aliases with `AdditionalVersionWeights` pick a version at random by weight.
 //! - Payloads over 6 MB (sync) or 1 MB (async) get RequestTooLargeException (413).
 //! - [`Functions`] implements [`Invoker`], so event source mappings see what Invoke sees.
@@ -12,7 +15,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::async_invoke::{NewEvent, QueueError};
 use crate::functions::error::Error;
+use crate::functions::names::FunctionRef;
 use crate::functions::record::State;
 use crate::functions::{Functions, Resolved, version_of};
 use crate::spec::{BoxFuture, FunctionSpec, Invocation, InvocationResult, InvokeError, Invoker};
@@ -125,6 +130,9 @@ impl Functions {
         }
         let r = self.reference(&req.function, req.qualifier.as_deref())?;
         let resolved = self.resolve(&r)?;
+        if req.invocation_type == InvocationType::Event {
+            return self.queue_event(r, &resolved, req).await;
+        }
         let (spec, invoked_arn) = self.runnable(&resolved, r.qualifier.as_deref())?;
         let invocation = Invocation {
             request_id: uuid::Uuid::new_v4().to_string(),
@@ -142,24 +150,70 @@ impl Functions {
                     Err(e) => Err(from_invoke_error(e)),
                 }
             }
-            InvocationType::Event => {
-                let permit = self.inner.queued.clone().try_acquire_owned().map_err(|_| {
-                    Error::Throttled {
-                        reason: "CallerRateLimitExceeded".into(),
-                    }
-                })?;
-                let version = spec.version.clone();
-                let executor = self.executor();
-                let name = spec.name.clone();
-                self.inner.tasks.spawn(async move {
-                    let _permit = permit;
-                    if let Err(error) = executor.invoke(spec, invocation).await {
-                        tracing::warn!(function = %name, %error, "Asynchronous invocation failed.");
-                    }
+            // Queued above.
+            InvocationType::Event => Ok(InvokeOutcome::Queued(spec.version.clone())),
+        }
+    }
+
+    /// Queues an Event invocation durably; answers once it is.
+    async fn queue_event(
+        &self,
+        r: FunctionRef,
+        resolved: &Resolved,
+        req: InvokeRequest,
+    ) -> Result<InvokeOutcome, Error> {
+        match resolved.config.state {
+            State::Active => {}
+            State::Pending | State::Failed => {
+                return Err(Error::NotActive {
+                    state: resolved.config.state.as_str().to_owned(),
                 });
-                Ok(InvokeOutcome::Queued(version))
             }
         }
+        let queue = self.async_queue().ok_or_else(|| {
+            Error::Service("Freshet has no asynchronous invocation queue configured.".into())
+        })?;
+        queue
+            .enqueue(NewEvent {
+                function: r.name,
+                qualifier: r.qualifier,
+                request_id: uuid::Uuid::new_v4().to_string(),
+                client_context: req.client_context,
+                payload: req.payload,
+            })
+            .await
+            .map_err(|e| match e {
+                QueueError::Full => Error::Throttled {
+                    reason: "CallerRateLimitExceeded".into(),
+                },
+                QueueError::Storage(m) => Error::Storage(m),
+            })?;
+        Ok(InvokeOutcome::Queued(resolved.config.version.clone()))
+    }
+
+    /// Runs one queued Event invocation of `name` at `qualifier` (`None`: `$LATEST`), as
+    /// Invoke would run it now: the asynchronous queue's dispatcher calls this.
+    pub(crate) async fn run_queued(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        invocation: Invocation,
+    ) -> Result<InvocationResult, InvokeError> {
+        let r = FunctionRef {
+            name: name.to_owned(),
+            qualifier: qualifier.map(str::to_owned),
+            region: None,
+            account: None,
+        };
+        let resolved = self.resolve(&r).map_err(to_invoke_error)?;
+        let (spec, invoked_arn) = self
+            .runnable(&resolved, qualifier)
+            .map_err(to_invoke_error)?;
+        let invocation = Invocation {
+            invoked_arn,
+            ..invocation
+        };
+        self.executor().invoke(spec, invocation).await
     }
 
     pub(crate) fn executor(&self) -> Arc<dyn Execute> {
@@ -221,9 +275,9 @@ fn from_invoke_error(e: InvokeError) -> Error {
 /// A Lambda API error as an invoker's caller sees it.
 fn to_invoke_error(e: Error) -> InvokeError {
     match e {
-        Error::FunctionNotFound { arn } | Error::AliasNotFound { arn } => {
-            InvokeError::NotFound(arn)
-        }
+        Error::FunctionNotFound { arn }
+        | Error::AliasNotFound { arn }
+        | Error::ResourceNotFound(arn) => InvokeError::NotFound(arn),
         Error::Throttled { reason } => InvokeError::Throttled { reason },
         e @ (Error::NotActive { .. } | Error::UpdateInProgress { .. } | Error::Conflict(_)) => {
             InvokeError::NotReady {

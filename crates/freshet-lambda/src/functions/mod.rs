@@ -14,12 +14,14 @@
 //!
 //! - [`names`]: names, ARNs, qualifiers; [`config`]: Lambda's limits; [`code`]: the code store;
 //!   [`record`]: the persisted records; [`invoke`]: Invoke and the [`crate::spec::Invoker`];
-//!   [`versions`]: PublishVersion and aliases; [`change`]: create, update, delete.
+//!   [`versions`]: PublishVersion and aliases; [`change`]: create, update, delete;
+//!   [`event_config`]: asynchronous invocation settings.
 
 pub mod change;
 pub mod code;
 pub mod config;
 pub mod error;
+pub mod event_config;
 pub mod invoke;
 pub mod names;
 pub mod record;
@@ -34,6 +36,7 @@ use freshet_meta::Meta;
 use freshet_runtime::Tasks;
 use freshet_types::Clock;
 
+use crate::async_invoke::AsyncQueue;
 use crate::functions::code::CodeStore;
 pub use crate::functions::error::Error;
 pub use crate::functions::invoke::{Execute, InvocationType, InvokeOutcome, InvokeRequest};
@@ -57,7 +60,8 @@ pub struct FunctionsOptions {
     pub total_concurrency: u32,
     /// Concurrency PutFunctionConcurrency must leave unreserved (AWS: 100 of 1,000).
     pub min_unreserved: u32,
-    /// Event invocations accepted but not yet finished, beyond which Invoke throttles.
+    /// Event invocations accepted but not yet finished, beyond which Invoke throttles (the
+    /// bound of the asynchronous queue, [`crate::async_invoke::AsyncQueueOptions::max_queued`]).
     pub max_queued_events: usize,
 }
 
@@ -93,7 +97,8 @@ pub(crate) struct Inner {
     /// Serializes changes (held across the metadata write, never by readers).
     pub(crate) write: tokio::sync::Mutex<u64>,
     pub(crate) executor: RwLock<Arc<dyn Execute>>,
-    pub(crate) queued: Arc<tokio::sync::Semaphore>,
+    /// Where Event invocations are queued, once installed.
+    pub(crate) async_queue: RwLock<Option<AsyncQueue>>,
 }
 
 /// A reference resolved to one version of one function.
@@ -146,7 +151,6 @@ impl Functions {
         let revision = meta
             .get_json::<u64>(STATE, REVISION_KEY)?
             .unwrap_or_default();
-        let queued = Arc::new(tokio::sync::Semaphore::new(opts.max_queued_events));
         let functions = Functions {
             inner: Arc::new(Inner {
                 meta,
@@ -157,7 +161,7 @@ impl Functions {
                 state: RwLock::new(state),
                 write: tokio::sync::Mutex::new(revision),
                 executor: RwLock::new(Arc::new(invoke::NoExecutor)),
-                queued,
+                async_queue: RwLock::new(None),
             }),
         };
         functions.recover()?;
@@ -169,6 +173,24 @@ impl Functions {
         if let Ok(mut e) = self.inner.executor.write() {
             *e = executor;
         }
+    }
+
+    /// Queues Event invocations on `queue` from now on (without one, they are refused).
+    pub fn set_async_queue(&self, queue: AsyncQueue) {
+        if let Ok(mut q) = self.inner.async_queue.write() {
+            *q = Some(queue);
+        }
+    }
+
+    /// The queue of Event invocations, once installed.
+    pub fn async_queue(&self) -> Option<AsyncQueue> {
+        self.inner.async_queue.read().ok().and_then(|q| q.clone())
+    }
+
+    /// The reserved concurrency of function `name`, if it has one.
+    pub fn reserved_concurrency(&self, name: &str) -> Option<u32> {
+        self.read(|s| s.get(name).and_then(|e| e.record.reserved_concurrency))
+            .flatten()
     }
 
     /// The options.

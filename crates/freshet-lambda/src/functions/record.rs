@@ -10,6 +10,9 @@
 //! | `lambda.aliases` | `<name>/<alias>` | [`AliasRecord`] |
 //! | `lambda.state` | `revision` | the last [`VersionConfig::revision`] handed out (u64) |
 //!
+//! A function's asynchronous invocation settings ([`EventInvokeConfig`]) live in its
+//! [`FunctionRecord`], so they go with it.
+//!
 //! Invariants: a version or alias row exists only while its function row does (they are
 //! written and deleted in the same transaction); published versions never change; revisions
 //! only grow, across deletes and re-creations of the same name, so the executor never mistakes
@@ -157,6 +160,51 @@ pub struct FunctionRecord {
     /// Reserved concurrency (PutFunctionConcurrency).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reserved_concurrency: Option<u32>,
+    /// Asynchronous invocation settings (PutFunctionEventInvokeConfig) by qualifier:
+    /// `$LATEST`, a version number or an alias name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub event_invoke: BTreeMap<String, EventInvokeConfig>,
+}
+
+/// How Event (asynchronous) invocations of one function version or alias are retried and
+/// where their outcome is recorded (`FunctionEventInvokeConfig`). Unset members take AWS's
+/// defaults: 2 retries, 6 hours.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventInvokeConfig {
+    /// `MaximumRetryAttempts` (0 to 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_retry_attempts: Option<u32>,
+    /// `MaximumEventAgeInSeconds` (60 to 21,600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_event_age_seconds: Option<u32>,
+    /// `DestinationConfig.OnSuccess.Destination`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_success: Option<String>,
+    /// `DestinationConfig.OnFailure.Destination`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_failure: Option<String>,
+    /// `LastModified`, ms since the epoch.
+    pub last_modified_ms: i64,
+}
+
+impl EventInvokeConfig {
+    /// AWS's default `MaximumRetryAttempts`.
+    pub const DEFAULT_RETRIES: u32 = 2;
+    /// AWS's default `MaximumEventAgeInSeconds` (6 hours).
+    pub const DEFAULT_MAX_AGE_SECONDS: u32 = 21_600;
+
+    /// Retries after a function error.
+    pub fn retries(&self) -> u32 {
+        self.maximum_retry_attempts.unwrap_or(Self::DEFAULT_RETRIES)
+    }
+
+    /// How long an event may wait in the queue, in ms.
+    pub fn max_age_ms(&self) -> i64 {
+        i64::from(
+            self.maximum_event_age_seconds
+                .unwrap_or(Self::DEFAULT_MAX_AGE_SECONDS),
+        ) * 1000
+    }
 }
 
 /// An alias: a name for a version, optionally splitting traffic with a second one.

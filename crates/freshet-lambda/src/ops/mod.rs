@@ -9,13 +9,20 @@
 //! - `versions`: PublishVersion, ListVersionsByFunction and the alias operations;
 //! - `mappings`: the event source mapping operations, handed to `crate::esm::Mappings`;
 //! - `settings`: tags, reserved concurrency, account settings;
+//! - one module per *FunctionEventInvokeConfig operation, sharing `event_invoke`;
 //! - `shapes`: the output shapes they share (FunctionConfiguration, AliasConfiguration).
 
+mod delete_function_event_invoke_config;
+mod event_invoke;
 mod functions;
+mod get_function_event_invoke_config;
 mod invoke;
+mod list_function_event_invoke_configs;
 pub(crate) mod mappings;
+mod put_function_event_invoke_config;
 mod settings;
 mod shapes;
+mod update_function_event_invoke_config;
 mod versions;
 
 use freshet_protocol::validate::Validator;
@@ -53,6 +60,15 @@ pub(crate) async fn dispatch(
         "GetFunctionConcurrency" => settings::get_concurrency(f, input),
         "DeleteFunctionConcurrency" => settings::delete_concurrency(f, input).await,
         "GetAccountSettings" => Ok(settings::account(f)),
+        "PutFunctionEventInvokeConfig" => put_function_event_invoke_config::call(f, input).await,
+        "UpdateFunctionEventInvokeConfig" => {
+            update_function_event_invoke_config::call(f, input).await
+        }
+        "GetFunctionEventInvokeConfig" => get_function_event_invoke_config::call(f, input),
+        "ListFunctionEventInvokeConfigs" => list_function_event_invoke_configs::call(f, input),
+        "DeleteFunctionEventInvokeConfig" => {
+            delete_function_event_invoke_config::call(f, input).await
+        }
         _ => return None,
     })
 }

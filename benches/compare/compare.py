@@ -51,6 +51,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def section_of(binary: Path) -> str:
+    """The configuration section holding Kinesis settings in `binary` (renamed by the platform)."""
+    defaults = subprocess.run([str(binary), "config", "default"], capture_output=True, text=True).stdout
+    return "KINESIS" if "[kinesis]" in defaults else "STREAMS"
+
+
 def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

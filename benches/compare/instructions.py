@@ -30,8 +30,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare import FRESHET, ROOT, free_port, log, wait_port  # noqa: E402
-from profile import section_of  # noqa: E402
+from compare import FRESHET, ROOT, free_port, log, section_of, wait_port  # noqa: E402
 
 KEEP = False
 

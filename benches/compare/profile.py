@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare import FRESHET, ROOT, free_port, log, wait_port  # noqa: E402
+from compare import FRESHET, ROOT, free_port, log, section_of, wait_port  # noqa: E402
 
 SCENARIOS = {
     "single": ["put", "--shards", "4", "--connections", "64", "--client", "raw"],
@@ -76,12 +76,6 @@ def parse_script(text: str) -> list[tuple[str, list[str]]]:
                 frames.append((KERNEL_MARK if kernel else "") + m.group(1))
         samples.append((lines[0].split()[0], frames))
     return samples
-
-
-def section_of(binary: Path) -> str:
-    """The configuration section holding Kinesis settings in `binary` (renamed by the platform)."""
-    defaults = subprocess.run([str(binary), "config", "default"], capture_output=True, text=True).stdout
-    return "KINESIS" if "[kinesis]" in defaults else "STREAMS"
 
 
 def main() -> int:

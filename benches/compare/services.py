@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compare  # noqa: E402
+import instructions  # noqa: E402
 from compare import FRESHET, ROOT, Target, bench, get, log, machine_info  # noqa: E402
 
 MOTO_VERSION = "5.2.1"
@@ -214,8 +215,28 @@ def render(r: dict) -> str:
             metric = "records/s" if path[1] == "records_per_s" else "requests/s"
             lines.append(f"| {first['title']} | {metric} | " + " | ".join(cells) + f" | {ratio} |")
         lines.append("")
+    instr = r.get("kinesis_instructions") or {}
+    if instr:
+        labels = list(instr)
+        lines += ["Throughput on a shared 2-core machine moves by about 10% from run to run, so the server's "
+                  "own work is also counted exactly: user-space instructions per request under callgrind "
+                  "(`benches/compare/instructions.py`; kernel work such as sockets and fsync is not counted).", "",
+                  "| scenario | " + " | ".join(f"{lab}: instructions per record" for lab in labels)
+                  + " | after ÷ before |",
+                  "|---|" + "---|" * len(labels) + "---|"]
+        for key in instr[labels[0]]:
+            per = [instr[lab][key]["instructions"] / max(instr[lab][key]["records"], 1) for lab in labels]
+            lines.append(f"| {INSTRUCTION_TITLES[key]} | " + " | ".join(f"{v:,.0f}" for v in per)
+                         + f" | {per[-1] / per[0]:.2f} |")
+        lines.append("")
     lines.append(END)
     return "\n".join(lines) + "\n"
+
+
+INSTRUCTION_TITLES = {
+    "bulk": "PutRecords 500 x 1 KiB, 4 shards, 4 connections",
+    "single": "PutRecord 1 KiB, 4 shards, 8 connections",
+}
 
 
 def write(r: dict, out: Path) -> None:
@@ -261,13 +282,20 @@ def main() -> int:
         if args.old_binary:
             targets = [freshet_target(args.old_binary, "before"), freshet_target(FRESHET, "after")]
             results["kinesis"] = run_targets(targets, lambda t: kinesis_scenarios(args.quick), repeat, workdir)
+            if shutil.which("callgrind_control"):
+                results["kinesis_instructions"] = {
+                    label: {key: instructions.measure(binary, instructions.SCENARIOS[key], 10 if args.quick else 20)
+                            for key in ("bulk", "single")}
+                    for label, binary in (("before", args.old_binary), ("after", FRESHET))}
+            else:
+                log("valgrind is not installed: no instruction counts")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     # A part not measured this time keeps its figures from the previous run, so one part can be
     # measured again (e.g. on a quieter machine) without losing the other.
     if args.json_out.exists():
         previous = json.loads(args.json_out.read_text())
-        for part in ("sqs", "kinesis"):
+        for part in ("sqs", "kinesis", "kinesis_instructions"):
             if part not in results and part in previous:
                 results[part] = previous[part]
                 results.setdefault("kept", {})[part] = previous.get("started", "?")

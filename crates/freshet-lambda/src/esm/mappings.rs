@@ -291,7 +291,7 @@ impl Mappings {
             (true, false) => MappingState::Disabling,
             _ => MappingState::Updating,
         };
-        r.reason = "USER_INITIATED".into();
+        r.reason = r.kind.user_reason().into();
         r.last_modified_ms = self.inner.clock.now_ms();
         r.revision += 1;
         self.persist(&r).await?;
@@ -304,7 +304,7 @@ impl Mappings {
         let _control = self.inner.control.lock().await;
         let mut r = self.record(uuid).ok_or_else(not_found)?;
         r.state = MappingState::Deleting;
-        r.reason = "USER_INITIATED".into();
+        r.reason = r.kind.user_reason().into();
         r.revision += 1;
         self.persist(&r).await?;
         Ok(self.doc(&r))

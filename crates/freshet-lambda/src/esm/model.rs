@@ -22,6 +22,17 @@ pub enum SourceKind {
     Sqs,
 }
 
+impl SourceKind {
+    /// `StateTransitionReason` after a change the user made: Lambda writes `User action` for
+    /// streams and `USER_INITIATED` for queues.
+    pub fn user_reason(self) -> &'static str {
+        match self {
+            SourceKind::Kinesis => "User action",
+            SourceKind::Sqs => "USER_INITIATED",
+        }
+    }
+}
+
 /// A mapping's lifecycle state (`State`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MappingState {
@@ -285,7 +296,7 @@ impl MappingRecord {
             max_concurrency: None,
             extra: Map::new(),
             state: MappingState::Creating,
-            reason: "USER_INITIATED".into(),
+            reason: kind.user_reason().into(),
             last_modified_ms: now_ms,
             last_result: "No records processed".into(),
             revision: 1,

@@ -238,10 +238,8 @@ def calls(logs, function: str) -> list[Call]:
             elif current is not None:
                 current.lines.append(msg)
             elif ended is not None and not msg.startswith("REPORT RequestId: "):
-                # Freshet can write a handler's last lines just after END (it drains the
-                # output pipes before the next START, not before END); they are still this
-                # invocation's.
-                ended.lines.append(msg)
+                # As in AWS, a handler's lines come between START and END, never after.
+                raise AssertionError(f"{function}: a handler line after END: {msg!r}")
     out.sort(key=lambda t: (t[0], t[2].stream, t[1]))
     return [c for _, _, c in out if c.settled]
 

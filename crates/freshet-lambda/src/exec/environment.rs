@@ -303,10 +303,15 @@ impl Environment {
             tokio::select! {
                 biased;
                 ev = self.api.events.recv() => match ev {
+                    // What the handler printed before answering belongs before END, as in
+                    // AWS: wait until the pipes' queued bytes are log lines (FIONREAD says
+                    // how many, so an idle pipe costs nothing).
                     Some(RuntimeEvent::Response { request_id, body }) if request_id == id => {
+                        self.drain().await;
                         return Outcome::Answered(body);
                     }
                     Some(RuntimeEvent::Error { request_id, body, .. }) if request_id == id => {
+                        self.drain().await;
                         return Outcome::Failed(body);
                     }
                     Some(RuntimeEvent::TooLarge { request_id }) if request_id == id => {

@@ -29,7 +29,7 @@ use crate::exec::procs::ProcessRegistry;
 use crate::exec::sink::EnvLog;
 
 /// How long [`Process::drain_output`] waits at most.
-const DRAIN_WAIT: Duration = Duration::from_millis(200);
+const DRAIN_WAIT: Duration = Duration::from_secs(1);
 
 /// One pipe's reader progress.
 struct Reader {

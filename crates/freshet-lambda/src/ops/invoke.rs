@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::functions::{Error, Functions, InvocationType, InvokeOutcome, InvokeRequest};
-use crate::ops::functions::check_name;
+use crate::ops::names::check_name;
 use crate::ops::{decode, finish};
 
 #[derive(Debug, Default, Deserialize)]

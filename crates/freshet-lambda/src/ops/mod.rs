@@ -4,7 +4,8 @@
 //! its whole output the same way, so a REST-JSON binder (or `crate::api`'s) only moves members
 //! between the HTTP request and these values.
 //!
-//! - `functions`: Create/Get/GetConfiguration/List/UpdateCode/UpdateConfiguration/Delete;
+//! - one module per function operation (`create_function` ... `delete_function`), sharing
+//!   `function_input` (configuration members, code sources) and `names` (name checks);
 //! - `invoke`: Invoke;
 //! - `versions`: PublishVersion, ListVersionsByFunction and the alias operations;
 //! - `mappings`: the event source mapping operations, handed to `crate::esm::Mappings`;
@@ -12,16 +13,24 @@
 //! - one module per *FunctionEventInvokeConfig operation, sharing `event_invoke`;
 //! - `shapes`: the output shapes they share (FunctionConfiguration, AliasConfiguration).
 
+mod create_function;
+mod delete_function;
 mod delete_function_event_invoke_config;
 mod event_invoke;
-mod functions;
+mod function_input;
+mod get_function;
+mod get_function_configuration;
 mod get_function_event_invoke_config;
 mod invoke;
 mod list_function_event_invoke_configs;
+mod list_functions;
 pub(crate) mod mappings;
+mod names;
 mod put_function_event_invoke_config;
 mod settings;
 mod shapes;
+mod update_function_code;
+mod update_function_configuration;
 mod update_function_event_invoke_config;
 mod versions;
 
@@ -38,13 +47,13 @@ pub(crate) async fn dispatch(
     input: Value,
 ) -> Option<Result<Value, Error>> {
     Some(match op {
-        "CreateFunction" => functions::create(f, input).await,
-        "GetFunction" => functions::get(f, input),
-        "GetFunctionConfiguration" => functions::get_configuration(f, input),
-        "ListFunctions" => functions::list(f, input),
-        "UpdateFunctionCode" => functions::update_code(f, input).await,
-        "UpdateFunctionConfiguration" => functions::update_configuration(f, input).await,
-        "DeleteFunction" => functions::delete(f, input).await,
+        "CreateFunction" => create_function::call(f, input).await,
+        "GetFunction" => get_function::call(f, input),
+        "GetFunctionConfiguration" => get_function_configuration::call(f, input),
+        "ListFunctions" => list_functions::call(f, input),
+        "UpdateFunctionCode" => update_function_code::call(f, input).await,
+        "UpdateFunctionConfiguration" => update_function_configuration::call(f, input).await,
+        "DeleteFunction" => delete_function::call(f, input).await,
         "Invoke" => invoke::invoke(f, input).await,
         "PublishVersion" => versions::publish(f, input).await,
         "ListVersionsByFunction" => versions::list_versions(f, input),

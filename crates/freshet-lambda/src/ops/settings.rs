@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::functions::code::{MAX_UNZIPPED, MAX_ZIPPED};
 use crate::functions::names::{self, Taggable};
 use crate::functions::{Error, Functions};
-use crate::ops::functions::{check_name, unqualified};
+use crate::ops::names::{check_name, unqualified};
 use crate::ops::{decode, finish};
 
 #[derive(Debug, Default, Deserialize)]

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::functions::names;
 use crate::functions::versions::AliasChange;
 use crate::functions::{Error, Functions};
-use crate::ops::functions::{check_name, unqualified};
+use crate::ops::names::{check_name, unqualified};
 use crate::ops::shapes::{alias, configuration};
 use crate::ops::{decode, finish, page};
 

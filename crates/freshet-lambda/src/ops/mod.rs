@@ -7,32 +7,40 @@
 //! - one module per function operation (`create_function` ... `delete_function`), sharing
 //!   `function_input` (configuration members, code sources) and `names` (name checks);
 //! - `invoke`: Invoke;
-//! - `versions`: PublishVersion, ListVersionsByFunction and the alias operations;
+//! - `publish_version`, `list_versions_by_function` and one module per alias operation,
+//!   sharing `alias_input` (the alias DTO and its checks);
 //! - `mappings`: the event source mapping operations, handed to `crate::esm::Mappings`;
 //! - `settings`: tags, reserved concurrency, account settings;
 //! - one module per *FunctionEventInvokeConfig operation, sharing `event_invoke`;
 //! - `shapes`: the output shapes they share (FunctionConfiguration, AliasConfiguration).
 
+mod alias_input;
+mod create_alias;
 mod create_function;
+mod delete_alias;
 mod delete_function;
 mod delete_function_event_invoke_config;
 mod event_invoke;
 mod function_input;
+mod get_alias;
 mod get_function;
 mod get_function_configuration;
 mod get_function_event_invoke_config;
 mod invoke;
+mod list_aliases;
 mod list_function_event_invoke_configs;
 mod list_functions;
+mod list_versions_by_function;
 pub(crate) mod mappings;
 mod names;
+mod publish_version;
 mod put_function_event_invoke_config;
 mod settings;
 mod shapes;
+mod update_alias;
 mod update_function_code;
 mod update_function_configuration;
 mod update_function_event_invoke_config;
-mod versions;
 
 use freshet_protocol::validate::Validator;
 use serde::de::DeserializeOwned;
@@ -55,13 +63,13 @@ pub(crate) async fn dispatch(
         "UpdateFunctionConfiguration" => update_function_configuration::call(f, input).await,
         "DeleteFunction" => delete_function::call(f, input).await,
         "Invoke" => invoke::invoke(f, input).await,
-        "PublishVersion" => versions::publish(f, input).await,
-        "ListVersionsByFunction" => versions::list_versions(f, input),
-        "CreateAlias" => versions::create_alias(f, input).await,
-        "GetAlias" => versions::get_alias(f, input),
-        "ListAliases" => versions::list_aliases(f, input),
-        "UpdateAlias" => versions::update_alias(f, input).await,
-        "DeleteAlias" => versions::delete_alias(f, input).await,
+        "PublishVersion" => publish_version::call(f, input).await,
+        "ListVersionsByFunction" => list_versions_by_function::call(f, input),
+        "CreateAlias" => create_alias::call(f, input).await,
+        "GetAlias" => get_alias::call(f, input),
+        "ListAliases" => list_aliases::call(f, input),
+        "UpdateAlias" => update_alias::call(f, input).await,
+        "DeleteAlias" => delete_alias::call(f, input).await,
         "TagResource" => settings::tag(f, input).await,
         "UntagResource" => settings::untag(f, input).await,
         "ListTags" => settings::list_tags(f, input),

@@ -10,7 +10,8 @@
 //! - `publish_version`, `list_versions_by_function` and one module per alias operation,
 //!   sharing `alias_input` (the alias DTO and its checks);
 //! - `mappings`: the event source mapping operations, handed to `crate::esm::Mappings`;
-//! - `settings`: tags, reserved concurrency, account settings;
+//! - one module per tag operation, sharing `tags` (the tag DTO, the resource ARN check), one
+//!   per *FunctionConcurrency operation, and `get_account_settings`;
 //! - one module per *FunctionEventInvokeConfig operation, sharing `event_invoke`;
 //! - `shapes`: the output shapes they share (FunctionConfiguration, AliasConfiguration).
 
@@ -19,24 +20,31 @@ mod create_alias;
 mod create_function;
 mod delete_alias;
 mod delete_function;
+mod delete_function_concurrency;
 mod delete_function_event_invoke_config;
 mod event_invoke;
 mod function_input;
+mod get_account_settings;
 mod get_alias;
 mod get_function;
+mod get_function_concurrency;
 mod get_function_configuration;
 mod get_function_event_invoke_config;
 mod invoke;
 mod list_aliases;
 mod list_function_event_invoke_configs;
 mod list_functions;
+mod list_tags;
 mod list_versions_by_function;
 pub(crate) mod mappings;
 mod names;
 mod publish_version;
+mod put_function_concurrency;
 mod put_function_event_invoke_config;
-mod settings;
 mod shapes;
+mod tag_resource;
+mod tags;
+mod untag_resource;
 mod update_alias;
 mod update_function_code;
 mod update_function_configuration;
@@ -70,13 +78,13 @@ pub(crate) async fn dispatch(
         "ListAliases" => list_aliases::call(f, input),
         "UpdateAlias" => update_alias::call(f, input).await,
         "DeleteAlias" => delete_alias::call(f, input).await,
-        "TagResource" => settings::tag(f, input).await,
-        "UntagResource" => settings::untag(f, input).await,
-        "ListTags" => settings::list_tags(f, input),
-        "PutFunctionConcurrency" => settings::put_concurrency(f, input).await,
-        "GetFunctionConcurrency" => settings::get_concurrency(f, input),
-        "DeleteFunctionConcurrency" => settings::delete_concurrency(f, input).await,
-        "GetAccountSettings" => Ok(settings::account(f)),
+        "TagResource" => tag_resource::call(f, input).await,
+        "UntagResource" => untag_resource::call(f, input).await,
+        "ListTags" => list_tags::call(f, input),
+        "PutFunctionConcurrency" => put_function_concurrency::call(f, input).await,
+        "GetFunctionConcurrency" => get_function_concurrency::call(f, input),
+        "DeleteFunctionConcurrency" => delete_function_concurrency::call(f, input).await,
+        "GetAccountSettings" => Ok(get_account_settings::call(f)),
         "PutFunctionEventInvokeConfig" => put_function_event_invoke_config::call(f, input).await,
         "UpdateFunctionEventInvokeConfig" => {
             update_function_event_invoke_config::call(f, input).await

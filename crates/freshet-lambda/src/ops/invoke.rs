@@ -26,7 +26,7 @@ struct Input {
     payload: Option<String>,
 }
 
-pub(crate) async fn invoke(f: &Functions, input: Value) -> Result<Value, Error> {
+pub(crate) async fn call(f: &Functions, input: Value) -> Result<Value, Error> {
     let i: Input = decode(input)?;
     let mut v = Validator::new();
     check_name(&mut v, &i.function_name, true);

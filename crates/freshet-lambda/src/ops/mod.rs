@@ -9,7 +9,8 @@
 //! - `invoke`: Invoke;
 //! - `publish_version`, `list_versions_by_function` and one module per alias operation,
 //!   sharing `alias_input` (the alias DTO and its checks);
-//! - `mappings`: the event source mapping operations, handed to `crate::esm::Mappings`;
+//! - one module per *EventSourceMapping operation (dispatched by [`dispatch_mapping`]),
+//!   sharing `mapping_input`; they hand the request to `crate::esm::Mappings`;
 //! - one module per tag operation, sharing `tags` (the tag DTO, the resource ARN check), one
 //!   per *FunctionConcurrency operation, and `get_account_settings`;
 //! - one module per *FunctionEventInvokeConfig operation, sharing `event_invoke`;
@@ -17,8 +18,10 @@
 
 mod alias_input;
 mod create_alias;
+mod create_event_source_mapping;
 mod create_function;
 mod delete_alias;
+mod delete_event_source_mapping;
 mod delete_function;
 mod delete_function_concurrency;
 mod delete_function_event_invoke_config;
@@ -26,17 +29,19 @@ mod event_invoke;
 mod function_input;
 mod get_account_settings;
 mod get_alias;
+mod get_event_source_mapping;
 mod get_function;
 mod get_function_concurrency;
 mod get_function_configuration;
 mod get_function_event_invoke_config;
 mod invoke;
 mod list_aliases;
+mod list_event_source_mappings;
 mod list_function_event_invoke_configs;
 mod list_functions;
 mod list_tags;
 mod list_versions_by_function;
-pub(crate) mod mappings;
+mod mapping_input;
 mod names;
 mod publish_version;
 mod put_function_concurrency;
@@ -46,6 +51,7 @@ mod tag_resource;
 mod tags;
 mod untag_resource;
 mod update_alias;
+mod update_event_source_mapping;
 mod update_function_code;
 mod update_function_configuration;
 mod update_function_event_invoke_config;
@@ -54,6 +60,7 @@ use freshet_protocol::validate::Validator;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::esm::Mappings;
 use crate::functions::{Error, Functions};
 
 /// Runs operation `op` on `input`; `None` when `op` is not a Lambda operation Freshet serves.
@@ -70,7 +77,7 @@ pub(crate) async fn dispatch(
         "UpdateFunctionCode" => update_function_code::call(f, input).await,
         "UpdateFunctionConfiguration" => update_function_configuration::call(f, input).await,
         "DeleteFunction" => delete_function::call(f, input).await,
-        "Invoke" => invoke::invoke(f, input).await,
+        "Invoke" => invoke::call(f, input).await,
         "PublishVersion" => publish_version::call(f, input).await,
         "ListVersionsByFunction" => list_versions_by_function::call(f, input),
         "CreateAlias" => create_alias::call(f, input).await,
@@ -94,6 +101,23 @@ pub(crate) async fn dispatch(
         "DeleteFunctionEventInvokeConfig" => {
             delete_function_event_invoke_config::call(f, input).await
         }
+        _ => return None,
+    })
+}
+
+/// Runs event source mapping operation `op`; `None` when `op` is not one.
+pub(crate) async fn dispatch_mapping(
+    f: &Functions,
+    m: &Mappings,
+    op: &str,
+    input: Value,
+) -> Option<Result<Value, Error>> {
+    Some(match op {
+        "CreateEventSourceMapping" => create_event_source_mapping::call(f, m, input).await,
+        "GetEventSourceMapping" => get_event_source_mapping::call(m, input),
+        "ListEventSourceMappings" => list_event_source_mappings::call(f, m, input),
+        "UpdateEventSourceMapping" => update_event_source_mapping::call(f, m, input).await,
+        "DeleteEventSourceMapping" => delete_event_source_mapping::call(m, input).await,
         _ => return None,
     })
 }

@@ -91,7 +91,7 @@ impl LambdaService {
             let Some(m) = &self.mappings else {
                 return Err(Error::Unsupported(op.to_owned()));
             };
-            return match crate::ops::mappings::dispatch(&self.functions, m, op, input).await {
+            return match crate::ops::dispatch_mapping(&self.functions, m, op, input).await {
                 Some(r) => r,
                 None => Err(Error::Unsupported(op.to_owned())),
             };

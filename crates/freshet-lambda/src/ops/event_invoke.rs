@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use crate::functions::event_config::{EventInvokeChange, ShownConfig};
 use crate::functions::names::{FunctionRef, is_region};
 use crate::functions::{Error, Functions};
-use crate::ops::functions::check_name;
+use crate::ops::names::check_name;
 use crate::ops::{decode, finish};
 
 /// `NumericLatestPublishedOrAliasQualifier`.

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::functions::{Error, Functions, InvocationType, InvokeOutcome, InvokeRequest};
-use crate::ops::functions::check_name;
+use crate::ops::names::check_name;
 use crate::ops::{decode, finish};
 
 #[derive(Debug, Default, Deserialize)]
@@ -26,7 +26,7 @@ struct Input {
     payload: Option<String>,
 }
 
-pub(crate) async fn invoke(f: &Functions, input: Value) -> Result<Value, Error> {
+pub(crate) async fn call(f: &Functions, input: Value) -> Result<Value, Error> {
     let i: Input = decode(input)?;
     let mut v = Validator::new();
     check_name(&mut v, &i.function_name, true);

@@ -4,31 +4,63 @@
 //! its whole output the same way, so a REST-JSON binder (or `crate::api`'s) only moves members
 //! between the HTTP request and these values.
 //!
-//! - `functions`: Create/Get/GetConfiguration/List/UpdateCode/UpdateConfiguration/Delete;
+//! - one module per function operation (`create_function` ... `delete_function`), sharing
+//!   `function_input` (configuration members, code sources) and `names` (name checks);
 //! - `invoke`: Invoke;
-//! - `versions`: PublishVersion, ListVersionsByFunction and the alias operations;
-//! - `mappings`: the event source mapping operations, handed to `crate::esm::Mappings`;
-//! - `settings`: tags, reserved concurrency, account settings;
+//! - `publish_version`, `list_versions_by_function` and one module per alias operation,
+//!   sharing `alias_input` (the alias DTO and its checks);
+//! - one module per *EventSourceMapping operation (dispatched by [`dispatch_mapping`]),
+//!   sharing `mapping_input`; they hand the request to `crate::esm::Mappings`;
+//! - one module per tag operation, sharing `tags` (the tag DTO, the resource ARN check), one
+//!   per *FunctionConcurrency operation, and `get_account_settings`;
 //! - one module per *FunctionEventInvokeConfig operation, sharing `event_invoke`;
 //! - `shapes`: the output shapes they share (FunctionConfiguration, AliasConfiguration).
 
+mod alias_input;
+mod create_alias;
+mod create_event_source_mapping;
+mod create_function;
+mod delete_alias;
+mod delete_event_source_mapping;
+mod delete_function;
+mod delete_function_concurrency;
 mod delete_function_event_invoke_config;
 mod event_invoke;
-mod functions;
+mod function_input;
+mod get_account_settings;
+mod get_alias;
+mod get_event_source_mapping;
+mod get_function;
+mod get_function_concurrency;
+mod get_function_configuration;
 mod get_function_event_invoke_config;
 mod invoke;
+mod list_aliases;
+mod list_event_source_mappings;
 mod list_function_event_invoke_configs;
-pub(crate) mod mappings;
+mod list_functions;
+mod list_tags;
+mod list_versions_by_function;
+mod mapping_input;
+mod names;
+mod publish_version;
+mod put_function_concurrency;
 mod put_function_event_invoke_config;
-mod settings;
 mod shapes;
+mod tag_resource;
+mod tags;
+mod untag_resource;
+mod update_alias;
+mod update_event_source_mapping;
+mod update_function_code;
+mod update_function_configuration;
 mod update_function_event_invoke_config;
-mod versions;
 
 use freshet_protocol::validate::Validator;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::esm::Mappings;
 use crate::functions::{Error, Functions};
 
 /// Runs operation `op` on `input`; `None` when `op` is not a Lambda operation Freshet serves.
@@ -38,28 +70,28 @@ pub(crate) async fn dispatch(
     input: Value,
 ) -> Option<Result<Value, Error>> {
     Some(match op {
-        "CreateFunction" => functions::create(f, input).await,
-        "GetFunction" => functions::get(f, input),
-        "GetFunctionConfiguration" => functions::get_configuration(f, input),
-        "ListFunctions" => functions::list(f, input),
-        "UpdateFunctionCode" => functions::update_code(f, input).await,
-        "UpdateFunctionConfiguration" => functions::update_configuration(f, input).await,
-        "DeleteFunction" => functions::delete(f, input).await,
-        "Invoke" => invoke::invoke(f, input).await,
-        "PublishVersion" => versions::publish(f, input).await,
-        "ListVersionsByFunction" => versions::list_versions(f, input),
-        "CreateAlias" => versions::create_alias(f, input).await,
-        "GetAlias" => versions::get_alias(f, input),
-        "ListAliases" => versions::list_aliases(f, input),
-        "UpdateAlias" => versions::update_alias(f, input).await,
-        "DeleteAlias" => versions::delete_alias(f, input).await,
-        "TagResource" => settings::tag(f, input).await,
-        "UntagResource" => settings::untag(f, input).await,
-        "ListTags" => settings::list_tags(f, input),
-        "PutFunctionConcurrency" => settings::put_concurrency(f, input).await,
-        "GetFunctionConcurrency" => settings::get_concurrency(f, input),
-        "DeleteFunctionConcurrency" => settings::delete_concurrency(f, input).await,
-        "GetAccountSettings" => Ok(settings::account(f)),
+        "CreateFunction" => create_function::call(f, input).await,
+        "GetFunction" => get_function::call(f, input),
+        "GetFunctionConfiguration" => get_function_configuration::call(f, input),
+        "ListFunctions" => list_functions::call(f, input),
+        "UpdateFunctionCode" => update_function_code::call(f, input).await,
+        "UpdateFunctionConfiguration" => update_function_configuration::call(f, input).await,
+        "DeleteFunction" => delete_function::call(f, input).await,
+        "Invoke" => invoke::call(f, input).await,
+        "PublishVersion" => publish_version::call(f, input).await,
+        "ListVersionsByFunction" => list_versions_by_function::call(f, input),
+        "CreateAlias" => create_alias::call(f, input).await,
+        "GetAlias" => get_alias::call(f, input),
+        "ListAliases" => list_aliases::call(f, input),
+        "UpdateAlias" => update_alias::call(f, input).await,
+        "DeleteAlias" => delete_alias::call(f, input).await,
+        "TagResource" => tag_resource::call(f, input).await,
+        "UntagResource" => untag_resource::call(f, input).await,
+        "ListTags" => list_tags::call(f, input),
+        "PutFunctionConcurrency" => put_function_concurrency::call(f, input).await,
+        "GetFunctionConcurrency" => get_function_concurrency::call(f, input),
+        "DeleteFunctionConcurrency" => delete_function_concurrency::call(f, input).await,
+        "GetAccountSettings" => Ok(get_account_settings::call(f)),
         "PutFunctionEventInvokeConfig" => put_function_event_invoke_config::call(f, input).await,
         "UpdateFunctionEventInvokeConfig" => {
             update_function_event_invoke_config::call(f, input).await
@@ -69,6 +101,23 @@ pub(crate) async fn dispatch(
         "DeleteFunctionEventInvokeConfig" => {
             delete_function_event_invoke_config::call(f, input).await
         }
+        _ => return None,
+    })
+}
+
+/// Runs event source mapping operation `op`; `None` when `op` is not one.
+pub(crate) async fn dispatch_mapping(
+    f: &Functions,
+    m: &Mappings,
+    op: &str,
+    input: Value,
+) -> Option<Result<Value, Error>> {
+    Some(match op {
+        "CreateEventSourceMapping" => create_event_source_mapping::call(f, m, input).await,
+        "GetEventSourceMapping" => get_event_source_mapping::call(m, input),
+        "ListEventSourceMappings" => list_event_source_mappings::call(f, m, input),
+        "UpdateEventSourceMapping" => update_event_source_mapping::call(f, m, input).await,
+        "DeleteEventSourceMapping" => delete_event_source_mapping::call(m, input).await,
         _ => return None,
     })
 }

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
+//! UpdateAlias.
+
+use serde_json::Value;
+
+use crate::functions::{Error, Functions};
+use crate::ops::alias_input::{AliasInput, change, check_alias};
+use crate::ops::decode;
+use crate::ops::names::unqualified;
+use crate::ops::shapes::alias;
+
+pub(crate) async fn call(f: &Functions, input: Value) -> Result<Value, Error> {
+    let i: AliasInput = decode(input)?;
+    check_alias(&i, true)?;
+    let name = unqualified(f, i.function_name.as_deref())?;
+    let alias_name = i.name.clone().unwrap_or_default();
+    let a = f.update_alias(&name, &alias_name, change(i)).await?;
+    Ok(alias(f, &name, &a))
+}

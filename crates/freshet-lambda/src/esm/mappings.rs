@@ -189,14 +189,11 @@ impl Mappings {
     /// `function` is the resolved `FunctionName` (the API answers ResourceNotFound for a
     /// missing function before calling this). Answers the configuration (State `Creating`).
     pub async fn create(&self, req: &Value, function: FunctionRef) -> Result<Value, EsmError> {
+        crate::esm::model::validate(req)?;
         let arn = req
             .get("EventSourceArn")
             .and_then(Value::as_str)
-            .ok_or_else(|| {
-                EsmError::InvalidParameter(
-                    "Unrecognized event source, must be kinesis, dynamodb stream or sqs.".into(),
-                )
-            })?;
+            .ok_or_else(|| EsmError::InvalidParameter("Unrecognized event source.".into()))?;
         let kind = self.source_kind(arn)?;
         let _control = self.inner.control.lock().await;
         let uuid = uuid::Uuid::new_v4().to_string();
@@ -209,15 +206,21 @@ impl Mappings {
             })
             .map(|r| r.uuid.clone());
         if let Some(other) = existing {
-            return Err(EsmError::Conflict(format!(
-                "An event source mapping with {} arn (\" {} \") and function (\" {} \") already exists. Please update or delete the existing mapping with UUID {other}",
-                match kind {
-                    SourceKind::Kinesis => "Kinesis",
-                    SourceKind::Sqs => "SQS",
-                },
-                rec.event_source_arn,
-                rec.function.arn.rsplit(':').next().unwrap_or_default()
-            )));
+            // The function's name, without a qualifier the ARN may carry.
+            let function = unqualified(&rec.function.arn)
+                .rsplit(':')
+                .next()
+                .unwrap_or_default();
+            let source = &rec.event_source_arn;
+            // Lambda words this differently for queues and for streams.
+            return Err(EsmError::Conflict(match kind {
+                SourceKind::Sqs => format!(
+                    "An event source mapping with SQS arn (\" {source} \") and function (\" {function} \") already exists. Please update or delete the existing mapping with UUID {other}"
+                ),
+                SourceKind::Kinesis => format!(
+                    "The event source arn (\" {source} \") and function (\" {function} \") provided mapping already exists. Please update or delete the existing mapping with UUID {other}"
+                ),
+            }));
         }
         self.persist(&rec).await?;
         Ok(self.doc(&rec))
@@ -274,6 +277,7 @@ impl Mappings {
         req: &Value,
         function: Option<FunctionRef>,
     ) -> Result<Value, EsmError> {
+        crate::esm::model::validate(req)?;
         let _control = self.inner.control.lock().await;
         let mut r = self.record(uuid).ok_or_else(not_found)?;
         if r.state == MappingState::Deleting {

@@ -7,6 +7,7 @@
 //! (`BatchSize`, `FilterCriteria.Filters[].Pattern`, ...), so the API layer passes decoded
 //! request bodies through and encodes answers as they are.
 
+use freshet_protocol::validate::{StringMember, Validator};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -211,6 +212,56 @@ fn int(req: &Value, key: &str, min: i64, max: i64) -> Result<Option<i64>, EsmErr
     Ok(Some(n))
 }
 
+/// `StartingPosition` values in the order Lambda lists them (not the model's).
+const STARTING_POSITIONS: &[&str] = &["LATEST", "AT_TIMESTAMP", "TRIM_HORIZON"];
+
+/// The model's constraints on a Create/UpdateEventSourceMapping request (ranges, enums), all
+/// failures in one ValidationException as Coral reports them. Lambda checks these before it
+/// looks at the function, the source or the mapping, so callers run this first.
+pub fn validate(req: &Value) -> Result<(), EsmError> {
+    let mut v = Validator::new();
+    let ranges: [(&str, i64, i64); 6] = [
+        ("BatchSize", 1, 10_000),
+        ("MaximumBatchingWindowInSeconds", 0, 300),
+        ("ParallelizationFactor", 1, 10),
+        ("MaximumRecordAgeInSeconds", -1, 604_800),
+        ("MaximumRetryAttempts", -1, 10_000),
+        ("TumblingWindowInSeconds", 0, 900),
+    ];
+    for (key, min, max) in ranges {
+        let n = req.get(key).and_then(Value::as_i64);
+        v.int(lower_first(key).as_str(), n, Some(min), Some(max));
+    }
+    let position = req.get("StartingPosition").and_then(Value::as_str);
+    v.one_of("startingPosition", position, STARTING_POSITIONS);
+    if let Some(types) = req.get("FunctionResponseTypes").and_then(Value::as_array) {
+        let list: Vec<String> = types
+            .iter()
+            .map(|t| t.as_str().map_or_else(|| t.to_string(), str::to_owned))
+            .collect();
+        v.string_list(
+            "functionResponseTypes",
+            Some(&list),
+            (0, 1),
+            StringMember::OneOf(&["ReportBatchItemFailures"]),
+        );
+    }
+    let concurrency = req
+        .get("ScalingConfig")
+        .and_then(|s| s.get("MaximumConcurrency"))
+        .and_then(Value::as_i64);
+    v.int(
+        "scalingConfig.maximumConcurrency",
+        concurrency,
+        Some(2),
+        Some(1000),
+    );
+    match v.finish() {
+        Some(m) => Err(EsmError::Validation(m)),
+        None => Ok(()),
+    }
+}
+
 fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -301,15 +352,18 @@ impl MappingRecord {
             last_result: "No records processed".into(),
             revision: 1,
         };
+        validate(req)?;
+        let pos = req.get("StartingPosition").and_then(Value::as_str);
+        let has_timestamp = req
+            .get("StartingPositionTimestamp")
+            .is_some_and(|v| !v.is_null());
         if stream {
-            let pos = req.get("StartingPosition").and_then(Value::as_str);
             match pos {
                 None => {
                     return Err(invalid(
-                        "1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: Member must not be null",
+                        "1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: Member must not be null.",
                     ));
                 }
-                Some("TRIM_HORIZON" | "LATEST") => {}
                 Some("AT_TIMESTAMP") => {
                     let ts = req
                         .get("StartingPositionTimestamp")
@@ -327,28 +381,21 @@ impl MappingRecord {
                     }
                     r.starting_timestamp_ms = Some(ms);
                 }
-                Some(other) => {
-                    return Err(EsmError::Validation(format!(
-                        "1 validation error detected: Value '{other}' at 'startingPosition' failed to satisfy constraint: Member must satisfy enum value set: [TRIM_HORIZON, LATEST, AT_TIMESTAMP]"
-                    )));
+                // The other values of the enum (validated above).
+                Some(_) if has_timestamp => {
+                    return Err(invalid(
+                        "Timestamp only valid with StartingPosition AT_TIMESTAMP",
+                    ));
                 }
-            }
-            if pos != Some("AT_TIMESTAMP")
-                && req
-                    .get("StartingPositionTimestamp")
-                    .is_some_and(|v| !v.is_null())
-            {
-                return Err(invalid(
-                    "StartingPositionTimestamp can only be set when StartingPosition is AT_TIMESTAMP.",
-                ));
+                Some(_) => {}
             }
             r.starting_position = pos.map(str::to_owned);
-        } else {
-            for key in ["StartingPosition", "StartingPositionTimestamp"] {
-                if req.get(key).is_some_and(|v| !v.is_null()) {
-                    return Err(unsupported(key));
-                }
-            }
+        } else if pos.is_some() {
+            return Err(invalid(
+                "StartingPosition is not valid for SQS event sources.",
+            ));
+        } else if has_timestamp {
+            return Err(unsupported("StartingPositionTimestamp"));
         }
         for key in ECHOED {
             if let Some(v) = req.get(*key).filter(|v| !v.is_null()) {
@@ -361,6 +408,7 @@ impl MappingRecord {
 
     /// Applies the settings of a Create or Update request and checks the result.
     pub fn apply(&mut self, req: &Value, creating: bool) -> Result<(), EsmError> {
+        validate(req)?;
         let stream = self.kind == SourceKind::Kinesis;
         if let Some(e) = boolean(req, "Enabled") {
             self.enabled = e;
@@ -428,11 +476,6 @@ impl MappingRecord {
                         .collect()
                 })
                 .unwrap_or_default();
-            if list.iter().any(|t| t != "ReportBatchItemFailures") {
-                return Err(EsmError::Validation(format!(
-                    "1 validation error detected: Value '{list:?}' at 'functionResponseTypes' failed to satisfy constraint: Member must satisfy enum value set: [ReportBatchItemFailures]"
-                )));
-            }
             self.response_types = list;
         }
         if let Some(f) = filters(req)? {
@@ -578,11 +621,20 @@ mod tests {
     #[test]
     fn streams_need_a_starting_position_and_queues_refuse_one() {
         let e = create(SourceKind::Kinesis, json!({})).expect_err("needs position");
-        assert_eq!(e.code(), "InvalidParameterValueException");
+        assert_eq!(
+            e,
+            EsmError::InvalidParameter(
+                "1 validation error detected: Value null at 'startingPosition' failed to satisfy \
+                 constraint: Member must not be null."
+                    .into()
+            )
+        );
         let e = create(SourceKind::Sqs, json!({"StartingPosition": "LATEST"})).expect_err("sqs");
         assert_eq!(
-            e.to_string(),
-            "Unsupported StartingPosition parameter for given event source mapping type."
+            e,
+            EsmError::InvalidParameter(
+                "StartingPosition is not valid for SQS event sources.".into()
+            )
         );
         let e = create(
             SourceKind::Kinesis,
@@ -596,6 +648,71 @@ mod tests {
         )
         .expect("ok");
         assert_eq!(ok.starting_timestamp_ms, Some(999_500));
+    }
+
+    #[test]
+    fn starting_positions_outside_the_enum_fail_validation_for_every_source() {
+        for kind in [SourceKind::Kinesis, SourceKind::Sqs] {
+            let e = create(kind, json!({"StartingPosition": "0"})).expect_err("enum");
+            assert_eq!(
+                e,
+                EsmError::Validation(
+                    "1 validation error detected: Value '0' at 'startingPosition' failed to \
+                     satisfy constraint: Member must satisfy enum value set: [LATEST, \
+                     AT_TIMESTAMP, TRIM_HORIZON]"
+                        .into()
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn a_timestamp_needs_at_timestamp() {
+        let e = create(
+            SourceKind::Kinesis,
+            json!({"StartingPosition": "LATEST", "StartingPositionTimestamp": 5.0}),
+        )
+        .expect_err("timestamp");
+        assert_eq!(
+            e,
+            EsmError::InvalidParameter(
+                "Timestamp only valid with StartingPosition AT_TIMESTAMP".into()
+            )
+        );
+    }
+
+    #[test]
+    fn every_model_failure_is_reported_in_one_validation_error() {
+        let e = validate(&json!({
+            "BatchSize": 0, "ParallelizationFactor": 11,
+            "FunctionResponseTypes": ["Nope"], "ScalingConfig": {"MaximumConcurrency": 1}
+        }))
+        .expect_err("invalid");
+        assert_eq!(
+            e,
+            EsmError::Validation(
+                "4 validation errors detected: Value '0' at 'batchSize' failed to satisfy \
+                 constraint: Member must have value greater than or equal to 1; Value '11' at \
+                 'parallelizationFactor' failed to satisfy constraint: Member must have value \
+                 less than or equal to 10; Value '[Nope]' at 'functionResponseTypes' failed to \
+                 satisfy constraint: Member must satisfy constraint: [Member must satisfy enum \
+                 value set: [ReportBatchItemFailures]]; Value '1' at \
+                 'scalingConfig.maximumConcurrency' failed to satisfy constraint: Member must \
+                 have value greater than or equal to 2"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn streams_and_queues_give_their_own_user_reason() {
+        let k = create(SourceKind::Kinesis, json!({"StartingPosition": "LATEST"})).expect("ok");
+        assert_eq!(k.to_json("r", "a")["StateTransitionReason"], "User action");
+        let q = create(SourceKind::Sqs, json!({})).expect("ok");
+        assert_eq!(
+            q.to_json("r", "a")["StateTransitionReason"],
+            "USER_INITIATED"
+        );
     }
 
     #[test]

@@ -153,7 +153,9 @@ pub fn code_of(e: &Error) -> (&'static str, u16) {
     match e {
         Error::FunctionNotFound { .. }
         | Error::AliasNotFound { .. }
-        | Error::ResourceNotFound(_) => ("ResourceNotFoundException", 404),
+        | Error::ResourceNotFound(_)
+        | Error::OtherRegion { .. } => ("ResourceNotFoundException", 404),
+        Error::OtherAccount { .. } => ("AccessDeniedException", 403),
         Error::FunctionExists { .. }
         | Error::AliasExists { .. }
         | Error::UpdateInProgress { .. }
@@ -179,7 +181,11 @@ pub fn api_error(e: &Error) -> ApiError {
     if status >= 500 {
         tracing::error!(error = %e, "Lambda request failed inside the server.");
     }
-    let err = ApiError::new(code, status, e.to_string());
+    let mut err = ApiError::new(code, status, e.to_string());
+    if let Error::OtherAccount { .. } = e {
+        // Lambda's 403 for another account's function carries no message at all.
+        err.message = None;
+    }
     match e {
         Error::Throttled { reason } => err
             .with_field("Reason", reason.as_str())

@@ -100,6 +100,7 @@ impl Functions {
     /// CreateFunction. Returns the `$LATEST` configuration (Pending) and, with `publish`,
     /// the version published.
     pub async fn create(&self, f: NewFunction) -> Result<(FunctionRecord, VersionConfig), Error> {
+        config::function_name_length(&f.name)?;
         config::runtime(&f.runtime)?;
         config::environment(&f.environment)?;
         if f.tags.len() > 50 {
@@ -311,7 +312,7 @@ impl Functions {
             });
         }
         if revision_id.is_some_and(|r| r != latest.revision_id) {
-            return Err(revision_mismatch("GetFunction"));
+            return Err(revision_mismatch());
         }
         Ok(())
     }

@@ -125,16 +125,83 @@ pub fn validate_env_keys(v: &mut Validator, env: Option<&BTreeMap<String, String
     }
 }
 
-/// A runtime Freshet runs, or AWS's InvalidParameterValueException naming the ones it does.
+/// Runtimes of the model that Lambda refuses for new functions and updates (deprecation
+/// complete: the "block function create" date is past).
+const DEPRECATED_RUNTIMES: &[&str] = &[
+    "nodejs",
+    "nodejs4.3",
+    "nodejs4.3-edge",
+    "nodejs6.10",
+    "nodejs8.10",
+    "nodejs10.x",
+    "nodejs12.x",
+    "nodejs14.x",
+    "java8",
+    "python2.7",
+    "python3.6",
+    "python3.7",
+    "dotnetcore1.0",
+    "dotnetcore2.0",
+    "dotnetcore2.1",
+    "dotnetcore3.1",
+    "go1.x",
+    "ruby2.5",
+    "ruby2.7",
+    "provided",
+];
+
+/// A runtime Freshet runs, or the InvalidParameterValueException Lambda answers with:
+///
+/// - an identifier Lambda does not know: Lambda's enum message, which (unlike a model
+///   constraint) is neither a ValidationException nor quoted, and lists the runtimes that can
+///   be created today;
+/// - a deprecated one: Lambda's "no longer supported" message;
+/// - one Lambda runs and Freshet does not (`java21`): Freshet's own text naming the runtimes
+///   it runs (a deliberate difference).
 pub fn runtime(id: &str) -> Result<Runtime, Error> {
-    Runtime::parse(id).ok_or_else(|| {
-        let supported: Vec<&str> = Runtime::SUPPORTED.iter().map(|r| r.id()).collect();
-        Error::InvalidParameter(format!(
-            "The runtime parameter of {id} is not supported by Freshet, which runs functions \
-             with local interpreters. Supported runtimes: {}.",
-            supported.join(", ")
-        ))
-    })
+    if let Some(r) = Runtime::parse(id) {
+        return Ok(r);
+    }
+    if DEPRECATED_RUNTIMES.contains(&id) {
+        return Err(Error::InvalidParameter(format!(
+            "The runtime parameter of {id} is no longer supported for creating or updating AWS \
+             Lambda functions. We recommend you use a supported runtime while creating or \
+             updating functions."
+        )));
+    }
+    if !MODEL_RUNTIMES.contains(&id) {
+        let current: Vec<&str> = MODEL_RUNTIMES
+            .iter()
+            .copied()
+            .filter(|r| !DEPRECATED_RUNTIMES.contains(r))
+            .collect();
+        return Err(Error::InvalidParameter(format!(
+            "Value {id} at 'runtime' failed to satisfy constraint: Member must satisfy enum value \
+             set: [{}] or be a valid ARN",
+            current.join(", ")
+        )));
+    }
+    let supported: Vec<&str> = Runtime::SUPPORTED.iter().map(|r| r.id()).collect();
+    Err(Error::InvalidParameter(format!(
+        "The runtime parameter of {id} is not supported by Freshet, which runs functions with \
+         local interpreters. Supported runtimes: {}.",
+        supported.join(", ")
+    )))
+}
+
+/// Lambda's longest function name. The model allows 140 characters, for ARNs.
+pub const MAX_NAME: usize = 64;
+
+/// The name of a new function within [`MAX_NAME`]: Lambda answers a longer one with a
+/// Coral-format message but as InvalidParameterValueException, not ValidationException.
+pub fn function_name_length(name: &str) -> Result<(), Error> {
+    if name.chars().count() > MAX_NAME {
+        return Err(Error::InvalidParameter(format!(
+            "1 validation error detected: Value '{name}' at 'functionName' failed to satisfy \
+             constraint: Member must have length less than or equal to {MAX_NAME}"
+        )));
+    }
+    Ok(())
 }
 
 /// Reserved keys and the 4 KB limit, with Lambda's messages.
@@ -181,11 +248,49 @@ mod tests {
     }
 
     #[test]
-    fn unknown_runtimes_fail_the_model_enum() {
-        let mut v = Validator::new();
-        validate_runtime_enum(&mut v, Some("cobol"));
-        let msg = v.finish().expect("fails");
-        assert!(msg.contains("Value 'cobol' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs, "), "{msg}");
+    fn unknown_runtimes_get_lambdas_unquoted_enum_message() {
+        let msg = runtime("cobol").expect_err("unknown").to_string();
+        assert!(
+            msg.starts_with(
+                "Value cobol at 'runtime' failed to satisfy constraint: Member must satisfy enum \
+                 value set: [nodejs16.x, java8.al2, java11, python3.8, python3.9, "
+            ),
+            "{msg}"
+        );
+        assert!(msg.ends_with(", ruby4.0] or be a valid ARN"), "{msg}");
+        assert!(
+            !msg.contains("python2.7") && !msg.contains("nodejs12.x"),
+            "{msg}"
+        );
+        let upper = runtime("PYTHON3.9").expect_err("case matters").to_string();
+        assert!(upper.starts_with("Value PYTHON3.9 at 'runtime'"), "{upper}");
+    }
+
+    #[test]
+    fn names_over_64_characters_are_an_invalid_parameter() {
+        assert!(function_name_length(&"a".repeat(64)).is_ok());
+        let long = "a".repeat(65);
+        assert_eq!(
+            function_name_length(&long),
+            Err(Error::InvalidParameter(format!(
+                "1 validation error detected: Value '{long}' at 'functionName' failed to satisfy \
+                 constraint: Member must have length less than or equal to 64"
+            )))
+        );
+    }
+
+    #[test]
+    fn deprecated_runtimes_are_no_longer_supported() {
+        assert_eq!(
+            runtime("python3.7").expect_err("deprecated"),
+            Error::InvalidParameter(
+                "The runtime parameter of python3.7 is no longer supported for creating or \
+                 updating AWS Lambda functions. We recommend you use a supported runtime while \
+                 creating or updating functions."
+                    .into()
+            )
+        );
+        assert!(runtime("nodejs12.x").is_err());
     }
 
     #[test]

@@ -12,8 +12,8 @@ pub enum Error {
         /// The ARN AWS names in the message.
         arn: String,
     },
-    /// No such alias.
-    #[error("Alias not found: {arn}")]
+    /// No such alias (GetAlias, UpdateAlias, DeleteAlias).
+    #[error("Cannot find alias arn: {arn}")]
     AliasNotFound {
         /// The alias ARN.
         arn: String,
@@ -21,6 +21,21 @@ pub enum Error {
     /// Another missing resource, with AWS's text (ResourceNotFoundException).
     #[error("{0}")]
     ResourceNotFound(String),
+    /// A function ARN of another region: Lambda answers 404 with this text.
+    #[error("Functions from '{region}' are not reachable in this region ('{here}')")]
+    OtherRegion {
+        /// The region the ARN names.
+        region: String,
+        /// This server's region.
+        here: String,
+    },
+    /// A function ARN of another account: Lambda answers 403 AccessDeniedException without a
+    /// message (cross-account access needs a resource policy Freshet does not model).
+    #[error("Access to a function of account {account} is denied.")]
+    OtherAccount {
+        /// The account the ARN names.
+        account: String,
+    },
     /// CreateFunction of a name in use.
     #[error("Function already exist: {name}")]
     FunctionExists {
@@ -96,10 +111,12 @@ impl From<freshet_meta::MetaError> for Error {
     }
 }
 
-/// Lambda's message for a RevisionId that does not match.
-pub fn revision_mismatch(what: &str) -> Error {
-    Error::PreconditionFailed(format!(
-        "The Revision Id provided does not match the latest Revision Id. Call the {what} API to \
-         retrieve the latest Revision Id"
-    ))
+/// Lambda's message for a RevisionId that does not match, the same for functions, versions
+/// and aliases (it names both APIs).
+pub fn revision_mismatch() -> Error {
+    Error::PreconditionFailed(
+        "The Revision Id provided does not match the latest Revision Id. Call the \
+         GetFunction/GetAlias API to retrieve the latest Revision Id"
+            .into(),
+    )
 }

@@ -119,13 +119,16 @@ impl Functions {
             InvocationType::RequestResponse | InvocationType::DryRun => MAX_SYNC_PAYLOAD,
         };
         if req.payload.len() > limit {
-            let op = match req.invocation_type {
-                InvocationType::Event => "InvokeAsync",
-                InvocationType::RequestResponse | InvocationType::DryRun => "Invoke",
+            // Lambda names the invocation type, not the operation.
+            let kind = match req.invocation_type {
+                InvocationType::Event => "Event",
+                InvocationType::RequestResponse => "RequestResponse",
+                InvocationType::DryRun => "DryRun",
             };
-            return Err(Error::PayloadTooLarge(format!(
-                "{} byte payload is too large for the {op} operation (limit: {limit} bytes)",
-                req.payload.len()
+            return Err(Error::PayloadTooLarge(payload_too_large(
+                req.payload.len(),
+                kind,
+                limit,
             )));
         }
         let r = self.reference(&req.function, req.qualifier.as_deref())?;
@@ -260,6 +263,13 @@ impl Functions {
     }
 }
 
+/// Lambda's RequestTooLargeException text for a payload over the limit of its invocation type.
+pub fn payload_too_large(len: usize, invocation_type: &str, limit: usize) -> String {
+    format!(
+        "{len} byte payload is too large for the {invocation_type} invocation type (limit {limit} bytes)"
+    )
+}
+
 /// The executor's refusal as a Lambda API error.
 fn from_invoke_error(e: InvokeError) -> Error {
     match e {
@@ -287,6 +297,8 @@ fn to_invoke_error(e: Error) -> InvokeError {
         }
         Error::PayloadTooLarge(m) | Error::EntityTooLarge(m) => InvokeError::RequestTooLarge(m),
         e @ (Error::FunctionExists { .. }
+        | Error::OtherRegion { .. }
+        | Error::OtherAccount { .. }
         | Error::AliasExists { .. }
         | Error::InvalidParameter(_)
         | Error::Validation(_)
@@ -312,10 +324,10 @@ impl Invoker for Functions {
                 .runnable(&resolved, r.qualifier.as_deref())
                 .map_err(to_invoke_error)?;
             if invocation.payload.len() > MAX_SYNC_PAYLOAD {
-                return Err(InvokeError::RequestTooLarge(format!(
-                    "{} byte payload is too large for the Invoke operation (limit: \
-                     {MAX_SYNC_PAYLOAD} bytes)",
-                    invocation.payload.len()
+                return Err(InvokeError::RequestTooLarge(payload_too_large(
+                    invocation.payload.len(),
+                    "RequestResponse",
+                    MAX_SYNC_PAYLOAD,
                 )));
             }
             let invocation = Invocation {

@@ -272,16 +272,21 @@ impl Functions {
         let mut r = FunctionRef::parse(function).ok_or_else(|| Error::FunctionNotFound {
             arn: function.to_owned(),
         })?;
-        let foreign = r
-            .account
-            .as_deref()
-            .is_some_and(|a| a != self.inner.opts.account_id)
-            || r.region
-                .as_deref()
-                .is_some_and(|g| g != self.inner.opts.region);
-        if foreign {
-            return Err(Error::FunctionNotFound {
-                arn: function.to_owned(),
+        // Lambda answers an ARN of another region with a 404 naming both regions, and one of
+        // another account with a bare 403 (it would need that account's resource policy).
+        if let Some(region) = r.region.as_deref()
+            && region != self.inner.opts.region
+        {
+            return Err(Error::OtherRegion {
+                region: region.to_owned(),
+                here: self.inner.opts.region.clone(),
+            });
+        }
+        if let Some(account) = r.account.as_deref()
+            && account != self.inner.opts.account_id
+        {
+            return Err(Error::OtherAccount {
+                account: account.to_owned(),
             });
         }
         match (r.qualifier.as_deref(), qualifier) {
@@ -398,6 +403,12 @@ impl Functions {
 
     /// Sets the tags of a function (TagResource), merging with the ones it has.
     pub async fn tag(&self, name: &str, tags: BTreeMap<String, String>) -> Result<(), Error> {
+        if tags.is_empty() {
+            // Lambda's text for an empty Tags map, which the model allows.
+            return Err(Error::InvalidParameter(
+                "An error occurred and the request cannot be processed.".into(),
+            ));
+        }
         self.change_record(name, |r| {
             r.tags.extend(tags);
             if r.tags.len() > 50 {
@@ -425,6 +436,16 @@ impl Functions {
 
     /// Sets or clears reserved concurrency, keeping `min_unreserved` for everyone else.
     pub async fn set_concurrency(&self, name: &str, reserved: Option<u32>) -> Result<(), Error> {
+        // A missing function is reported before the limits; PutFunctionConcurrency names its
+        // `$LATEST`, as Lambda does.
+        if let (Err(e), Some(_)) = (self.entry(name), reserved) {
+            return Err(match e {
+                Error::FunctionNotFound { arn } => Error::FunctionNotFound {
+                    arn: qualified(&arn, Some(LATEST)),
+                },
+                e => e,
+            });
+        }
         let total = self.inner.opts.total_concurrency;
         let min = self.inner.opts.min_unreserved;
         let others: u64 = self

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use freshet_protocol::validate::{Shown, Validator};
+
 use crate::functions::change::{new_revision_id, publish_into};
 use crate::functions::error::{Error, revision_mismatch};
 use crate::functions::names::LATEST;
@@ -41,7 +43,7 @@ impl Functions {
             });
         }
         if revision_id.is_some_and(|r| r != latest.revision_id) {
-            return Err(revision_mismatch("GetFunction"));
+            return Err(revision_mismatch());
         }
         let current = b64_of_hex(&latest.code.sha256);
         if let Some(given) = code_sha256_b64
@@ -75,7 +77,16 @@ impl Functions {
         c: AliasChange,
     ) -> Result<AliasRecord, Error> {
         let revision = self.inner.write.lock().await;
-        let mut entry = self.entry(name)?;
+        check_weights(c.weights.as_ref())?;
+        // Lambda names the version the alias was to point at when the function is missing.
+        let mut entry = self
+            .entry(name)
+            .map_err(|e| match (e, &c.function_version) {
+                (Error::FunctionNotFound { arn }, Some(v)) => Error::FunctionNotFound {
+                    arn: format!("{arn}:{v}"),
+                },
+                (e, _) => e,
+            })?;
         if entry.aliases.contains_key(alias) {
             return Err(Error::AliasExists {
                 arn: format!("{}:{alias}", self.function_arn(name)),
@@ -105,13 +116,14 @@ impl Functions {
         c: AliasChange,
     ) -> Result<AliasRecord, Error> {
         let revision = self.inner.write.lock().await;
+        check_weights(c.weights.as_ref())?;
         let mut entry = self.entry(name)?;
         let mut record = self.alias_in(&entry, alias)?;
         if c.revision_id
             .as_deref()
             .is_some_and(|r| r != record.revision_id)
         {
-            return Err(revision_mismatch("GetAlias"));
+            return Err(revision_mismatch());
         }
         if let Some(v) = c.function_version {
             record.function_version = v;
@@ -170,8 +182,9 @@ impl Functions {
             })
     }
 
-    /// The version and the weighted second version exist; weights are a share in [0, 1] of
-    /// one other version.
+    /// The version and the weighted second version exist, in Lambda's order of checks: the
+    /// target version, the number of weights, `$LATEST` with weights, a weight on the target
+    /// itself, the weighted version.
     fn check_alias_target(
         &self,
         entry: &Entry,
@@ -189,27 +202,90 @@ impl Functions {
                 "Number of items in AdditionalVersionWeights cannot be greater than 1".into(),
             ));
         }
-        for (v, w) in weights {
-            if version_of(entry, v).is_none() || v == LATEST {
-                return Err(missing(v));
-            }
+        if version == LATEST && !weights.is_empty() {
+            return Err(Error::InvalidParameter(
+                "$LATEST is not supported for an alias pointing to more than 1 version".into(),
+            ));
+        }
+        for v in weights.keys() {
             if v == version {
                 return Err(Error::InvalidParameter(format!(
                     "Invalid function version {v}. Function version {v} is already included in \
                      routing configuration."
                 )));
             }
-            if !(0.0..=1.0).contains(w) {
-                return Err(Error::Validation(format!(
-                    "1 validation error detected: Value '{{{v}={w}}}' at \
-                     'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map \
-                     value must satisfy constraint: [Member must have value less than or equal \
-                     to 1.0, Member must have value greater than or equal to 0.0]"
-                )));
+            if version_of(entry, v).is_none() {
+                return Err(missing(v));
             }
         }
         Ok(())
     }
+}
+
+/// The model's constraints on `RoutingConfig.AdditionalVersionWeights` (keys `[0-9]+` of 1 to
+/// 1,024 characters, values 0.0 to 1.0), with Coral's message: the map as Java prints it.
+fn check_weights(weights: Option<&BTreeMap<String, f64>>) -> Result<(), Error> {
+    let Some(weights) = weights else {
+        return Ok(());
+    };
+    let path = "routingConfig.additionalVersionWeights";
+    let shown = format!(
+        "{{{}}}",
+        weights
+            .iter()
+            .map(|(k, w)| format!("{k}={}", java_double(*w)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut v = Validator::new();
+    if weights
+        .keys()
+        .any(|k| k.is_empty() || k.len() > 1024 || !k.bytes().all(|b| b.is_ascii_digit()))
+    {
+        v.fail(
+            Shown::Text(&shown),
+            path,
+            "Map keys must satisfy constraint: [Member must have length less than or equal to \
+             1024, Member must have length greater than or equal to 1, Member must satisfy \
+             regular expression pattern: [0-9]+, Member must not be null]",
+        );
+    }
+    if weights.values().any(|w| !(0.0..=1.0).contains(w)) {
+        v.fail(
+            Shown::Text(&shown),
+            path,
+            "Map value must satisfy constraint: [Member must have value less than or equal to \
+             1.0, Member must have value greater than or equal to 0.0, Member must not be null]",
+        );
+    }
+    match v.finish() {
+        Some(m) => Err(Error::Validation(m)),
+        None => Ok(()),
+    }
+}
+
+/// A double as Java's `Double.toString` prints it (`2.0`, `0.25`, `1.0E-4`), which is how
+/// Coral shows numbers inside a map.
+fn java_double(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    let a = v.abs();
+    if a == 0.0 || (1e-3..1e7).contains(&a) {
+        let s = format!("{v}");
+        return if s.contains('.') { s } else { format!("{s}.0") };
+    }
+    let s = format!("{v:e}");
+    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let mantissa = if mantissa.contains('.') {
+        mantissa.to_owned()
+    } else {
+        format!("{mantissa}.0")
+    };
+    format!("{mantissa}E{exp}")
 }
 
 /// The base64 form of a hex SHA-256 (`CodeSha256`).
@@ -233,5 +309,49 @@ mod tests {
             b64_of_hex(hex),
             "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
         );
+    }
+
+    #[test]
+    fn doubles_print_as_java_prints_them() {
+        for (v, text) in [
+            (2.0, "2.0"),
+            (-1.0, "-1.0"),
+            (0.5, "0.5"),
+            (0.0, "0.0"),
+            (0.001, "0.001"),
+            (0.0001, "1.0E-4"),
+            (1.5e-5, "1.5E-5"),
+            (12_345_678.0, "1.2345678E7"),
+        ] {
+            assert_eq!(java_double(v), text, "{v}");
+        }
+    }
+
+    #[test]
+    fn weights_outside_the_model_fail_with_corals_map_message() {
+        let w = |k: &str, v: f64| BTreeMap::from([(k.to_owned(), v)]);
+        assert_eq!(
+            check_weights(Some(&w("2", 2.0))),
+            Err(Error::Validation(
+                "1 validation error detected: Value '{2=2.0}' at \
+                 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value \
+                 must satisfy constraint: [Member must have value less than or equal to 1.0, \
+                 Member must have value greater than or equal to 0.0, Member must not be null]"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            check_weights(Some(&w("$LATEST", 0.5))),
+            Err(Error::Validation(
+                "1 validation error detected: Value '{$LATEST=0.5}' at \
+                 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys \
+                 must satisfy constraint: [Member must have length less than or equal to 1024, \
+                 Member must have length greater than or equal to 1, Member must satisfy regular \
+                 expression pattern: [0-9]+, Member must not be null]"
+                    .into()
+            ))
+        );
+        assert!(check_weights(Some(&w("3", 1.0))).is_ok());
+        assert!(check_weights(None).is_ok());
     }
 }

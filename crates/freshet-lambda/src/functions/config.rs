@@ -16,6 +16,10 @@ pub const MAX_TIMEOUT: i64 = 900;
 pub const MAX_MEMORY: i64 = 10_240;
 /// Lambda's smallest memory size (MB).
 pub const MIN_MEMORY: i64 = 128;
+/// The smallest `/tmp` (MB).
+pub const MIN_EPHEMERAL: i64 = 512;
+/// The largest `/tmp` (MB).
+pub const MAX_EPHEMERAL: i64 = 10_240;
 /// The limit on the environment, measured as its JSON text.
 pub const MAX_ENV_BYTES: usize = 4096;
 
@@ -98,9 +102,30 @@ pub fn validate_limits(v: &mut Validator, timeout: Option<i64>, memory: Option<i
     v.int("memorySize", memory, Some(MIN_MEMORY), Some(MAX_MEMORY));
 }
 
-/// The runtime enum check of the model.
-pub fn validate_runtime_enum(v: &mut Validator, runtime: Option<&str>) {
-    v.one_of("runtime", runtime, MODEL_RUNTIMES);
+/// The model's bounds of `EphemeralStorage.Size` (MB).
+pub fn validate_ephemeral_storage(v: &mut Validator, size: Option<i64>) {
+    v.int(
+        "ephemeralStorage.size",
+        size,
+        Some(MIN_EPHEMERAL),
+        Some(MAX_EPHEMERAL),
+    );
+}
+
+/// The model's checks of `Architectures`: exactly one of `x86_64` and `arm64`, with Coral's
+/// messages (the list shown as Java prints it).
+pub fn validate_architectures(v: &mut Validator, list: Option<&[String]>) {
+    let Some(list) = list else { return };
+    let shown = format!("[{}]", list.join(", "));
+    v.list_len("architectures", Some(list.len()), &shown, 1, 1);
+    if list.iter().any(|a| a != "x86_64" && a != "arm64") {
+        v.fail(
+            Shown::Text(&shown),
+            "architectures",
+            "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, \
+             arm64], Member must not be null]",
+        );
+    }
 }
 
 /// The environment's key pattern (`[a-zA-Z]([a-zA-Z0-9_])+`). The map is sensitive, so AWS
@@ -291,6 +316,37 @@ mod tests {
             )
         );
         assert!(runtime("nodejs12.x").is_err());
+    }
+
+    #[test]
+    fn architectures_and_ephemeral_storage_outside_the_model_fail_validation() {
+        let list = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let mut v = Validator::new();
+        validate_architectures(&mut v, Some(&list(&["x86_64", "arm64"])));
+        assert_eq!(
+            v.finish().as_deref(),
+            Some(
+                "1 validation error detected: Value '[x86_64, arm64]' at 'architectures' failed \
+                 to satisfy constraint: Member must have length less than or equal to 1"
+            )
+        );
+        let mut v = Validator::new();
+        validate_architectures(&mut v, Some(&list(&["X86_64"])));
+        validate_ephemeral_storage(&mut v, Some(100));
+        assert_eq!(
+            v.finish().as_deref(),
+            Some(
+                "2 validation errors detected: Value '[X86_64]' at 'architectures' failed to \
+                 satisfy constraint: Member must satisfy constraint: [Member must satisfy enum \
+                 value set: [x86_64, arm64], Member must not be null]; Value '100' at \
+                 'ephemeralStorage.size' failed to satisfy constraint: Member must have value \
+                 greater than or equal to 512"
+            )
+        );
+        let mut v = Validator::new();
+        validate_architectures(&mut v, Some(&list(&["arm64"])));
+        validate_ephemeral_storage(&mut v, Some(10_240));
+        assert_eq!(v.finish(), None);
     }
 
     #[test]

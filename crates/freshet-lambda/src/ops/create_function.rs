@@ -53,8 +53,9 @@ pub(crate) async fn call(f: &Functions, input: Value) -> Result<Value, Error> {
         i.description.as_deref(),
         i.timeout,
         i.memory_size,
-        i.runtime.as_deref(),
         env,
+        i.architectures.as_deref(),
+        i.ephemeral_storage.as_ref().and_then(|e| e.size),
     );
     finish(v)?;
     if i.package_type.as_deref() == Some("Image") {

@@ -67,8 +67,9 @@ pub(crate) fn check_config(
     description: Option<&str>,
     timeout: Option<i64>,
     memory: Option<i64>,
-    runtime: Option<&str>,
     env: Option<&BTreeMap<String, String>>,
+    architectures: Option<&[String]>,
+    ephemeral_storage: Option<i64>,
 ) {
     v.string(
         "role",
@@ -86,8 +87,11 @@ pub(crate) fn check_config(
     );
     v.string("description", description, 0, Some(256), None);
     config::validate_limits(v, timeout, memory);
-    config::validate_runtime_enum(v, runtime);
+    // An unknown Runtime is Lambda's InvalidParameterValueException (`config::runtime`), not a
+    // model ValidationException.
     config::validate_env_keys(v, env);
+    config::validate_architectures(v, architectures);
+    config::validate_ephemeral_storage(v, ephemeral_storage);
 }
 
 pub(crate) fn code_source(

@@ -53,7 +53,10 @@ pub(crate) fn unqualified(f: &Functions, name: Option<&str>) -> Result<String, E
     let r = reference(f, name, None)?;
     if r.qualifier.is_some() {
         return Err(Error::InvalidParameter(
-            "Unsupported qualifier: this operation applies to the unqualified function.".into(),
+            "This operation is permitted on Lambda functions only. Aliases and versions do not \
+             support this operation. Please specify either a function name or an unqualified \
+             function ARN."
+                .into(),
         ));
     }
     Ok(r.name)

@@ -41,7 +41,9 @@ pub(crate) fn tagged_function(f: &Functions, resource: Option<&str>) -> Result<S
             Ok(r.name)
         }
         Some(Taggable::Function(_)) => Err(Error::InvalidParameter(
-            "Tags are not supported on function versions or aliases.".into(),
+            "Tags on function aliases and versions are not supported. Please specify a \
+             function ARN."
+                .into(),
         )),
         _ => Err(Error::FunctionNotFound {
             arn: arn.to_owned(),

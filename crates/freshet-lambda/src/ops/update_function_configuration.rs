@@ -44,8 +44,9 @@ pub(crate) async fn call(f: &Functions, input: Value) -> Result<Value, Error> {
         i.description.as_deref(),
         i.timeout,
         i.memory_size,
-        i.runtime.as_deref(),
         env,
+        None,
+        i.ephemeral_storage.as_ref().and_then(|e| e.size),
     );
     finish(v)?;
     no_layers(&i.layers)?;

@@ -4,6 +4,7 @@
 //! process executor has its own tests), so these check the API: shapes, states, waiters'
 //! fields, qualifiers, errors, Invoke's headers and status codes.
 
+mod errors;
 mod events;
 mod functions;
 mod real;

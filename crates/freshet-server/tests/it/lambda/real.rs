@@ -146,7 +146,8 @@ async fn event_source_mappings_are_served_next_to_functions() {
         .send()
         .await
         .expect_err("missing function");
-    assert_eq!(e.code(), Some("ResourceNotFoundException"));
+    assert_eq!(e.code(), Some("InvalidParameterValueException"));
+    assert_eq!(e.message(), Some("Function does not exist"));
     let m = c
         .create_event_source_mapping()
         .function_name("consumer")

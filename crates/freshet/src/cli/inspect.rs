@@ -354,7 +354,8 @@ fn inspect_dir(out: &mut impl Write, dir: &Path) -> anyhow::Result<()> {
     }
     writeln!(
         out,
-        "total: {} shards, {total_records} records, {total_bytes} bytes",
+        // Not only Kinesis shards: queues, log groups and Lambda's async queue are logs too.
+        "total: {} logs, {total_records} records, {total_bytes} bytes",
         shards.len()
     )?;
     Ok(())

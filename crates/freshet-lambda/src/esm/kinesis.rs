@@ -92,6 +92,7 @@ pub(crate) async fn run(
     env: PipelineEnv,
     rec: MappingRecord,
     cancel: CancellationToken,
+    opened: tokio::sync::oneshot::Sender<()>,
 ) -> Result<(), String> {
     let start = match rec.starting_position.as_deref() {
         Some("LATEST") => StartAt::Latest,
@@ -107,6 +108,9 @@ pub(crate) async fn run(
         .open_reader(&reader_id(&rec.uuid), &stream, start)
         .await
         .map_err(|e| e.to_string())?;
+    // The reader's position (LATEST included) is fixed and durable: the mapping may show
+    // Enabled. Nobody waiting is fine.
+    let _ = opened.send(());
     let mut p = Pipeline {
         src: KinesisSource {
             stream_arn: rec.event_source_arn.clone(),

@@ -22,6 +22,7 @@ use freshet_sqs::redrive::QueueArn;
 use freshet_types::{Clock, parse_stream_arn};
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -30,6 +31,10 @@ use crate::esm::kinesis::{self, PipelineEnv};
 use crate::esm::model::{EsmError, FunctionRef, MappingRecord, MappingState, SourceKind};
 use crate::esm::sqs;
 use crate::spec::Invoker;
+
+/// Longest a starting pipeline may take to fix its position before the mapping shows
+/// `Enabled` anyway (it keeps opening; the state only stops waiting for it).
+const OPEN_WAIT: Duration = Duration::from_secs(5);
 
 /// Mapping records by UUID.
 pub const MAPPINGS: Table = Table::new("lambda", "mappings");
@@ -382,16 +387,28 @@ impl Runner {
         }
     }
 
-    fn start(&self, running: &mut HashMap<String, Running>, rec: &MappingRecord) {
+    /// Starts the mapping's pipeline; the receiver resolves once the pipeline has fixed where
+    /// it reads from (or has failed to), so `Enabled` is shown only after a LATEST position
+    /// exists: a record put after the client saw `Enabled` is never missed.
+    fn start(
+        &self,
+        running: &mut HashMap<String, Running>,
+        rec: &MappingRecord,
+    ) -> oneshot::Receiver<()> {
         let cancel = CancellationToken::new();
         let env = self.mappings.env();
         let r = rec.clone();
         let c = cancel.clone();
+        let (opened, opened_rx) = oneshot::channel();
         let task = tokio::spawn(async move {
             let uuid = r.uuid.clone();
             let out = match r.kind {
-                SourceKind::Kinesis => kinesis::run(env, r, c).await,
-                SourceKind::Sqs => sqs::run(env, r, c).await,
+                SourceKind::Kinesis => kinesis::run(env, r, c, opened).await,
+                SourceKind::Sqs => {
+                    // A queue has no position to fix: dropping `opened` says so at once.
+                    drop(opened);
+                    sqs::run(env, r, c).await
+                }
             };
             if let Err(e) = &out {
                 tracing::warn!(mapping = %uuid, error = %e, "Event source mapping pipeline failed; restarting it.");
@@ -406,6 +423,7 @@ impl Runner {
                 task,
             },
         );
+        opened_rx
     }
 
     async fn settle(&self, mut rec: MappingRecord, state: MappingState) -> Result<(), EsmError> {
@@ -472,7 +490,9 @@ impl Runner {
                 }
                 _ => {
                     if !running.contains_key(&uuid) {
-                        self.start(running, &rec);
+                        let opened = self.start(running, &rec);
+                        // Bounded: a stuck open must not stall every other mapping.
+                        let _ = tokio::time::timeout(OPEN_WAIT, opened).await;
                     }
                     if rec.state != MappingState::Enabled {
                         self.settle(rec, MappingState::Enabled).await?;

@@ -156,19 +156,41 @@ fn destinations(success: Option<&str>, failure: Option<&str>) -> DestinationConf
     d.build()
 }
 
+/// Creates queue `queue` and function `name` whose event invoke config sends successes
+/// (`on_success`) or failures to it, with `max_age` as MaximumEventAgeInSeconds if given;
+/// returns the queue's URL.
+async fn function_with_destination(
+    c: &aws_sdk_lambda::Client,
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    queue: &str,
+    on_success: bool,
+    max_age: Option<i32>,
+) -> String {
+    let url = create_queue(sqs, queue, &[]).await;
+    create_active(c, name).await;
+    let arn = format!("{QUEUE_ARN}{queue}");
+    let (success, failure) = if on_success {
+        (Some(arn.as_str()), None)
+    } else {
+        (None, Some(arn.as_str()))
+    };
+    c.put_function_event_invoke_config()
+        .function_name(name)
+        .set_maximum_event_age_in_seconds(max_age)
+        .destination_config(destinations(success, failure))
+        .send()
+        .await
+        .expect("put config");
+    url
+}
+
 #[tokio::test]
 async fn an_event_that_fails_twice_is_retried_after_one_then_two_minutes_and_then_succeeds() {
     let (s, clock, exec) = setup().await;
     let c = client(&s);
     let sqs = sqs_client(&s);
-    let url = create_queue(&sqs, "ok-records", &[]).await;
-    create_active(&c, "flaky").await;
-    c.put_function_event_invoke_config()
-        .function_name("flaky")
-        .destination_config(destinations(Some(&format!("{QUEUE_ARN}ok-records")), None))
-        .send()
-        .await
-        .expect("put config");
+    let url = function_with_destination(&c, &sqs, "flaky", "ok-records", true, None).await;
     invoke_event(&c, "flaky", json!({"fail": 2})).await;
 
     until("the first run", || exec.runs() == 1).await;
@@ -208,14 +230,7 @@ async fn an_event_that_always_fails_lands_in_the_on_failure_queue_with_aws_recor
     let (s, clock, exec) = setup().await;
     let c = client(&s);
     let sqs = sqs_client(&s);
-    let url = create_queue(&sqs, "failures", &[]).await;
-    create_active(&c, "broken").await;
-    c.put_function_event_invoke_config()
-        .function_name("broken")
-        .destination_config(destinations(None, Some(&format!("{QUEUE_ARN}failures"))))
-        .send()
-        .await
-        .expect("put config");
+    let url = function_with_destination(&c, &sqs, "broken", "failures", false, None).await;
     invoke_event(&c, "broken", json!({"always": true, "order": 7})).await;
     until("the first run", || exec.runs() == 1).await;
     until("a retry is scheduled", || {
@@ -266,15 +281,7 @@ async fn a_throttled_event_backs_off_and_expires_after_its_maximum_age() {
     let (s, clock, _exec) = setup().await;
     let c = client(&s);
     let sqs = sqs_client(&s);
-    let url = create_queue(&sqs, "expired", &[]).await;
-    create_active(&c, "busy").await;
-    c.put_function_event_invoke_config()
-        .function_name("busy")
-        .maximum_event_age_in_seconds(60)
-        .destination_config(destinations(None, Some(&format!("{QUEUE_ARN}expired"))))
-        .send()
-        .await
-        .expect("put config");
+    let url = function_with_destination(&c, &sqs, "busy", "expired", false, Some(60)).await;
     invoke_event(&c, "busy", json!({"throttle": true})).await;
     until("the throttle backs off a second", || {
         queued(&s).first().is_some_and(|p| p.due_ms == T0 + 1_000)
@@ -298,14 +305,7 @@ async fn reserved_concurrency_zero_sends_events_to_on_failure_without_running_th
     let (s, _clock, exec) = setup().await;
     let c = client(&s);
     let sqs = sqs_client(&s);
-    let url = create_queue(&sqs, "refused", &[]).await;
-    create_active(&c, "off").await;
-    c.put_function_event_invoke_config()
-        .function_name("off")
-        .destination_config(destinations(None, Some(&format!("{QUEUE_ARN}refused"))))
-        .send()
-        .await
-        .expect("put config");
+    let url = function_with_destination(&c, &sqs, "off", "refused", false, None).await;
     c.put_function_concurrency()
         .function_name("off")
         .reserved_concurrent_executions(0)

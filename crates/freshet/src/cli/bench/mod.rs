@@ -285,7 +285,7 @@ pub async fn run(global: &GlobalOpts, args: BenchArgs) -> anyhow::Result<ExitCod
 
 /// Runs a workload against `global.endpoint`.
 async fn run_load(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
-    match &load {
+    let kinesis = match &load {
         Load::SqsSend(_) | Load::SqsBatch(_) | Load::SqsReceive(_) | Load::SqsLatency(_) => {
             return run_sqs(global, load).await;
         }
@@ -293,25 +293,33 @@ async fn run_load(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
         Load::FnCold(o) => return lambda::cold(global, o).await,
         Load::FnMappingLatency(o) => return lambda::mapping_latency(global, o).await,
         Load::FnMappingThroughput(o) => return lambda::mapping_throughput(global, o).await,
-        Load::Put(_) | Load::PutBatch(_) | Load::Get(_) | Load::Latency(_) | Load::Mixed(_) => {}
-    }
+        Load::Put(o) => KinesisLoad::Put(o),
+        Load::PutBatch(o) => KinesisLoad::PutBatch(o),
+        Load::Get(o) => KinesisLoad::Get(o),
+        Load::Latency(o) => KinesisLoad::Latency(o),
+        Load::Mixed(o) => KinesisLoad::Mixed(o),
+    };
+    run_kinesis(global, kinesis).await
+}
+
+/// The Kinesis workloads of [`Load`], so their steps match them alone.
+enum KinesisLoad<'a> {
+    Put(&'a PutOpts),
+    PutBatch(&'a PutBatchOpts),
+    Get(&'a GetOpts),
+    Latency(&'a LatencyOpts),
+    Mixed(&'a MixedOpts),
+}
+
+/// Runs a Kinesis workload against `global.endpoint`.
+async fn run_kinesis(global: &GlobalOpts, load: KinesisLoad<'_>) -> anyhow::Result<ExitCode> {
     let client = crate::cli::client::build_for_bench(global);
     let (name, settings, common) = match &load {
-        Load::Put(o) => ("put", serde_json::to_value(o)?, &o.common),
-        Load::PutBatch(o) => ("put-batch", serde_json::to_value(o)?, &o.common),
-        Load::Get(o) => ("get", serde_json::to_value(o)?, &o.common),
-        Load::Latency(o) => ("latency", serde_json::to_value(o)?, &o.common),
-        Load::Mixed(o) => ("mixed", serde_json::to_value(o)?, &o.common),
-        Load::SqsSend(_)
-        | Load::SqsBatch(_)
-        | Load::SqsReceive(_)
-        | Load::SqsLatency(_)
-        | Load::FnInvoke(_)
-        | Load::FnCold(_)
-        | Load::FnMappingLatency(_)
-        | Load::FnMappingThroughput(_) => {
-            unreachable!("SQS and function workloads return above")
-        }
+        KinesisLoad::Put(o) => ("put", serde_json::to_value(o)?, &o.common),
+        KinesisLoad::PutBatch(o) => ("put-batch", serde_json::to_value(o)?, &o.common),
+        KinesisLoad::Get(o) => ("get", serde_json::to_value(o)?, &o.common),
+        KinesisLoad::Latency(o) => ("latency", serde_json::to_value(o)?, &o.common),
+        KinesisLoad::Mixed(o) => ("mixed", serde_json::to_value(o)?, &o.common),
     };
     let common = common.clone();
     let stream = scenarios::BenchStream::setup(&client, &common).await?;
@@ -327,26 +335,20 @@ async fn run_load(global: &GlobalOpts, load: Load) -> anyhow::Result<ExitCode> {
         pid,
     };
     let progress = Progress::start(name, common.no_progress, ctx.live.clone());
-    let outcome = match &load {
-        Load::Put(o) => {
+    let outcome = match load {
+        KinesisLoad::Put(o) => {
             scenarios::put(&ctx, o.connections, None, o.client == ClientKind::Raw).await
         }
-        Load::PutBatch(o) => {
+        KinesisLoad::PutBatch(o) => {
             let raw = o.client == ClientKind::Raw;
             scenarios::put(&ctx, o.connections, Some(o.batch), raw).await
         }
-        Load::Get(o) => scenarios::get(&ctx, o.records, o.limit, &progress.bar).await,
-        Load::Latency(o) => scenarios::latency(&ctx, o.rate, o.consumer, o.poll_interval).await,
-        Load::Mixed(o) => scenarios::mixed(&ctx, o.producers, o.batch, o.poll_interval).await,
-        Load::SqsSend(_)
-        | Load::SqsBatch(_)
-        | Load::SqsReceive(_)
-        | Load::SqsLatency(_)
-        | Load::FnInvoke(_)
-        | Load::FnCold(_)
-        | Load::FnMappingLatency(_)
-        | Load::FnMappingThroughput(_) => {
-            unreachable!("SQS and function workloads return above")
+        KinesisLoad::Get(o) => scenarios::get(&ctx, o.records, o.limit, &progress.bar).await,
+        KinesisLoad::Latency(o) => {
+            scenarios::latency(&ctx, o.rate, o.consumer, o.poll_interval).await
+        }
+        KinesisLoad::Mixed(o) => {
+            scenarios::mixed(&ctx, o.producers, o.batch, o.poll_interval).await
         }
     };
     progress.finish();

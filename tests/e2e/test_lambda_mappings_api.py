@@ -14,12 +14,13 @@ import subprocess
 import time
 
 import pytest
-from esm import (calls, create_mapping, deploy_fn, lambda_client, logs_client, new_queue,
-                 new_stream, payloads, put, sqs_client, wait_for, wait_state)
+from esm import (calls, create_mapping, deploy_fn, new_queue, new_stream, payloads, put, wait_for,
+                 wait_state)
 from test_cli import aws_command
-from test_lambda_mappings import PY_KINESIS, order
+# The clients are the module-scoped fixtures of test_lambda_mappings (pytest uses imported ones).
+from test_lambda_mappings import PY_KINESIS, kin, lam, logs, order, sqs  # noqa: F401
 
-from kutil import REGION, kinesis_client
+from kutil import REGION
 
 # AWS's SQS example with partial batch responses (Python); a message saying "poison" fails
 # the first time it is received.
@@ -49,26 +50,6 @@ def process_message(record):
     if record["body"] == "poison" and record["attributes"]["ApproximateReceiveCount"] == "1":
         raise ValueError("poison message")
 '''
-
-
-@pytest.fixture(scope="module")
-def kin(endpoint):
-    return kinesis_client(endpoint)
-
-
-@pytest.fixture(scope="module")
-def lam(endpoint):
-    return lambda_client(endpoint)
-
-
-@pytest.fixture(scope="module")
-def logs(endpoint):
-    return logs_client(endpoint)
-
-
-@pytest.fixture(scope="module")
-def sqs(endpoint):
-    return sqs_client(endpoint)
 
 
 def delivered(logs, fn: str, n: int) -> list[int]:

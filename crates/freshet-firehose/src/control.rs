@@ -328,7 +328,13 @@ fn check_key(key_type: &str, key_arn: Option<&str>) -> Result<()> {
 /// another type (then the update must be complete).
 fn merged(old: &Destination, upd: DestinationInput) -> Result<Destination> {
     match (old, upd) {
-        (Destination::ExtendedS3(o), DestinationInput { extended_s3: Some(u), .. }) => {
+        (
+            Destination::ExtendedS3(o),
+            DestinationInput {
+                extended_s3: Some(u),
+                ..
+            },
+        ) => {
             let mut n = o.clone();
             n.merge(&u);
             validate::extended_s3_update(o, &n)?;
@@ -340,13 +346,25 @@ fn merged(old: &Destination, upd: DestinationInput) -> Result<Destination> {
             validate::extended_s3_update(o, &n)?;
             Ok(Destination::ExtendedS3(n))
         }
-        (Destination::HttpEndpoint(o), DestinationInput { http_endpoint: Some(u), .. }) => {
+        (
+            Destination::HttpEndpoint(o),
+            DestinationInput {
+                http_endpoint: Some(u),
+                ..
+            },
+        ) => {
             let mut n = o.clone();
             n.merge(&u);
             validate::http_endpoint(&n)?;
             Ok(Destination::HttpEndpoint(n))
         }
-        (Destination::HttpEndpoint(_), DestinationInput { extended_s3: Some(mut u), .. }) => {
+        (
+            Destination::HttpEndpoint(_),
+            DestinationInput {
+                extended_s3: Some(mut u),
+                ..
+            },
+        ) => {
             u.s3_backup_configuration = u.s3_backup_update.take();
             if u.dynamic_partitioning() {
                 return Err(invalid(
@@ -361,7 +379,13 @@ fn merged(old: &Destination, upd: DestinationInput) -> Result<Destination> {
             validate::s3(&u)?;
             Ok(Destination::ExtendedS3(u.to_extended()))
         }
-        (Destination::ExtendedS3(_), DestinationInput { http_endpoint: Some(mut u), .. }) => {
+        (
+            Destination::ExtendedS3(_),
+            DestinationInput {
+                http_endpoint: Some(mut u),
+                ..
+            },
+        ) => {
             u.s3_configuration = u.s3_update.take();
             validate::http_endpoint(&u)?;
             Ok(Destination::HttpEndpoint(u))

@@ -99,11 +99,11 @@ impl Firehose {
                     }
                 }
                 Err(e) => {
-                    let _ = live
-                        .undelivered
-                        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
-                            Some(v.saturating_sub(reserved))
-                        });
+                    let _ =
+                        live.undelivered
+                            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+                                Some(v.saturating_sub(reserved))
+                            });
                     return Err(Error::Storage(e.to_string()));
                 }
             }

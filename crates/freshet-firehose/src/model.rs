@@ -39,7 +39,10 @@ pub struct EncryptionConfiguration {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_encryption_config: Option<String>,
     /// `KMSEncryptionConfig{AWSKMSKeyARN}`.
-    #[serde(rename = "KMSEncryptionConfig", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "KMSEncryptionConfig",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub kms_encryption_config: Option<Value>,
 }
 
@@ -260,11 +263,13 @@ impl S3Destination {
     /// The description with AWS's defaults filled in.
     pub fn described(&self) -> S3Destination {
         let mut d = self.clone();
-        d.buffering_hints = Some(hints_with_defaults(d.buffering_hints.as_ref(), DEFAULT_SIZE_MB));
+        d.buffering_hints = Some(hints_with_defaults(
+            d.buffering_hints.as_ref(),
+            DEFAULT_SIZE_MB,
+        ));
         d.compression_format
             .get_or_insert_with(|| "UNCOMPRESSED".to_owned());
-        d.encryption_configuration
-            .get_or_insert_with(no_encryption);
+        d.encryption_configuration.get_or_insert_with(no_encryption);
         d.cloud_watch_logging_options
             .get_or_insert_with(logging_off);
         d
@@ -278,7 +283,10 @@ impl S3Destination {
         merge_opt(&mut self.error_output_prefix, &u.error_output_prefix);
         merge_opt(&mut self.buffering_hints, &u.buffering_hints);
         merge_opt(&mut self.compression_format, &u.compression_format);
-        merge_opt(&mut self.encryption_configuration, &u.encryption_configuration);
+        merge_opt(
+            &mut self.encryption_configuration,
+            &u.encryption_configuration,
+        );
         merge_opt(
             &mut self.cloud_watch_logging_options,
             &u.cloud_watch_logging_options,
@@ -308,14 +316,17 @@ impl ExtendedS3 {
         let mut d = self.clone();
         let conversion_on = conversion_enabled(d.data_format_conversion_configuration.as_ref());
         let default_size = if conversion_on { 128 } else { DEFAULT_SIZE_MB };
-        d.buffering_hints = Some(hints_with_defaults(d.buffering_hints.as_ref(), default_size));
+        d.buffering_hints = Some(hints_with_defaults(
+            d.buffering_hints.as_ref(),
+            default_size,
+        ));
         d.compression_format
             .get_or_insert_with(|| "UNCOMPRESSED".to_owned());
-        d.encryption_configuration
-            .get_or_insert_with(no_encryption);
+        d.encryption_configuration.get_or_insert_with(no_encryption);
         d.cloud_watch_logging_options
             .get_or_insert_with(logging_off);
-        d.s3_backup_mode.get_or_insert_with(|| "Disabled".to_owned());
+        d.s3_backup_mode
+            .get_or_insert_with(|| "Disabled".to_owned());
         d.s3_backup_description = d.s3_backup_configuration.take().map(|b| b.described());
         d.s3_backup_update = None;
         d
@@ -345,12 +356,18 @@ impl ExtendedS3 {
         merge_opt(&mut self.error_output_prefix, &u.error_output_prefix);
         merge_opt(&mut self.buffering_hints, &u.buffering_hints);
         merge_opt(&mut self.compression_format, &u.compression_format);
-        merge_opt(&mut self.encryption_configuration, &u.encryption_configuration);
+        merge_opt(
+            &mut self.encryption_configuration,
+            &u.encryption_configuration,
+        );
         merge_opt(
             &mut self.cloud_watch_logging_options,
             &u.cloud_watch_logging_options,
         );
-        merge_opt(&mut self.processing_configuration, &u.processing_configuration);
+        merge_opt(
+            &mut self.processing_configuration,
+            &u.processing_configuration,
+        );
         merge_opt(&mut self.s3_backup_mode, &u.s3_backup_mode);
         if let Some(b) = &u.s3_backup_update {
             self.s3_backup_configuration
@@ -390,11 +407,15 @@ impl HttpEndpoint {
         if let Some(e) = &mut d.endpoint_configuration {
             e.access_key = None;
         }
-        d.buffering_hints = Some(hints_with_defaults(d.buffering_hints.as_ref(), DEFAULT_SIZE_MB));
+        d.buffering_hints = Some(hints_with_defaults(
+            d.buffering_hints.as_ref(),
+            DEFAULT_SIZE_MB,
+        ));
         let req = d
             .request_configuration
             .get_or_insert_with(RequestConfiguration::default);
-        req.content_encoding.get_or_insert_with(|| "NONE".to_owned());
+        req.content_encoding
+            .get_or_insert_with(|| "NONE".to_owned());
         d.retry_options
             .get_or_insert_with(RetryOptions::default)
             .duration_in_seconds
@@ -415,7 +436,10 @@ impl HttpEndpoint {
             &u.cloud_watch_logging_options,
         );
         merge_opt(&mut self.request_configuration, &u.request_configuration);
-        merge_opt(&mut self.processing_configuration, &u.processing_configuration);
+        merge_opt(
+            &mut self.processing_configuration,
+            &u.processing_configuration,
+        );
         merge_opt(&mut self.role_arn, &u.role_arn);
         merge_opt(&mut self.retry_options, &u.retry_options);
         merge_opt(&mut self.s3_backup_mode, &u.s3_backup_mode);

@@ -71,11 +71,13 @@ impl ObjectSink for MemorySink {
                     })?)
                 }
             };
-            let failing = crate::firehose::lock(&self.failing).as_ref().map(|e| SinkError {
-                code: e.code.clone(),
-                message: e.message.clone(),
-                retryable: e.retryable,
-            });
+            let failing = crate::firehose::lock(&self.failing)
+                .as_ref()
+                .map(|e| SinkError {
+                    code: e.code.clone(),
+                    message: e.message.clone(),
+                    retryable: e.retryable,
+                });
             if let Some(e) = failing {
                 return Err(e);
             }

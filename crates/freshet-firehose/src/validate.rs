@@ -33,8 +33,12 @@ pub fn s3(d: &S3Destination) -> Result<()> {
 pub fn extended_s3(d: &ExtendedS3) -> Result<()> {
     check_bucket(d.bucket_arn.as_deref(), "BucketARN")?;
     let dynamic = d.dynamic_partitioning();
-    naming::check_prefixes(d.prefix.as_deref(), d.error_output_prefix.as_deref(), dynamic)
-        .map_err(invalid)?;
+    naming::check_prefixes(
+        d.prefix.as_deref(),
+        d.error_output_prefix.as_deref(),
+        dynamic,
+    )
+    .map_err(invalid)?;
     if d.conversion() {
         let compression = d.compression_format.as_deref().unwrap_or("UNCOMPRESSED");
         if compression != "UNCOMPRESSED" {

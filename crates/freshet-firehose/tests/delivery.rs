@@ -124,7 +124,10 @@ async fn records_are_delivered_in_one_object_once_the_interval_passes() {
     let objects = wait_objects(&h.sink, 1).await;
     let ((bucket, key), body) = &objects[0];
     assert_eq!(bucket, "bucket");
-    assert!(key.starts_with("out/2023/11/14/22/s-1-2023-11-14-22-13-20-"), "{key}");
+    assert!(
+        key.starts_with("out/2023/11/14/22/s-1-2023-11-14-22-13-20-"),
+        "{key}"
+    );
     assert_eq!(body.as_ref(), b"r0\nr1\nr2\n");
     h.stop().await;
 }
@@ -156,9 +159,15 @@ async fn puts_past_the_undelivered_budget_are_throttled_one_by_one() {
     create(&h.fh, "s", 5, 900).await;
     let big: Vec<Bytes> = (0..4).map(|_| Bytes::from(vec![b'x'; 4000])).collect();
     let out = h.fh.put_records("s", &big).await.expect("put");
-    let ok = out.iter().filter(|o| matches!(o, PutOutcome::Ok(_))).count();
+    let ok = out
+        .iter()
+        .filter(|o| matches!(o, PutOutcome::Ok(_)))
+        .count();
     assert_eq!(ok, 2, "{out:?}");
-    assert!(matches!(out[3], PutOutcome::Failed("ServiceUnavailableException", _)));
+    assert!(matches!(
+        out[3],
+        PutOutcome::Failed("ServiceUnavailableException", _)
+    ));
     h.stop().await;
 }
 
@@ -167,7 +176,9 @@ async fn a_full_buffer_is_delivered_without_waiting_for_the_interval() {
     let dir = tempfile::tempdir().expect("tmp");
     let h = start_with(dir.path(), Arc::new(ManualClock::new(T0)), 1 << 30).await;
     create(&h.fh, "s", 1, 900).await;
-    let big: Vec<Bytes> = (0..3).map(|i| Bytes::from(vec![b'a' + i; 600_000])).collect();
+    let big: Vec<Bytes> = (0..3)
+        .map(|i| Bytes::from(vec![b'a' + i; 600_000]))
+        .collect();
     h.fh.put_records("s", &big).await.expect("put");
     // 1 MiB hint: any two of these records pass it, so the first and second go alone as
     // soon as the next one is read; the third waits for the interval.

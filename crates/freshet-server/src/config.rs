@@ -37,6 +37,8 @@ pub struct Config {
     pub logs: LogsConfig,
     /// Lambda functions.
     pub lambda: LambdaConfig,
+    /// Firehose delivery streams.
+    pub firehose: FirehoseConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -270,6 +272,33 @@ impl Default for LogsConfig {
             live_tail_interval: Duration::from_secs(1),
             live_tail_timeout: Duration::from_secs(3 * 60 * 60),
             max_log_groups: 1_000_000,
+        }
+    }
+}
+
+/// `[firehose]`: Data Firehose delivery streams.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FirehoseConfig {
+    /// How long a new delivery stream stays CREATING.
+    #[serde(with = "humantime_serde")]
+    pub create_delay: Duration,
+    /// How long a deleted delivery stream stays DELETING.
+    #[serde(with = "humantime_serde")]
+    pub delete_delay: Duration,
+    /// Most delivery streams.
+    pub stream_limit: usize,
+    /// Undelivered DirectPut data per stream beyond which puts are throttled.
+    pub undelivered_budget: ByteSize,
+}
+
+impl Default for FirehoseConfig {
+    fn default() -> Self {
+        Self {
+            create_delay: Duration::from_millis(500),
+            delete_delay: Duration::from_millis(500),
+            stream_limit: 5000,
+            undelivered_budget: ByteSize(1 << 30),
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod tls;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use freshet_firehose::{Firehose, FirehoseOptions, FirehoseService};
 use freshet_kinesis::{KinesisService, ScalerOptions, Streams, StreamsOptions};
 use freshet_lambda::async_invoke::{AsyncQueue, AsyncQueueOptions};
 use freshet_lambda::esm::{EsmOptions, Mappings};
@@ -82,6 +83,7 @@ pub struct RunningServer {
     sqs: Sqs,
     logs: Logs,
     functions: Functions,
+    firehose: Firehose,
     executor: ExecutorHandle,
     _lock: lock::DirLock,
 }
@@ -129,6 +131,11 @@ impl RunningServer {
     /// The Lambda functions, for tests and in-process invokers (event source mappings).
     pub fn functions(&self) -> &Functions {
         &self.functions
+    }
+
+    /// The Firehose delivery streams, for tests (an in-memory sink) and in-process callers.
+    pub fn firehose(&self) -> &Firehose {
+        &self.firehose
     }
 
     /// Stops accepting connections, lets requests in flight finish (up to the configured
@@ -271,11 +278,16 @@ pub async fn start_with(
     )
     .map_err(|e| storage_err(e.to_string()))?;
     supervisor.start(mappings.component());
+    let firehose = open_firehose(&platform, &config, &dir)
+        .await
+        .map_err(|e| storage_err(e.to_string()))?;
+    supervisor.start(firehose.component());
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(KinesisService::new(streams.clone())),
         Arc::new(SqsService::new(sqs.clone())),
         Arc::new(LogsService::new(logs.clone())),
         Arc::new(LambdaService::new(functions.clone()).with_mappings(mappings)),
+        Arc::new(FirehoseService::new(firehose.clone())),
     ];
     let router = Router::new(services);
     let tls = match config.server.tls_listen {
@@ -366,9 +378,32 @@ pub async fn start_with(
         sqs,
         logs,
         functions,
+        firehose,
         executor: ExecutorHandle(executor),
         _lock: lock,
     })
+}
+
+/// Firehose on the platform; delivery objects are staged under `<data>/firehose/staging`.
+async fn open_firehose(
+    platform: &Platform,
+    config: &Config,
+    dir: &std::path::Path,
+) -> Result<Firehose, freshet_firehose::Error> {
+    let f = &config.firehose;
+    Firehose::open(
+        platform,
+        FirehoseOptions {
+            account_id: config.aws.account_id.clone(),
+            region: config.aws.region.clone(),
+            create_delay: f.create_delay,
+            delete_delay: f.delete_delay,
+            stream_limit: f.stream_limit,
+            undelivered_budget_bytes: f.undelivered_budget.0,
+            staging_dir: dir.join("firehose").join("staging"),
+        },
+    )
+    .await
 }
 
 /// The executor of Lambda handlers: warm local processes, logs into CloudWatch Logs, handlers

@@ -13,6 +13,7 @@ mod it {
     mod arn;
     mod cbor;
     mod efo;
+    mod firehose;
     mod lambda;
     mod lifecycle;
     mod logs;

@@ -46,7 +46,13 @@ pub(crate) fn validate_encryption(v: &mut Validator, path: &str, e: &Option<Encr
     let Some(e) = e else { return };
     let arn = format!("{path}.keyARN");
     let kt = format!("{path}.keyType");
-    v.string(arn.as_str(), e.key_arn.as_ref().map(|s| s.0.as_str()), 1, Some(512), Some(KEY_ARN));
+    v.string(
+        arn.as_str(),
+        e.key_arn.as_ref().map(|s| s.0.as_str()),
+        1,
+        Some(512),
+        Some(KEY_ARN),
+    );
     v.required(kt.as_str(), &e.key_type);
     v.one_of(
         kt.as_str(),
@@ -112,9 +118,21 @@ impl Operation<Firehose> for CreateDeliveryStream {
             let arn = "kinesisStreamSourceConfiguration.kinesisStreamARN";
             let role = "kinesisStreamSourceConfiguration.roleARN";
             v.required(arn, &k.kinesis_stream_arn);
-            v.string(arn, k.kinesis_stream_arn.as_ref().map(|s| s.0.as_str()), 1, Some(512), Some(STREAM_ARN));
+            v.string(
+                arn,
+                k.kinesis_stream_arn.as_ref().map(|s| s.0.as_str()),
+                1,
+                Some(512),
+                Some(STREAM_ARN),
+            );
             v.required(role, &k.role_arn);
-            v.string(role, k.role_arn.as_ref().map(|s| s.0.as_str()), 1, Some(512), Some(ROLE_ARN));
+            v.string(
+                role,
+                k.role_arn.as_ref().map(|s| s.0.as_str()),
+                1,
+                Some(512),
+                Some(ROLE_ARN),
+            );
         }
         validate_encryption(
             v,
@@ -137,14 +155,19 @@ impl Operation<Firehose> for CreateDeliveryStream {
         let mut others = Vec::new();
         for (given, name) in [
             (i.redshift_destination_configuration.is_some(), "Redshift"),
-            (i.elasticsearch_destination_configuration.is_some(), "Elasticsearch"),
             (
-                i.amazonopensearchservice_destination_configuration.is_some(),
+                i.elasticsearch_destination_configuration.is_some(),
+                "Elasticsearch",
+            ),
+            (
+                i.amazonopensearchservice_destination_configuration
+                    .is_some(),
                 "AmazonOpenSearchService",
             ),
             (i.splunk_destination_configuration.is_some(), "Splunk"),
             (
-                i.amazon_open_search_serverless_destination_configuration.is_some(),
+                i.amazon_open_search_serverless_destination_configuration
+                    .is_some(),
                 "AmazonOpenSearchServerless",
             ),
             (i.snowflake_destination_configuration.is_some(), "Snowflake"),

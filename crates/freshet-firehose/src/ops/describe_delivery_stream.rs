@@ -41,7 +41,10 @@ struct Encryption {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct DirectPutSource {
-    #[serde(rename = "ThroughputHintInMBs", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ThroughputHintInMBs",
+        skip_serializing_if = "Option::is_none"
+    )]
     throughput_hint_in_mbs: Option<i64>,
 }
 
@@ -102,7 +105,9 @@ impl Operation<Firehose> for DescribeDeliveryStream {
         v.int("limit", i.limit.map(|n| n.0), Some(1), Some(10000));
         v.string(
             "exclusiveStartDestinationId",
-            i.exclusive_start_destination_id.as_ref().map(|s| s.0.as_str()),
+            i.exclusive_start_destination_id
+                .as_ref()
+                .map(|s| s.0.as_str()),
             1,
             Some(100),
             Some(DESTINATION_ID),

@@ -35,11 +35,18 @@ impl Operation<Firehose> for ListDeliveryStreams {
         v.one_of(
             "deliveryStreamType",
             i.delivery_stream_type.as_ref().map(|s| s.0.as_str()),
-            &["DirectPut", "KinesisStreamAsSource", "MSKAsSource", "DatabaseAsSource"],
+            &[
+                "DirectPut",
+                "KinesisStreamAsSource",
+                "MSKAsSource",
+                "DatabaseAsSource",
+            ],
         );
         v.string(
             "exclusiveStartDeliveryStreamName",
-            i.exclusive_start_delivery_stream_name.as_ref().map(|s| s.0.as_str()),
+            i.exclusive_start_delivery_stream_name
+                .as_ref()
+                .map(|s| s.0.as_str()),
             1,
             Some(64),
             Some(NAME),

@@ -35,7 +35,9 @@ pub(crate) async fn dispatch(fh: &Firehose, op: &str, protocol: Protocol, body: 
     use create_delivery_stream::CreateDeliveryStream as Create;
     use delete_delivery_stream::DeleteDeliveryStream as Delete;
     use describe_delivery_stream::DescribeDeliveryStream as Describe;
-    use encryption::{StartDeliveryStreamEncryption as Start, StopDeliveryStreamEncryption as Stop};
+    use encryption::{
+        StartDeliveryStreamEncryption as Start, StopDeliveryStreamEncryption as Stop,
+    };
     use list_delivery_streams::ListDeliveryStreams as List;
     use list_tags_for_delivery_stream::ListTagsForDeliveryStream as ListTags;
     use put_record::PutRecord;
@@ -71,10 +73,20 @@ macro_rules! pattern {
 }
 
 pattern!(is_name, "[a-zA-Z0-9_.-]+");
-pattern!(is_role_arn, r"arn:.*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+");
-pattern!(is_bucket_arn, r"arn:.*:s3:::[\w\.\-]{1,255}");
-pattern!(is_stream_arn, r"arn:.*:kinesis:[a-zA-Z0-9\-]+:\d{12}:stream/[a-zA-Z0-9_.-]+");
-pattern!(is_key_arn, r"arn:.*:kms:[a-zA-Z0-9\-]+:\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\-_/]+");
+pattern!(
+    is_role_arn,
+    r"arn:.*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+"
+);
+// Java's \w is ASCII (and a Unicode \w{1,255} is too big a regex).
+pattern!(is_bucket_arn, r"arn:.*:s3:::[A-Za-z0-9_.\-]{1,255}");
+pattern!(
+    is_stream_arn,
+    r"arn:.*:kinesis:[a-zA-Z0-9\-]+:\d{12}:stream/[a-zA-Z0-9_.-]+"
+);
+pattern!(
+    is_key_arn,
+    r"arn:.*:kms:[a-zA-Z0-9\-]+:\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\-_/]+"
+);
 pattern!(is_tag_key, r"[\p{L}\p{Z}\p{N}_.:/=+\-@%]*");
 pattern!(is_tag_value, r"[\p{L}\p{Z}\p{N}_.:/=+\-@%]*");
 pattern!(is_file_extension, r"|\.[0-9a-z!\-_.*'()]+");
@@ -97,10 +109,7 @@ pub(crate) const KEY_ARN: Pattern = (
     r"arn:.*:kms:[a-zA-Z0-9\-]+:\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\-_/]+",
 );
 /// Tag keys: the model's pattern plus its `aws:` exclusion, checked apart.
-pub(crate) const TAG_KEY: Pattern = (
-    tag_key_ok,
-    r"^(?!aws:)[\p{L}\p{Z}\p{N}_.:\/=+\-@%]*$",
-);
+pub(crate) const TAG_KEY: Pattern = (tag_key_ok, r"^(?!aws:)[\p{L}\p{Z}\p{N}_.:\/=+\-@%]*$");
 pub(crate) const TAG_VALUE: Pattern = (is_tag_value, r"^[\p{L}\p{Z}\p{N}_.:\/=+\-@%]*$");
 pub(crate) const FILE_EXTENSION: Pattern = (is_file_extension, r"^$|\.[0-9a-z!\-_.*'()]+");
 pub(crate) const TIME_ZONE: Pattern = (is_time_zone, r"^$|[a-zA-Z/_]+");
@@ -114,7 +123,13 @@ fn tag_key_ok(s: &str) -> bool {
 /// `DeliveryStreamName` at `path` (required).
 pub(crate) fn validate_name(v: &mut Validator, path: &str, name: &Option<JStr>) {
     v.required(path, name);
-    v.string(path, name.as_ref().map(|s| s.0.as_str()), 1, Some(64), Some(NAME));
+    v.string(
+        path,
+        name.as_ref().map(|s| s.0.as_str()),
+        1,
+        Some(64),
+        Some(NAME),
+    );
 }
 
 fn join(path: &str, member: &str) -> String {
@@ -123,7 +138,12 @@ fn join(path: &str, member: &str) -> String {
 
 fn validate_hints(v: &mut Validator, path: &str, h: Option<&BufferingHints>, max_mb: i64) {
     let Some(h) = h else { return };
-    v.int(join(path, "sizeInMBs").as_str(), h.size_in_mbs, Some(1), Some(max_mb));
+    v.int(
+        join(path, "sizeInMBs").as_str(),
+        h.size_in_mbs,
+        Some(1),
+        Some(max_mb),
+    );
     v.int(
         join(path, "intervalInSeconds").as_str(),
         h.interval_in_seconds,
@@ -143,9 +163,27 @@ pub(crate) fn validate_s3(v: &mut Validator, path: &str, d: &S3Destination, crea
         v.required(role.as_str(), &d.role_arn);
         v.required(bucket.as_str(), &d.bucket_arn);
     }
-    v.string(role.as_str(), d.role_arn.as_deref(), 1, Some(512), Some(ROLE_ARN));
-    v.string(bucket.as_str(), d.bucket_arn.as_deref(), 1, Some(2048), Some(BUCKET_ARN));
-    v.string(join(path, "prefix").as_str(), d.prefix.as_deref(), 0, Some(1024), None);
+    v.string(
+        role.as_str(),
+        d.role_arn.as_deref(),
+        1,
+        Some(512),
+        Some(ROLE_ARN),
+    );
+    v.string(
+        bucket.as_str(),
+        d.bucket_arn.as_deref(),
+        1,
+        Some(2048),
+        Some(BUCKET_ARN),
+    );
+    v.string(
+        join(path, "prefix").as_str(),
+        d.prefix.as_deref(),
+        0,
+        Some(1024),
+        None,
+    );
     v.string(
         join(path, "errorOutputPrefix").as_str(),
         d.error_output_prefix.as_deref(),
@@ -153,7 +191,12 @@ pub(crate) fn validate_s3(v: &mut Validator, path: &str, d: &S3Destination, crea
         Some(1024),
         None,
     );
-    validate_hints(v, &join(path, "bufferingHints"), d.buffering_hints.as_ref(), 128);
+    validate_hints(
+        v,
+        &join(path, "bufferingHints"),
+        d.buffering_hints.as_ref(),
+        128,
+    );
     v.one_of(
         join(path, "compressionFormat").as_str(),
         d.compression_format.as_deref(),
@@ -191,7 +234,11 @@ pub(crate) fn validate_extended_s3(v: &mut Validator, path: &str, d: &ExtendedS3
         .and_then(|p| p.retry_options.as_ref())
     {
         v.int(
-            join(path, "dynamicPartitioningConfiguration.retryOptions.durationInSeconds").as_str(),
+            join(
+                path,
+                "dynamicPartitioningConfiguration.retryOptions.durationInSeconds",
+            )
+            .as_str(),
             r.duration_in_seconds,
             Some(0),
             Some(7200),
@@ -226,7 +273,13 @@ pub(crate) fn validate_http(v: &mut Validator, path: &str, d: &HttpEndpoint, cre
         // The model's pattern is https://.*; Freshet takes http:// too (localhost tests),
         // checked by the domain.
         v.string(url.as_str(), e.url.as_deref(), 1, Some(1000), None);
-        v.string(join(&endpoint, "name").as_str(), e.name.as_deref(), 1, Some(256), None);
+        v.string(
+            join(&endpoint, "name").as_str(),
+            e.name.as_deref(),
+            1,
+            Some(256),
+            None,
+        );
         v.string(
             join(&endpoint, "accessKey").as_str(),
             e.access_key.as_deref(),
@@ -235,7 +288,12 @@ pub(crate) fn validate_http(v: &mut Validator, path: &str, d: &HttpEndpoint, cre
             None,
         );
     }
-    validate_hints(v, &join(path, "bufferingHints"), d.buffering_hints.as_ref(), 64);
+    validate_hints(
+        v,
+        &join(path, "bufferingHints"),
+        d.buffering_hints.as_ref(),
+        64,
+    );
     if let Some(r) = &d.request_configuration {
         v.one_of(
             join(path, "requestConfiguration.contentEncoding").as_str(),
@@ -258,7 +316,13 @@ pub(crate) fn validate_http(v: &mut Validator, path: &str, d: &HttpEndpoint, cre
             Some(7200),
         );
     }
-    v.string(join(path, "roleARN").as_str(), d.role_arn.as_deref(), 1, Some(512), Some(ROLE_ARN));
+    v.string(
+        join(path, "roleARN").as_str(),
+        d.role_arn.as_deref(),
+        1,
+        Some(512),
+        Some(ROLE_ARN),
+    );
     v.one_of(
         join(path, "s3BackupMode").as_str(),
         d.s3_backup_mode.as_deref(),
@@ -280,7 +344,13 @@ pub(crate) fn validate_tags(v: &mut Validator, path: &str, tags: Option<&[TagIn]
         let key = format!("{path}.{}.member.key", i + 1);
         let value = format!("{path}.{}.member.value", i + 1);
         v.required(key.as_str(), &t.key);
-        v.string(key.as_str(), t.key.as_ref().map(|s| s.0.as_str()), 1, Some(128), Some(TAG_KEY));
+        v.string(
+            key.as_str(),
+            t.key.as_ref().map(|s| s.0.as_str()),
+            1,
+            Some(128),
+            Some(TAG_KEY),
+        );
         v.string(
             value.as_str(),
             t.value.as_ref().map(|s| s.0.as_str()),
@@ -313,4 +383,22 @@ pub(crate) fn tag_pairs(tags: Option<Vec<TagIn>>) -> Vec<(String, String)> {
         .into_iter()
         .filter_map(|t| Some((t.key?.0, t.value.map(|v| v.0).unwrap_or_default())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_patterns_match_what_aws_accepts() {
+        assert!(is_bucket_arn("arn:aws:s3:::bucket"));
+        assert!(!is_bucket_arn("arn:aws:s3:::"));
+        assert!(is_role_arn("arn:aws:iam::000000000000:role/firehose"));
+        assert!(is_name("a.b-c_d"));
+        assert!(!is_name("a b"));
+        assert!(tag_key_ok("env"));
+        assert!(!tag_key_ok("aws:x"));
+        assert!(is_file_extension(""));
+        assert!(is_file_extension(".json"));
+    }
 }

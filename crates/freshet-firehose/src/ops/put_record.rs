@@ -64,11 +64,9 @@ impl Operation<Firehose> for PutRecord {
                 record_id,
                 encrypted,
             }),
-            Some(PutOutcome::Failed(_, message)) => Err(ApiError::new(
-                "ServiceUnavailableException",
-                503,
-                message,
-            )),
+            Some(PutOutcome::Failed(_, message)) => {
+                Err(ApiError::new("ServiceUnavailableException", 503, message))
+            }
             None => Err(ApiError::new("InternalFailure", 500, "no outcome")),
         }
     }

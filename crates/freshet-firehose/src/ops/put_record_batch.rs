@@ -63,7 +63,11 @@ impl Operation<Firehose> for PutRecordBatch {
                     member: "data",
                 };
                 v.required(path, &r.data);
-                v.blob(path, r.data.as_ref().map(|d| d.0.as_slice()), MAX_RECORD_BYTES);
+                v.blob(
+                    path,
+                    r.data.as_ref().map(|d| d.0.as_slice()),
+                    MAX_RECORD_BYTES,
+                );
             }
         }
     }

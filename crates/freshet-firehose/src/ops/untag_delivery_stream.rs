@@ -32,7 +32,12 @@ impl Operation<Firehose> for UntagDeliveryStream {
             .tag_keys
             .as_ref()
             .map(|k| k.0.iter().map(|s| s.0.clone()).collect());
-        v.string_list("tagKeys", keys.as_deref(), (1, 50), StringMember::Length(1, 128));
+        v.string_list(
+            "tagKeys",
+            keys.as_deref(),
+            (1, 50),
+            StringMember::Length(1, 128),
+        );
     }
 
     async fn call(fh: &Firehose, i: Input) -> Result<Output, ApiError> {

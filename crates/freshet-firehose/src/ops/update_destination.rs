@@ -48,7 +48,9 @@ impl Operation<Firehose> for UpdateDestination {
         v.required(ver, &i.current_delivery_stream_version_id);
         v.string(
             ver,
-            i.current_delivery_stream_version_id.as_ref().map(|s| s.0.as_str()),
+            i.current_delivery_stream_version_id
+                .as_ref()
+                .map(|s| s.0.as_str()),
             1,
             Some(50),
             Some(VERSION_ID),
@@ -76,7 +78,10 @@ impl Operation<Firehose> for UpdateDestination {
         let mut others = Vec::new();
         for (given, name) in [
             (i.redshift_destination_update.is_some(), "Redshift"),
-            (i.elasticsearch_destination_update.is_some(), "Elasticsearch"),
+            (
+                i.elasticsearch_destination_update.is_some(),
+                "Elasticsearch",
+            ),
             (
                 i.amazonopensearchservice_destination_update.is_some(),
                 "AmazonOpenSearchService",
@@ -105,7 +110,8 @@ impl Operation<Firehose> for UpdateDestination {
             http_endpoint: i.http_endpoint_destination_update,
             others,
         };
-        fh.update_destination(&name, &version, &dest_id, upd).await?;
+        fh.update_destination(&name, &version, &dest_id, upd)
+            .await?;
         Ok(Output {})
     }
 }

@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Firehose's documented rules as pure functions: prefixes and object names, compression,
+//! the Lambda transformation contract, record processors, error output documents and the
+//! HTTP endpoint protocol. Delivery (elsewhere in this crate) calls these; nothing here
+//! keeps state between calls.

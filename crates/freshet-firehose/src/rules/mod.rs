@@ -3,3 +3,6 @@
 //! the Lambda transformation contract, record processors, error output documents and the
 //! HTTP endpoint protocol. Delivery (elsewhere in this crate) calls these; nothing here
 //! keeps state between calls.
+
+mod datetime;
+pub mod prefix;

@@ -4,5 +4,6 @@
 //! HTTP endpoint protocol. Delivery (elsewhere in this crate) calls these; nothing here
 //! keeps state between calls.
 
+pub mod compress;
 mod datetime;
 pub mod prefix;

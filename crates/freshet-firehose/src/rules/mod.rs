@@ -7,3 +7,4 @@
 pub mod compress;
 mod datetime;
 pub mod prefix;
+pub mod transform;

@@ -6,5 +6,8 @@
 
 pub mod compress;
 mod datetime;
+pub mod deagg;
+pub mod extract;
 pub mod prefix;
+pub mod processing;
 pub mod transform;

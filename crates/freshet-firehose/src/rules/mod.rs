@@ -7,6 +7,7 @@
 pub mod compress;
 mod datetime;
 pub mod deagg;
+pub mod error_doc;
 pub mod extract;
 pub mod prefix;
 pub mod processing;

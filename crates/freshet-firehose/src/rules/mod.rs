@@ -9,6 +9,7 @@ mod datetime;
 pub mod deagg;
 pub mod error_doc;
 pub mod extract;
+pub mod http_endpoint;
 pub mod prefix;
 pub mod processing;
 pub mod transform;

@@ -6,6 +6,8 @@
 //! * [`Firehose`]: the delivery streams of a server (control plane in `firehose.rs` and
 //!   `control.rs`, DirectPut ingest in `ingest.rs`), records in `store.rs`, the model's
 //!   destination shapes in `model.rs`.
+//! * [`rules`]: prefixes, compression, the Lambda contract, processors, error documents,
+//!   the HTTP endpoint protocol.
 //! * [`engine`]: delivery: buffering by positions, staging files, checkpoints.
 //! * [`sink`]: where delivered objects go ([`sink::ObjectSink`]): Freshet's own buckets, or
 //!   an external S3-compatible store a bucket is mapped to; [`sinks`]: test and fallback
@@ -20,6 +22,7 @@ pub mod ingest;
 pub mod model;
 pub mod naming;
 mod ops;
+pub mod rules;
 pub mod sink;
 pub mod sinks;
 pub mod store;

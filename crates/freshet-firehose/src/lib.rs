@@ -20,7 +20,6 @@ mod error;
 mod firehose;
 pub mod ingest;
 pub mod model;
-pub mod naming;
 mod ops;
 pub mod rules;
 pub mod sink;

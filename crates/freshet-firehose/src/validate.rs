@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{ExtendedS3, HttpEndpoint, S3Destination, bucket_of};
-use crate::naming;
+use crate::rules::prefix::{Prefixes, time_zone};
 
 fn invalid(msg: impl Into<String>) -> Error {
     Error::InvalidArgument(msg.into())
@@ -25,7 +25,8 @@ fn check_bucket(arn: Option<&str>, member: &str) -> Result<()> {
 /// An S3 configuration (the deprecated destination, a backup or an HTTP endpoint's bucket).
 pub fn s3(d: &S3Destination) -> Result<()> {
     check_bucket(d.bucket_arn.as_deref(), "BucketARN")?;
-    naming::check_prefixes(d.prefix.as_deref(), d.error_output_prefix.as_deref(), false)
+    Prefixes::parse(d.prefix.as_deref(), d.error_output_prefix.as_deref(), false)
+        .map(|_| ())
         .map_err(invalid)
 }
 
@@ -33,7 +34,7 @@ pub fn s3(d: &S3Destination) -> Result<()> {
 pub fn extended_s3(d: &ExtendedS3) -> Result<()> {
     check_bucket(d.bucket_arn.as_deref(), "BucketARN")?;
     let dynamic = d.dynamic_partitioning();
-    naming::check_prefixes(
+    Prefixes::parse(
         d.prefix.as_deref(),
         d.error_output_prefix.as_deref(),
         dynamic,
@@ -82,21 +83,18 @@ pub fn extended_s3(d: &ExtendedS3) -> Result<()> {
             }
         }
     }
-    if let Some(tz) = d.custom_time_zone.as_deref() {
-        naming::check_time_zone(tz).map_err(invalid)?;
-    }
+    time_zone(d.custom_time_zone.as_deref()).map_err(invalid)?;
     not_yet(d)
 }
 
-/// What this build cannot deliver yet is refused rather than delivered wrongly: compression
-/// (lands with `rules::compress`), processors (`rules::transform`), format conversion
-/// (`convert`).
+/// What the engine does not deliver yet is refused rather than delivered wrongly:
+/// processors (the `rules::processing` chain is not wired into delivery), dynamic
+/// partitioning (needs it), format conversion (`convert`).
 fn not_yet(d: &ExtendedS3) -> Result<()> {
-    let compression = d.compression_format.as_deref().unwrap_or("UNCOMPRESSED");
-    if compression != "UNCOMPRESSED" {
-        return Err(invalid(format!(
-            "CompressionFormat {compression} is not supported by this Freshet build yet."
-        )));
+    if d.dynamic_partitioning() {
+        return Err(invalid(
+            "Dynamic partitioning is not supported by this Freshet build yet.",
+        ));
     }
     let processing = d
         .processing_configuration

@@ -15,7 +15,8 @@ use super::buffer::Flush;
 use crate::error::{Error, Result};
 use crate::firehose::{Firehose, Live, blocking};
 use crate::model::{Destination, ExtendedS3, bucket_of};
-use crate::naming;
+use crate::rules::compress::{Compression, Compressor, OutputFormat, default_extension};
+use crate::rules::prefix::{PrefixContext, Prefixes, object_name, time_zone};
 use crate::sink::{ObjectBody, ObjectPut};
 use crate::store::{Checkpoint, StreamRecord};
 
@@ -40,10 +41,11 @@ pub async fn deliver(
         .and_then(bucket_of)
         .ok_or_else(|| Error::InvalidArgument("destination has no bucket".to_owned()))?
         .to_owned();
-    let key = object_key(rec, dest, flush.oldest_ms);
+    let key = object_key(rec, dest, flush.oldest_ms)?;
+    let compression = compression_of(dest);
     let mut backoff = Duration::from_secs(1);
     loop {
-        let (path, len) = stage(fh, live, &flush).await?;
+        let (path, len) = stage(fh, live, &flush, compression, &key).await?;
         let put = ObjectPut {
             bucket: bucket.clone(),
             key: key.clone(),
@@ -75,18 +77,60 @@ pub async fn deliver(
     Ok(())
 }
 
-/// The object's key: evaluated prefix + `<stream>-<version>-<time>-<uuid><extension>`.
-fn object_key(rec: &StreamRecord, dest: &ExtendedS3, oldest_ms: i64) -> String {
-    let prefix = naming::data_prefix(dest.prefix.as_deref(), oldest_ms);
-    let ext = dest.file_extension.as_deref().unwrap_or("");
-    format!(
-        "{prefix}{}",
-        naming::object_name(&rec.name, rec.version, oldest_ms, ext)
+fn compression_of(dest: &ExtendedS3) -> Compression {
+    dest.compression_format
+        .as_deref()
+        .and_then(Compression::parse)
+        .unwrap_or_default()
+}
+
+/// The object's key: evaluated prefix + `<stream>-<version>-<time>-<uuid><extension>`, the
+/// time of the oldest record in CustomTimeZone; the extension is FileExtension or the
+/// compression's default.
+fn object_key(rec: &StreamRecord, dest: &ExtendedS3, oldest_ms: i64) -> Result<String> {
+    let bad = |m: String| Error::InvalidArgument(m);
+    let prefixes = Prefixes::parse(
+        dest.prefix.as_deref(),
+        dest.error_output_prefix.as_deref(),
+        dest.dynamic_partitioning(),
     )
+    .map_err(bad)?;
+    let tz = time_zone(dest.custom_time_zone.as_deref()).map_err(bad)?;
+    let none = std::collections::BTreeMap::new();
+    let ctx = PrefixContext {
+        arrival_ms: oldest_ms,
+        tz: &tz,
+        query_keys: &none,
+        lambda_keys: &none,
+    };
+    let prefix = prefixes
+        .data_prefix(&ctx)
+        .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    let ext = match dest.file_extension.as_deref() {
+        Some(e) if !e.is_empty() => e,
+        _ => default_extension(compression_of(dest), OutputFormat::Raw),
+    };
+    Ok(format!(
+        "{prefix}{}",
+        object_name(&rec.name, rec.version, oldest_ms, &tz, ext)
+    ))
 }
 
 /// Writes the records of `flush` into a new staging file, fsynced; returns it and its size.
-async fn stage(fh: &Firehose, live: &Arc<Live>, flush: &Flush) -> Result<(PathBuf, u64)> {
+async fn stage(
+    fh: &Firehose,
+    live: &Arc<Live>,
+    flush: &Flush,
+    compression: Compression,
+    key: &str,
+) -> Result<(PathBuf, u64)> {
+    // A ZIP object's one entry is named after the object.
+    let entry = key
+        .rsplit('/')
+        .next()
+        .unwrap_or(key)
+        .trim_end_matches(".zip")
+        .to_owned();
     let path = fh
         .options()
         .staging_dir
@@ -96,9 +140,9 @@ async fn stage(fh: &Firehose, live: &Arc<Live>, flush: &Flush) -> Result<(PathBu
     let p = path.clone();
     let written = blocking(move || {
         let file = std::fs::File::create(&p).map_err(|e| io_err(&p, e))?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let buffered = std::io::BufWriter::with_capacity(1 << 20, file);
+        let mut w = Compressor::new(compression, buffered, &entry).map_err(|e| io_err(&p, e))?;
         let mut at = range.start;
-        let mut len = 0u64;
         while at < range.end {
             let max = usize::try_from(range.end - at).unwrap_or(usize::MAX);
             let batch = log.read(at, max.min(10_000), READ_BYTES, i64::MIN)?;
@@ -110,12 +154,15 @@ async fn stage(fh: &Firehose, live: &Arc<Live>, flush: &Flush) -> Result<(PathBu
             }
             for r in batch.records.iter().take_while(|r| r.offset < range.end) {
                 w.write_all(&r.data).map_err(|e| io_err(&p, e))?;
-                len += r.data.len() as u64;
             }
             at = batch.next_offset;
         }
-        let file = w.into_inner().map_err(|e| io_err(&p, e.into_error()))?;
+        let buffered = w.finish().map_err(|e| io_err(&p, e))?;
+        let file = buffered
+            .into_inner()
+            .map_err(|e| io_err(&p, e.into_error()))?;
         file.sync_all().map_err(|e| io_err(&p, e))?;
+        let len = file.metadata().map_err(|e| io_err(&p, e))?.len();
         Ok(len)
     })
     .await;

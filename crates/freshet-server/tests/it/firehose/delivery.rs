@@ -159,3 +159,44 @@ async fn batch_limits_are_enforced() {
     let msg = assert_code(b.send().await, "InvalidArgumentException");
     assert!(msg.contains("4194304"), "{msg}");
 }
+
+#[tokio::test]
+async fn gzip_objects_under_an_expression_prefix_decompress_to_the_records() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let server = TestServer::start_with_clock(clock, fast).await;
+    let sink = Arc::new(MemorySink::new());
+    server.server().firehose().set_sink(sink.clone());
+    let c = client(&server);
+    let mut dest = s3("y=!{timestamp:yyyy}/r=!{firehose:random-string}/", 5, 0);
+    dest.error_output_prefix = Some("err/!{firehose:error-output-type}/".into());
+    dest.compression_format = Some(aws_sdk_firehose::types::CompressionFormat::Gzip);
+    create_active(&c, "gz", dest).await;
+    c.put_record()
+        .delivery_stream_name("gz")
+        .record(rec("hello\n"))
+        .send()
+        .await
+        .expect("put");
+    let objects = wait_objects(&sink, 1).await;
+    let ((_, key), body) = &objects[0];
+    assert!(key.starts_with("y=2023/r="), "{key}");
+    assert!(key.ends_with(".gz"), "{key}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(body.as_ref()), &mut out)
+        .expect("gunzip");
+    assert_eq!(out, "hello\n");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_prefix_with_expressions_needs_an_error_output_prefix() {
+    let (server, _) = super::server().await;
+    let c = client(&server);
+    let r = c
+        .create_delivery_stream()
+        .delivery_stream_name("p")
+        .extended_s3_destination_configuration(s3("!{timestamp:yyyy/MM/dd}", 5, 60))
+        .send()
+        .await;
+    assert_code(r, "InvalidArgumentException");
+}

@@ -4,4 +4,5 @@
 //! * [`sink`]: where delivered objects go ([`sink::ObjectSink`]): Freshet's own buckets, or
 //!   an external S3-compatible store a bucket is mapped to.
 
+pub mod convert;
 pub mod sink;

@@ -4,5 +4,6 @@
 //! * [`sink`]: where delivered objects go ([`sink::ObjectSink`]): Freshet's own buckets, or
 //!   an external S3-compatible store a bucket is mapped to.
 
+pub mod convert;
 pub mod rules;
 pub mod sink;

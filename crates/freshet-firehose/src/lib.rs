@@ -8,6 +8,7 @@
 //!   destination shapes in `model.rs`.
 //! * [`rules`]: prefixes, compression, the Lambda contract, processors, error documents,
 //!   the HTTP endpoint protocol.
+//! * [`convert`]: JSON → Parquet (DataFormatConversionConfiguration).
 //! * [`engine`]: delivery: buffering by positions, staging files, checkpoints.
 //! * [`sink`]: where delivered objects go ([`sink::ObjectSink`]): Freshet's own buckets, or
 //!   an external S3-compatible store a bucket is mapped to; [`sinks`]: test and fallback
@@ -15,6 +16,7 @@
 
 pub mod api;
 pub mod control;
+pub mod convert;
 pub mod engine;
 mod error;
 mod firehose;

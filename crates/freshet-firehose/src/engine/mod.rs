@@ -15,6 +15,7 @@
 //! budget throttles producers.
 
 pub mod buffer;
+pub mod http;
 pub mod s3;
 
 use std::borrow::Cow;
@@ -155,12 +156,6 @@ async fn run_stream(fh: &Firehose, name: &str, id: &str, cancel: &CancellationTo
         cancel.cancelled().await;
         return Ok(());
     }
-    if let Destination::HttpEndpoint(_) = rec.destination {
-        // HTTP endpoint delivery lands with `rules::http_endpoint`; records stay in the log.
-        tracing::warn!(stream = %name, "HTTP endpoint delivery is not in this build yet; records are kept.");
-        cancel.cancelled().await;
-        return Ok(());
-    }
     let live = fh.live(&rec).await?;
     let mut visible = live.log.watch_visible();
     let mut cursor = fh.checkpoint(id)?.next_offset.max(live.log.start_offset());
@@ -185,7 +180,7 @@ async fn run_stream(fh: &Firehose, name: &str, id: &str, cancel: &CancellationTo
             if buf.would_overflow(size, hints)
                 && let Some(f) = buf.take()
             {
-                s3::deliver(fh, &rec, &live, f, cancel).await?;
+                deliver(fh, &rec, &live, f, cancel).await?;
             }
             buf.push(r.offset, size, r.arrival_ms);
         }
@@ -195,7 +190,7 @@ async fn run_stream(fh: &Firehose, name: &str, id: &str, cancel: &CancellationTo
         if buf.due(fh.now_ms(), hints)
             && let Some(f) = buf.take()
         {
-            s3::deliver(fh, &rec, &live, f, cancel).await?;
+            deliver(fh, &rec, &live, f, cancel).await?;
         }
         if got {
             continue;
@@ -209,5 +204,18 @@ async fn run_stream(fh: &Firehose, name: &str, id: &str, cancel: &CancellationTo
             () = tokio::time::sleep(TICK) => {}
             () = cancel.cancelled() => return Ok(()),
         }
+    }
+}
+
+async fn deliver(
+    fh: &Firehose,
+    rec: &StreamRecord,
+    live: &Arc<crate::Live>,
+    flush: buffer::Flush,
+    cancel: &CancellationToken,
+) -> Result<()> {
+    match rec.destination {
+        Destination::ExtendedS3(_) => s3::deliver(fh, rec, live, flush, cancel).await,
+        Destination::HttpEndpoint(_) => http::deliver(fh, rec, live, flush, cancel).await,
     }
 }

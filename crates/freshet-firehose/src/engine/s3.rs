@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use tokio_util::sync::CancellationToken;
 
 use super::READ_BYTES;
@@ -43,17 +45,38 @@ pub async fn deliver(
         .to_owned();
     let key = object_key(rec, dest, flush.oldest_ms)?;
     let compression = compression_of(dest);
+    put_with_retry(fh, rec, &bucket, &key, cancel, || async {
+        let (path, len) = stage(fh, live, &flush, compression, &key).await?;
+        Ok(ObjectBody::File { path, len })
+    })
+    .await?;
+    checkpoint(fh, rec, live, &flush).await
+}
+
+/// Writes one object, building its body anew for each attempt (a sink owns and removes a
+/// staging file even when the put fails), until it is written or `cancel`.
+pub(crate) async fn put_with_retry<F, Fut>(
+    fh: &Firehose,
+    rec: &StreamRecord,
+    bucket: &str,
+    key: &str,
+    cancel: &CancellationToken,
+    body: F,
+) -> Result<()>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<ObjectBody>>,
+{
     let mut backoff = Duration::from_secs(1);
     loop {
-        let (path, len) = stage(fh, live, &flush, compression, &key).await?;
         let put = ObjectPut {
-            bucket: bucket.clone(),
-            key: key.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
             content_type: None,
-            body: ObjectBody::File { path, len },
+            body: body().await?,
         };
         match fh.sink().put(put).await {
-            Ok(()) => break,
+            Ok(()) => return Ok(()),
             Err(e) => {
                 tracing::warn!(stream = %rec.name, bucket = %bucket, code = %e.code, error = %e.message, retry_in = ?backoff, "Could not write an object; retrying.");
             }
@@ -64,6 +87,15 @@ pub async fn deliver(
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
+}
+
+/// After the flush's records are safe: commit the checkpoint, credit the budget, trim.
+pub(crate) async fn checkpoint(
+    fh: &Firehose,
+    rec: &StreamRecord,
+    live: &Arc<Live>,
+    flush: &Flush,
+) -> Result<()> {
     let cp = Checkpoint {
         next_offset: flush.range.end,
         reader: None,
@@ -73,8 +105,38 @@ pub async fn deliver(
     let log = live.log.clone();
     let below = flush.range.end;
     blocking(move || log.delete_segments_below(below).map_err(Error::from)).await?;
-    tracing::debug!(stream = %rec.name, key = %key, records = flush.range.end - flush.range.start, "Delivered an object.");
+    tracing::debug!(stream = %rec.name, records = flush.range.end - flush.range.start, "Delivered.");
     Ok(())
+}
+
+/// The records of `flush` with their arrival times, in memory (HTTP bodies are built whole).
+pub(crate) async fn read_range(live: &Arc<Live>, flush: &Flush) -> Result<Vec<(i64, Bytes)>> {
+    let log = live.log.clone();
+    let range = flush.range.clone();
+    blocking(move || {
+        let mut out = Vec::new();
+        let mut at = range.start;
+        while at < range.end {
+            let max = usize::try_from(range.end - at).unwrap_or(usize::MAX);
+            let batch = log.read(at, max.min(10_000), READ_BYTES, i64::MIN)?;
+            if batch.records.is_empty() {
+                return Err(Error::Storage(format!(
+                    "records {at}..{} are missing from the log",
+                    range.end
+                )));
+            }
+            for r in batch
+                .records
+                .into_iter()
+                .take_while(|r| r.offset < range.end)
+            {
+                out.push((r.arrival_ms, r.data));
+            }
+            at = batch.next_offset;
+        }
+        Ok(out)
+    })
+    .await
 }
 
 fn compression_of(dest: &ExtendedS3) -> Compression {

@@ -252,7 +252,9 @@ mod tests {
         out
     }
 
-    fn run(wire: &[u8], split: usize) -> Result<(Vec<u8>, Vec<(String, String)>), ChunkedError> {
+    type Decoded = (Vec<u8>, Vec<(String, String)>);
+
+    fn run(wire: &[u8], split: usize) -> Result<Decoded, ChunkedError> {
         let mut dec = Decoder::new();
         let mut buf = BytesMut::new();
         let mut out = Vec::new();

@@ -40,7 +40,6 @@ pub(crate) async fn create(
     }
     Ok(S3Response::new(CreateBucketOutput {
         location: Some(format!("/{}", input.bucket)),
-        ..Default::default()
     }))
 }
 
@@ -75,7 +74,6 @@ pub(crate) async fn list(
             name: Some(name),
             creation_date: Some(timestamp(b.created_ms)),
             bucket_region: Some(b.region),
-            ..Default::default()
         })
         .collect();
     Ok(S3Response::new(ListBucketsOutput {

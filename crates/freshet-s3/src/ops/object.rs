@@ -543,3 +543,59 @@ pub(crate) async fn copy(
         ..Default::default()
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::store::records::FileRef;
+
+    fn object(parts: &[u64]) -> ObjectRecord {
+        ObjectRecord {
+            size: parts.iter().sum(),
+            etag: String::new(),
+            modified_ms: 0,
+            meta: ObjectMeta::default(),
+            checksums: Checksums::default(),
+            files: parts
+                .iter()
+                .map(|&len| FileRef {
+                    id: String::new(),
+                    len,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn part_numbers_address_their_byte_ranges() {
+        let o = object(&[5, 3, 2]);
+        assert_eq!(part_range(&o, 1), Some(0..5));
+        assert_eq!(part_range(&o, 3), Some(8..10));
+        assert_eq!(part_range(&o, 4), None);
+        assert_eq!(part_range(&o, 0), None);
+        assert_eq!(part_range(&o, -1), None);
+    }
+
+    proptest! {
+        #[test]
+        fn satisfiable_ranges_stay_inside_the_object(
+            header in prop_oneof![
+                (0u64..200, proptest::option::of(0u64..200)).prop_map(|(a, b)| match b {
+                    Some(b) => format!("bytes={a}-{b}"),
+                    None => format!("bytes={a}-"),
+                }),
+                (0u64..200).prop_map(|n| format!("bytes=-{n}")),
+                "\\PC{0,20}",
+            ],
+            len in 0u64..150,
+        ) {
+            if let Ok(r) = Range::parse(&header)
+                && let Ok(r) = r.check(len)
+            {
+                prop_assert!(r.start < r.end && r.end <= len, "{header} of {len}: {r:?}");
+            }
+        }
+    }
+}

@@ -10,14 +10,23 @@ use freshet_testkit::TestServer;
 use super::client;
 
 async fn body(out: aws_sdk_s3::operation::get_object::GetObjectOutput) -> Vec<u8> {
-    out.body.collect().await.expect("body").into_bytes().to_vec()
+    out.body
+        .collect()
+        .await
+        .expect("body")
+        .into_bytes()
+        .to_vec()
 }
 
 #[tokio::test]
 async fn objects_put_with_default_crc_trailers_read_back_with_their_checksums() {
     let server = TestServer::start().await;
     let c = client(&server);
-    c.create_bucket().bucket("sdk-bucket").send().await.expect("create");
+    c.create_bucket()
+        .bucket("sdk-bucket")
+        .send()
+        .await
+        .expect("create");
     let put = c
         .put_object()
         .bucket("sdk-bucket")
@@ -39,7 +48,10 @@ async fn objects_put_with_default_crc_trailers_read_back_with_their_checksums() 
         .await
         .expect("get");
     assert_eq!(got.content_type(), Some("text/plain"));
-    assert_eq!(got.metadata().and_then(|m| m.get("k")).map(String::as_str), Some("v"));
+    assert_eq!(
+        got.metadata().and_then(|m| m.get("k")).map(String::as_str),
+        Some("v")
+    );
     assert_eq!(got.checksum_crc32_c(), put.checksum_crc32_c());
     assert_eq!(body(got).await, b"hello world");
     let ranged = c
@@ -58,16 +70,48 @@ async fn objects_put_with_default_crc_trailers_read_back_with_their_checksums() 
 async fn errors_have_aws_codes() {
     let server = TestServer::start().await;
     let c = client(&server);
-    let e = c.get_object().bucket("nope-bucket").key("k").send().await.expect_err("no bucket");
+    let e = c
+        .get_object()
+        .bucket("nope-bucket")
+        .key("k")
+        .send()
+        .await
+        .expect_err("no bucket");
     assert_eq!(e.code(), Some("NoSuchBucket"));
-    c.create_bucket().bucket("sdk-bucket").send().await.expect("create");
-    let e = c.get_object().bucket("sdk-bucket").key("k").send().await.expect_err("no key");
+    c.create_bucket()
+        .bucket("sdk-bucket")
+        .send()
+        .await
+        .expect("create");
+    let e = c
+        .get_object()
+        .bucket("sdk-bucket")
+        .key("k")
+        .send()
+        .await
+        .expect_err("no key");
     assert_eq!(e.code(), Some("NoSuchKey"));
     assert_eq!(e.message(), Some("The specified key does not exist."));
-    c.put_object().bucket("sdk-bucket").key("k").body(ByteStream::from_static(b"x")).send().await.expect("put");
-    let e = c.delete_bucket().bucket("sdk-bucket").send().await.expect_err("not empty");
+    c.put_object()
+        .bucket("sdk-bucket")
+        .key("k")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect("put");
+    let e = c
+        .delete_bucket()
+        .bucket("sdk-bucket")
+        .send()
+        .await
+        .expect_err("not empty");
     assert_eq!(e.code(), Some("BucketNotEmpty"));
-    let e = c.create_bucket().bucket("Bad_Bucket").send().await.expect_err("invalid");
+    let e = c
+        .create_bucket()
+        .bucket("Bad_Bucket")
+        .send()
+        .await
+        .expect_err("invalid");
     assert_eq!(e.code(), Some("InvalidBucketName"));
     let e = c
         .get_object()
@@ -84,9 +128,19 @@ async fn errors_have_aws_codes() {
 async fn listing_paginates_with_delimiters() {
     let server = TestServer::start().await;
     let c = client(&server);
-    c.create_bucket().bucket("list-bucket").send().await.expect("create");
+    c.create_bucket()
+        .bucket("list-bucket")
+        .send()
+        .await
+        .expect("create");
     for k in ["a", "d/1", "d/2", "e/x/1", "z"] {
-        c.put_object().bucket("list-bucket").key(k).body(ByteStream::from_static(b"x")).send().await.expect("put");
+        c.put_object()
+            .bucket("list-bucket")
+            .key(k)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .expect("put");
     }
     let mut entries = Vec::new();
     let mut token = None;
@@ -100,8 +154,16 @@ async fn listing_paginates_with_delimiters() {
             .send()
             .await
             .expect("list");
-        entries.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
-        entries.extend(page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_owned)));
+        entries.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned)),
+        );
+        entries.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix().map(str::to_owned)),
+        );
         token = page.next_continuation_token().map(str::to_owned);
         if token.is_none() {
             break;
@@ -115,8 +177,18 @@ async fn listing_paginates_with_delimiters() {
 async fn multipart_uploads_and_copies_work() {
     let server = TestServer::start().await;
     let c = client(&server);
-    c.create_bucket().bucket("mp-bucket").send().await.expect("create");
-    let up = c.create_multipart_upload().bucket("mp-bucket").key("big").send().await.expect("create mpu");
+    c.create_bucket()
+        .bucket("mp-bucket")
+        .send()
+        .await
+        .expect("create");
+    let up = c
+        .create_multipart_upload()
+        .bucket("mp-bucket")
+        .key("big")
+        .send()
+        .await
+        .expect("create mpu");
     let id = up.upload_id().expect("id").to_owned();
     let p1 = vec![7u8; 5 * 1024 * 1024];
     let mut parts = Vec::new();
@@ -131,14 +203,23 @@ async fn multipart_uploads_and_copies_work() {
             .send()
             .await
             .expect("part");
-        parts.push(CompletedPart::builder().part_number(n).set_e_tag(r.e_tag().map(str::to_owned)).build());
+        parts.push(
+            CompletedPart::builder()
+                .part_number(n)
+                .set_e_tag(r.e_tag().map(str::to_owned))
+                .build(),
+        );
     }
     let done = c
         .complete_multipart_upload()
         .bucket("mp-bucket")
         .key("big")
         .upload_id(&id)
-        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
         .send()
         .await
         .expect("complete");
@@ -150,7 +231,13 @@ async fn multipart_uploads_and_copies_work() {
         .send()
         .await
         .expect("copy");
-    let got = c.get_object().bucket("mp-bucket").key("copy").send().await.expect("get");
+    let got = c
+        .get_object()
+        .bucket("mp-bucket")
+        .key("copy")
+        .send()
+        .await
+        .expect("get");
     let got = body(got).await;
     assert_eq!(got.len(), p1.len() + 3);
     assert!(got.ends_with(b"end"));
@@ -169,13 +256,25 @@ async fn multipart_uploads_and_copies_work() {
 async fn presigned_urls_and_virtual_hosts_address_objects() {
     let server = TestServer::start().await;
     let c = client(&server);
-    c.create_bucket().bucket("pre-bucket").send().await.expect("create");
-    c.put_object().bucket("pre-bucket").key("k").body(ByteStream::from_static(b"secret")).send().await.expect("put");
+    c.create_bucket()
+        .bucket("pre-bucket")
+        .send()
+        .await
+        .expect("create");
+    c.put_object()
+        .bucket("pre-bucket")
+        .key("k")
+        .body(ByteStream::from_static(b"secret"))
+        .send()
+        .await
+        .expect("put");
     let req = c
         .get_object()
         .bucket("pre-bucket")
         .key("k")
-        .presigned(PresigningConfig::expires_in(std::time::Duration::from_secs(60)).expect("config"))
+        .presigned(
+            PresigningConfig::expires_in(std::time::Duration::from_secs(60)).expect("config"),
+        )
         .await
         .expect("presign");
     assert!(req.uri().contains("X-Amz-Signature="));
@@ -185,10 +284,15 @@ async fn presigned_urls_and_virtual_hosts_address_objects() {
         .strip_prefix("http://")
         .and_then(|r| r.split_once('/'))
         .expect("http url");
-    let mut stream = tokio::net::TcpStream::connect(host_port).await.expect("connect");
+    let mut stream = tokio::net::TcpStream::connect(host_port)
+        .await
+        .expect("connect");
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     stream
-        .write_all(format!("GET /{path} HTTP/1.1\r\nHost: {host_port}\r\nConnection: close\r\n\r\n").as_bytes())
+        .write_all(
+            format!("GET /{path} HTTP/1.1\r\nHost: {host_port}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
         .await
         .expect("write");
     let mut resp = Vec::new();
@@ -197,14 +301,76 @@ async fn presigned_urls_and_virtual_hosts_address_objects() {
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(resp.ends_with("secret"), "{resp}");
     // Virtual-host style: the SDK puts the bucket in the Host; connect to the server anyway.
-    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.expect("connect");
+    let mut stream = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connect");
     let port = server.addr().port();
     stream
-        .write_all(format!("GET /k HTTP/1.1\r\nHost: pre-bucket.localhost:{port}\r\nConnection: close\r\n\r\n").as_bytes())
+        .write_all(
+            format!(
+                "GET /k HTTP/1.1\r\nHost: pre-bucket.localhost:{port}\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
         .await
         .expect("write");
     let mut resp = Vec::new();
     stream.read_to_end(&mut resp).await.expect("read");
     let resp = String::from_utf8_lossy(&resp);
-    assert!(resp.starts_with("HTTP/1.1 200") && resp.ends_with("secret"), "{resp}");
+    assert!(
+        resp.starts_with("HTTP/1.1 200") && resp.ends_with("secret"),
+        "{resp}"
+    );
+}
+
+#[tokio::test]
+async fn configured_credentials_turn_signature_verification_on() {
+    let server = TestServer::start_with(|c| {
+        c.s3.credentials = vec![freshet_server::config::S3Credential {
+            access_key_id: "AKIDGOOD".into(),
+            secret_access_key: "good-secret".into(),
+        }];
+    })
+    .await;
+    let good = aws_sdk_s3::Client::from_conf(
+        client(&server)
+            .config()
+            .to_builder()
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "AKIDGOOD",
+                "good-secret",
+                None,
+                None,
+                "test",
+            ))
+            .build(),
+    );
+    good.create_bucket()
+        .bucket("signed-bucket")
+        .send()
+        .await
+        .expect("create");
+    good.put_object()
+        .bucket("signed-bucket")
+        .key("k")
+        .body(ByteStream::from_static(b"signed"))
+        .send()
+        .await
+        .expect("signed chunked put");
+    let got = good
+        .get_object()
+        .bucket("signed-bucket")
+        .key("k")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(body(got).await, b"signed");
+    // The default test client signs with another secret.
+    let e = client(&server)
+        .list_objects_v2()
+        .bucket("signed-bucket")
+        .send()
+        .await
+        .expect_err("wrong key");
+    assert_eq!(e.code(), Some("InvalidAccessKeyId"));
 }

@@ -37,6 +37,8 @@ pub struct Config {
     pub logs: LogsConfig,
     /// Lambda functions.
     pub lambda: LambdaConfig,
+    /// S3 buckets and objects.
+    pub s3: S3Config,
     /// Logging.
     pub log: LogConfig,
 }
@@ -272,6 +274,35 @@ impl Default for LogsConfig {
             max_log_groups: 1_000_000,
         }
     }
+}
+
+/// `[s3]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Config {
+    /// Host suffixes of virtual-host addressing: `<bucket>.<suffix>[:port]`.
+    pub virtual_hosts: Vec<String>,
+    /// Credentials whose signatures are verified; empty accepts any credentials unchecked.
+    pub credentials: Vec<S3Credential>,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        Self {
+            virtual_hosts: vec!["localhost".to_owned()],
+            credentials: Vec::new(),
+        }
+    }
+}
+
+/// One `[[s3.credentials]]` entry.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct S3Credential {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
 }
 
 /// `[lambda]`.

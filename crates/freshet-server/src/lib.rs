@@ -82,6 +82,7 @@ pub struct RunningServer {
     sqs: Sqs,
     logs: Logs,
     functions: Functions,
+    s3: freshet_s3::S3,
     executor: ExecutorHandle,
     _lock: lock::DirLock,
 }
@@ -129,6 +130,11 @@ impl RunningServer {
     /// The Lambda functions, for tests and in-process invokers (event source mappings).
     pub fn functions(&self) -> &Functions {
         &self.functions
+    }
+
+    /// The S3 store, for tests and in-process writers (Firehose delivery).
+    pub fn s3(&self) -> &freshet_s3::S3 {
+        &self.s3
     }
 
     /// Stops accepting connections, lets requests in flight finish (up to the configured
@@ -271,11 +277,13 @@ pub async fn start_with(
     )
     .map_err(|e| storage_err(e.to_string()))?;
     supervisor.start(mappings.component());
+    let s3 = open_s3(&platform, &config).map_err(|e| storage_err(e.to_string()))?;
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(KinesisService::new(streams.clone())),
         Arc::new(SqsService::new(sqs.clone())),
         Arc::new(LogsService::new(logs.clone())),
         Arc::new(LambdaService::new(functions.clone()).with_mappings(mappings)),
+        Arc::new(s3.service()),
     ];
     let router = Router::new(services);
     let tls = match config.server.tls_listen {
@@ -366,6 +374,7 @@ pub async fn start_with(
         sqs,
         logs,
         functions,
+        s3,
         executor: ExecutorHandle(executor),
         _lock: lock,
     })
@@ -401,6 +410,26 @@ fn start_executor(
     }
     let sink: Arc<dyn LogSink> = Arc::new(logs.clone());
     Executor::new(exec, sink)
+}
+
+/// Opens S3's store under `<data_dir>/s3` (removing what interrupted writes left).
+fn open_s3(platform: &Platform, config: &Config) -> Result<freshet_s3::S3, freshet_s3::S3Error> {
+    let options = freshet_s3::S3Options {
+        region: config.aws.region.clone(),
+        virtual_hosts: config.s3.virtual_hosts.clone(),
+        credentials: config
+            .s3
+            .credentials
+            .iter()
+            .map(|c| (c.access_key_id.clone(), c.secret_access_key.clone()))
+            .collect(),
+        ..freshet_s3::S3Options::default()
+    };
+    freshet_s3::S3::open(
+        &config.storage.data_dir.join("s3"),
+        platform.meta.clone(),
+        options,
+    )
 }
 
 /// Opens the Lambda functions (recovering their records and finishing interrupted state

@@ -21,6 +21,7 @@ mod it {
     mod read;
     mod reshard;
     mod restart;
+    mod s3;
     mod shards;
     mod slow;
     mod sqs;

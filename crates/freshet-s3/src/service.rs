@@ -157,6 +157,22 @@ pub(crate) fn strip_signature(
     chunked::decode(body, slot)
 }
 
+/// The configured credentials; unknown keys get AWS's `InvalidAccessKeyId`.
+struct Keys(std::collections::HashMap<String, String>);
+
+#[async_trait::async_trait]
+impl s3s::auth::S3Auth for Keys {
+    async fn get_secret_key(&self, access_key: &str) -> s3s::S3Result<s3s::auth::SecretKey> {
+        match self.0.get(access_key) {
+            Some(secret) => Ok(secret.clone().into()),
+            None => Err(s3s::S3Error::with_message(
+                s3s::S3ErrorCode::InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records.",
+            )),
+        }
+    }
+}
+
 /// The S3 service on the shared endpoint.
 pub struct S3Service {
     info: ServiceInfo,
@@ -185,11 +201,7 @@ impl S3Service {
         b.set_host(Hosts::new(hosts.clone()));
         let verify = !credentials.is_empty();
         if verify {
-            let mut auth = s3s::auth::SimpleAuth::new();
-            for (ak, sk) in credentials {
-                auth.register(ak.clone(), sk.clone().into());
-            }
-            b.set_auth(auth);
+            b.set_auth(Keys(credentials.iter().cloned().collect()));
         }
         S3Service {
             info: ServiceInfo {
@@ -222,8 +234,17 @@ impl S3Service {
         } else {
             strip_signature(&mut uri, &mut headers, &mut ext, body)
         };
-        let frames = body.map(|r| r.map(Frame::data));
-        let mut http_req = http::Request::new(s3s::Body::http_body_unsync(StreamBody::new(frames)));
+        // An HTTP/1 request without Content-Length or Transfer-Encoding has no body; s3s must
+        // see an empty one (it refuses signed unsigned-payload requests of unknown length).
+        let bodyless = version < http::Version::HTTP_2
+            && !headers.contains_key(http::header::CONTENT_LENGTH)
+            && !headers.contains_key(http::header::TRANSFER_ENCODING);
+        let s3s_body = if bodyless {
+            s3s::Body::empty()
+        } else {
+            s3s::Body::http_body_unsync(StreamBody::new(body.map(|r| r.map(Frame::data))))
+        };
+        let mut http_req = http::Request::new(s3s_body);
         *http_req.method_mut() = method;
         *http_req.uri_mut() = uri;
         *http_req.version_mut() = version;

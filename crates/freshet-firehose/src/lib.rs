@@ -5,4 +5,5 @@
 //!   an external S3-compatible store a bucket is mapped to.
 
 pub mod convert;
+pub mod rules;
 pub mod sink;

@@ -26,6 +26,7 @@ pub mod tls;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use freshet_glue::{Glue, GlueService};
 use freshet_kinesis::{KinesisService, ScalerOptions, Streams, StreamsOptions};
 use freshet_lambda::async_invoke::{AsyncQueue, AsyncQueueOptions};
 use freshet_lambda::esm::{EsmOptions, Mappings};
@@ -278,12 +279,18 @@ pub async fn start_with(
     .map_err(|e| storage_err(e.to_string()))?;
     supervisor.start(mappings.component());
     let s3 = open_s3(&platform, &config).map_err(|e| storage_err(e.to_string()))?;
+    let glue = Glue::new(
+        platform.meta.clone(),
+        platform.clock.clone(),
+        &config.aws.account_id,
+    );
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(KinesisService::new(streams.clone())),
         Arc::new(SqsService::new(sqs.clone())),
         Arc::new(LogsService::new(logs.clone())),
         Arc::new(LambdaService::new(functions.clone()).with_mappings(mappings)),
         Arc::new(s3.service()),
+        Arc::new(GlueService::new(glue.clone())),
     ];
     let router = Router::new(services);
     let tls = match config.server.tls_listen {

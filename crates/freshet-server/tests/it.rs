@@ -13,6 +13,7 @@ mod it {
     mod arn;
     mod cbor;
     mod efo;
+    mod glue;
     mod lambda;
     mod lifecycle;
     mod logs;

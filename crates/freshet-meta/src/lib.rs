@@ -86,6 +86,23 @@ pub trait Txn {
     fn get(&self, table: Table, key: &str) -> Result<Option<Vec<u8>>, MetaError>;
     /// Every row whose key starts with `prefix`, in key order.
     fn scan(&self, table: Table, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, MetaError>;
+    /// At most `limit` rows whose key starts with `prefix` and sorts strictly after
+    /// `start_after` (bytewise), in key order: one page of an ordered listing.
+    fn scan_after(
+        &self,
+        table: Table,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, MetaError> {
+        // Backends override this with a range read; this default is for simple test backends.
+        Ok(self
+            .scan(table, prefix)?
+            .into_iter()
+            .filter(|(k, _)| start_after.is_none_or(|a| k.as_str() > a))
+            .take(limit)
+            .collect())
+    }
     /// Inserts or replaces the value at `key`.
     fn put(&mut self, table: Table, key: &str, value: &[u8]) -> Result<(), MetaError>;
     /// Removes `key`; whether it existed.
@@ -192,6 +209,18 @@ impl Meta {
     /// Every row of `table` whose key starts with `prefix`, in key order.
     pub fn scan(&self, table: Table, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, MetaError> {
         self.read(|t| t.scan(table, prefix))
+    }
+
+    /// At most `limit` rows of `table` whose key starts with `prefix` and sorts after
+    /// `start_after`, in key order (see [`Txn::scan_after`]).
+    pub fn scan_after(
+        &self,
+        table: Table,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, MetaError> {
+        self.read(|t| t.scan_after(table, prefix, start_after, limit))
     }
 
     /// The JSON value at `key`.
@@ -505,5 +534,69 @@ mod tests {
             meta.get(to, "s2").expect("get").as_deref(),
             Some(&b"[]"[..])
         );
+    }
+
+    #[test]
+    fn scan_after_pages_through_a_prefix_in_key_order() {
+        let (_dir, meta) = open();
+        for k in ["b/a", "b/b", "b/c", "b/d", "c/a", "a/z"] {
+            meta.put(A, k, k.as_bytes()).expect("put");
+        }
+        let keys =
+            |rows: Vec<(String, Vec<u8>)>| rows.into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+        assert_eq!(
+            keys(meta.scan_after(A, "b/", None, 2).expect("scan")),
+            ["b/a", "b/b"]
+        );
+        assert_eq!(
+            keys(meta.scan_after(A, "b/", Some("b/b"), 2).expect("scan")),
+            ["b/c", "b/d"]
+        );
+        assert_eq!(
+            keys(meta.scan_after(A, "b/", Some("b/d"), 2).expect("scan")),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            keys(meta.scan_after(A, "b/", Some("a"), 1).expect("scan")),
+            ["b/a"]
+        );
+        assert_eq!(
+            keys(meta.scan_after(A, "b/", Some("b/bb"), 9).expect("scan")),
+            ["b/c", "b/d"]
+        );
+        assert!(
+            meta.scan_after(B, "", None, 5)
+                .expect("missing table")
+                .is_empty()
+        );
+        assert!(meta.scan_after(A, "", None, 0).expect("limit 0").is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scan_after_matches_a_sorted_model(
+            keys in proptest::collection::btree_set("[ab]{0,4}", 0..20),
+            prefix in "[ab]{0,2}",
+            after in proptest::option::of("[ab]{0,4}"),
+            limit in 0usize..8,
+        ) {
+            let (_dir, meta) = open();
+            for k in &keys {
+                meta.put(A, k, b"v").expect("put");
+            }
+            let got: Vec<String> = meta
+                .scan_after(A, &prefix, after.as_deref(), limit)
+                .expect("scan")
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+            let want: Vec<String> = keys
+                .iter()
+                .filter(|k| k.starts_with(&prefix) && after.as_ref().is_none_or(|a| *k > a))
+                .take(limit)
+                .cloned()
+                .collect();
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }

@@ -53,6 +53,39 @@ fn scan_table<T: ReadableTable<&'static str, &'static [u8]>>(
     Ok(out)
 }
 
+fn scan_table_after<T: ReadableTable<&'static str, &'static [u8]>>(
+    table: &T,
+    prefix: &str,
+    start_after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<(String, Vec<u8>)>, MetaError> {
+    use std::ops::Bound;
+    let mut out = Vec::new();
+    if limit == 0 {
+        return Ok(out);
+    }
+    // Start at the later of the prefix and just past `start_after`.
+    let lower = match start_after {
+        Some(a) if a >= prefix => Bound::Excluded(a),
+        _ => Bound::Included(prefix),
+    };
+    for entry in table
+        .range::<&str>((lower, Bound::Unbounded))
+        .map_err(db_err)?
+    {
+        let (k, v) = entry.map_err(db_err)?;
+        let key = k.value();
+        if !key.starts_with(prefix) {
+            break;
+        }
+        out.push((key.to_owned(), v.value().to_vec()));
+        if out.len() == limit {
+            break;
+        }
+    }
+    Ok(out)
+}
+
 impl Txn for ReadTxn {
     fn get(&self, table: Table, key: &str) -> Result<Option<Vec<u8>>, MetaError> {
         let name = table_name(table);
@@ -69,6 +102,22 @@ impl Txn for ReadTxn {
         let def: TableDefinition<&str, &[u8]> = TableDefinition::new(&name);
         match self.0.open_table(def) {
             Ok(t) => scan_table(&t, prefix),
+            Err(TableError::TableDoesNotExist(_)) => Ok(Vec::new()),
+            Err(e) => Err(db_err(e)),
+        }
+    }
+
+    fn scan_after(
+        &self,
+        table: Table,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, MetaError> {
+        let name = table_name(table);
+        let def: TableDefinition<&str, &[u8]> = TableDefinition::new(&name);
+        match self.0.open_table(def) {
+            Ok(t) => scan_table_after(&t, prefix, start_after, limit),
             Err(TableError::TableDoesNotExist(_)) => Ok(Vec::new()),
             Err(e) => Err(db_err(e)),
         }
@@ -99,6 +148,19 @@ impl Txn for WriteTxn {
         let def: TableDefinition<&str, &[u8]> = TableDefinition::new(&name);
         let t = self.0.open_table(def).map_err(db_err)?;
         scan_table(&t, prefix)
+    }
+
+    fn scan_after(
+        &self,
+        table: Table,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, MetaError> {
+        let name = table_name(table);
+        let def: TableDefinition<&str, &[u8]> = TableDefinition::new(&name);
+        let t = self.0.open_table(def).map_err(db_err)?;
+        scan_table_after(&t, prefix, start_after, limit)
     }
 
     fn put(&mut self, table: Table, key: &str, value: &[u8]) -> Result<(), MetaError> {

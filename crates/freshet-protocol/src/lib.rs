@@ -29,6 +29,7 @@ pub mod query;
 pub mod rest;
 pub mod router;
 pub mod service;
+pub mod stream;
 pub mod strict;
 pub mod validate;
 
@@ -41,6 +42,7 @@ use serde::de::DeserializeOwned;
 pub use crate::error::{ApiError, Fault};
 pub use crate::router::{NotServed, Router, Routing};
 pub use crate::service::{ApiRequest, Health, Route, Service, ServiceInfo};
+pub use crate::stream::{BodyError, RequestBody, ResponseBody, StreamRequest, StreamResponse};
 use crate::validate::Validator;
 
 /// The AWS JSON 1.0 content type (SQS, CloudWatch from boto3).

@@ -11,6 +11,10 @@
 //!    or, for unsigned requests, by the `Version` parameter.
 //! 4. A path prefix ([`Route::Rest`]).
 //!
+//! Streaming services ([`Route::Streaming`], S3) claim, before steps 2-4: requests signed for
+//! their signing name and requests whose `Host` is a subdomain of one of their virtual-host
+//! suffixes; after step 4, unsigned requests nothing else claimed (when they ask for it).
+//!
 //! A request that names a service Freshet does not serve (by target prefix or signing name)
 //! gets [`Routing::NotServed`]: an error that says so plainly, in the envelope that client
 //! parses, instead of an authorization error that reads like a credentials problem.
@@ -70,6 +74,11 @@ pub enum Routing {
     },
     /// A Query-protocol request: read the parameters, then ask [`Router::route_query`].
     Form,
+    /// To the streaming service at this index ([`Service::call_stream`]).
+    Stream {
+        /// Index into [`Router::services`].
+        service: usize,
+    },
     /// Addressed to a service Freshet does not serve.
     NotServed(NotServed),
     /// Carries no sign of any service (no target, no signature scope, no known path).
@@ -126,6 +135,10 @@ impl Router {
         if let Some(target) = head.header(&X_AMZ_TARGET) {
             return self.route_target(head, target);
         }
+        let signed_for = signing_name(head);
+        if let Some(service) = self.streaming_claim(head, signed_for.as_deref()) {
+            return Routing::Stream { service };
+        }
         if let Some(rest) = head.path.strip_prefix("/service/")
             && let Some((service, op)) = rest.split_once("/operation/")
         {
@@ -150,7 +163,12 @@ impl Router {
                 }
             }
         }
-        match signing_name(head) {
+        if signed_for.is_none()
+            && let Some(service) = self.unsigned_fallback()
+        {
+            return Routing::Stream { service };
+        }
+        match signed_for {
             // Signed for a service that is served, but naming no operation of it: AWS's
             // answer for an unattributable request, not "not served".
             Some(name) if self.serves(&name) => Routing::Unrecognized,
@@ -164,6 +182,38 @@ impl Router {
             }),
             None => Routing::Unrecognized,
         }
+    }
+
+    /// The streaming service a request is addressed to by signature or virtual host.
+    fn streaming_claim(&self, head: &Head<'_>, signed_for: Option<&str>) -> Option<usize> {
+        let host = head.header(&header::HOST).map(strip_port);
+        self.services.iter().position(|s| {
+            let info = s.info();
+            info.routes.iter().any(|r| match r {
+                Route::Streaming { virtual_hosts, .. } => {
+                    signed_for == Some(info.signing_name)
+                        || host.is_some_and(|h| {
+                            virtual_hosts.iter().any(|suffix| is_subdomain(h, suffix))
+                        })
+                }
+                _ => false,
+            })
+        })
+    }
+
+    /// The streaming service that takes unsigned requests nothing else claims.
+    fn unsigned_fallback(&self) -> Option<usize> {
+        self.services.iter().position(|s| {
+            s.info().routes.iter().any(|r| {
+                matches!(
+                    r,
+                    Route::Streaming {
+                        unsigned_fallback: true,
+                        ..
+                    }
+                )
+            })
+        })
     }
 
     /// Whether a service with this signing name is served.
@@ -326,6 +376,26 @@ fn is_form(head: &Head<'_>) -> bool {
         .query
         .is_some_and(|q| q.split('&').any(|kv| kv.starts_with("Action=")));
     (form_body && head.method == Method::POST) || action_in_query
+}
+
+/// A `Host` header without its port (`[::1]:80` keeps its brackets).
+fn strip_port(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((h, port))
+            if !h.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':') =>
+        {
+            h
+        }
+        _ => host,
+    }
+}
+
+/// `host` is `<label(s)>.<suffix>` (case-insensitive), e.g. `bucket.localhost` of `localhost`.
+fn is_subdomain(host: &str, suffix: &str) -> bool {
+    host.len() > suffix.len() + 1
+        && host.is_char_boundary(host.len() - suffix.len())
+        && host[host.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+        && host.as_bytes()[host.len() - suffix.len() - 1] == b'.'
 }
 
 /// `path` is `prefix` or below it (`/2015-03-31/functions` matches `/2015-03-31/functions/f`
@@ -642,6 +712,88 @@ mod tests {
         ));
     }
 
+    fn router_with_s3() -> Router {
+        let mut services = router().services().to_vec();
+        services.push(Arc::new(Fake(ServiceInfo {
+            name: "S3",
+            signing_name: "s3",
+            routes: vec![Route::Streaming {
+                virtual_hosts: vec!["localhost".into()],
+                unsigned_fallback: true,
+            }],
+        })));
+        Router::new(services)
+    }
+
+    fn route_s3(method: Method, path: &str, query: Option<&str>, h: &HeaderMap) -> Routing {
+        router_with_s3().route(&Head {
+            method: &method,
+            path,
+            query,
+            headers: h,
+        })
+    }
+
+    #[test]
+    fn requests_signed_for_a_streaming_service_stream_to_it() {
+        let h = headers(&[(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x",
+        )]);
+        assert_eq!(
+            route_s3(Method::PUT, "/b/k", None, &h),
+            Routing::Stream { service: 4 }
+        );
+        // Even a path another route claims: the signature names the service.
+        assert_eq!(
+            route_s3(Method::GET, "/2015-03-31/functions/x", None, &h),
+            Routing::Stream { service: 4 }
+        );
+        let none = HeaderMap::new();
+        assert_eq!(
+            route_s3(
+                Method::GET,
+                "/b/k",
+                Some("X-Amz-Credential=AKID%2F20240101%2Fus-east-1%2Fs3%2Faws4_request"),
+                &none
+            ),
+            Routing::Stream { service: 4 }
+        );
+    }
+
+    #[test]
+    fn virtual_hosts_and_unclaimed_unsigned_requests_stream_to_the_fallback() {
+        let h = headers(&[("host", "my-bucket.LOCALHOST:4566")]);
+        assert_eq!(
+            route_s3(Method::GET, "/key", None, &h),
+            Routing::Stream { service: 4 }
+        );
+        let h = headers(&[("host", "localhost:4566")]);
+        assert_eq!(
+            route_s3(Method::GET, "/bucket/key", None, &h),
+            Routing::Stream { service: 4 }
+        );
+        // Other routes keep what they claim.
+        assert_eq!(
+            route_s3(Method::GET, "/2015-03-31/functions/f", None, &h),
+            to(3, Protocol::RestJson, "")
+        );
+        let h = headers(&[("host", "localhost:4566"), ("authorization", SQS_AUTH)]);
+        assert_eq!(route_s3(Method::GET, "/", None, &h), Routing::Unrecognized);
+    }
+
+    #[test]
+    fn hosts_are_subdomains_only_below_a_dot() {
+        assert!(is_subdomain("b.localhost", "localhost"));
+        assert!(is_subdomain("a.b.localhost", "localhost"));
+        assert!(!is_subdomain("localhost", "localhost"));
+        assert!(!is_subdomain("xlocalhost", "localhost"));
+        assert!(!is_subdomain(".localhost", "localhost"));
+        assert_eq!(strip_port("b.localhost:4566"), "b.localhost");
+        assert_eq!(strip_port("localhost"), "localhost");
+        assert_eq!(strip_port("[::1]:80"), "[::1]");
+    }
+
     proptest! {
         #[test]
         fn routing_never_panics(
@@ -659,6 +811,7 @@ mod tests {
             }
             let head = Head { method: &Method::POST, path: &path, query: query.as_deref(), headers: &h };
             let _ = router().route(&head);
+            let _ = router_with_s3().route(&head);
             let _ = router().route_query(&head, &[("Action".into(), "X".into())]);
         }
     }

@@ -11,6 +11,7 @@ use futures_util::future::BoxFuture;
 use http::{HeaderMap, Method};
 
 use crate::router::Head;
+use crate::stream::{StreamRequest, StreamResponse};
 use crate::{ApiError, Protocol, Response};
 
 /// One request routed to a service.
@@ -91,6 +92,19 @@ pub enum Route {
         /// REST-JSON or REST-XML.
         protocol: Protocol,
     },
+    /// Streamed requests ([`Service::call_stream`]): every request signed for the service's
+    /// signing name (SigV4 `Authorization` or a presigned `X-Amz-Credential`), every request
+    /// whose `Host` is a subdomain of one of `virtual_hosts` (S3's
+    /// `<bucket>.localhost:4566`), and, with `unsigned_fallback`, every unsigned request no
+    /// other route claims (S3's path-style `GET /bucket/key`). At most one service should
+    /// set `unsigned_fallback`; the first one wins.
+    Streaming {
+        /// Host suffixes whose subdomains are this service's (without a port), e.g.
+        /// `localhost`.
+        virtual_hosts: Vec<String>,
+        /// Whether unsigned requests no other route claims come here.
+        unsigned_fallback: bool,
+    },
 }
 
 /// What the router and `/health` know about a service.
@@ -112,6 +126,22 @@ pub trait Service: Send + Sync + 'static {
     /// Answers one request. Never panics on any input; every failure is an AWS error in the
     /// request's protocol.
     fn call(&self, req: ApiRequest) -> BoxFuture<'_, Response>;
+
+    /// Answers one request of a [`Route::Streaming`] route, with the body still arriving.
+    /// Services that claim no such route never get here; the default answers 501.
+    fn call_stream(&self, req: StreamRequest) -> BoxFuture<'_, StreamResponse> {
+        let name = self.info().name;
+        drop(req);
+        Box::pin(async move {
+            let e = ApiError::new(
+                "NotImplemented",
+                501,
+                format!("{name} does not take streamed requests."),
+            );
+            let r = Response::error_in(&e, Protocol::Json11);
+            StreamResponse::full(r.status, HeaderMap::new(), r.body)
+        })
+    }
 
     /// Its health, for `/health`.
     fn health(&self) -> Health {

@@ -39,6 +39,8 @@ pub struct Config {
     pub lambda: LambdaConfig,
     /// Firehose delivery streams.
     pub firehose: FirehoseConfig,
+    /// S3 buckets and objects.
+    pub s3: S3Config,
     /// Logging.
     pub log: LogConfig,
 }
@@ -290,6 +292,9 @@ pub struct FirehoseConfig {
     pub stream_limit: usize,
     /// Undelivered DirectPut data per stream beyond which puts are throttled.
     pub undelivered_budget: ByteSize,
+    /// Buckets whose objects go to an external S3-compatible store, by bucket name.
+    pub remote_buckets:
+        std::collections::BTreeMap<String, freshet_firehose::sink::remote::RemoteStore>,
 }
 
 impl Default for FirehoseConfig {
@@ -299,8 +304,38 @@ impl Default for FirehoseConfig {
             delete_delay: Duration::from_millis(500),
             stream_limit: 5000,
             undelivered_budget: ByteSize(1 << 30),
+            remote_buckets: Default::default(),
         }
     }
+}
+
+/// `[s3]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Config {
+    /// Host suffixes of virtual-host addressing: `<bucket>.<suffix>[:port]`.
+    pub virtual_hosts: Vec<String>,
+    /// Credentials whose signatures are verified; empty accepts any credentials unchecked.
+    pub credentials: Vec<S3Credential>,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        Self {
+            virtual_hosts: vec!["localhost".to_owned()],
+            credentials: Vec::new(),
+        }
+    }
+}
+
+/// One `[[s3.credentials]]` entry.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct S3Credential {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
 }
 
 /// `[lambda]`.

@@ -16,6 +16,7 @@
 
 mod body;
 mod idle;
+mod streamed;
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -29,7 +30,8 @@ use bytes::Bytes;
 use freshet_protocol::query::{QueryError, parse_form};
 use freshet_protocol::router::Head;
 use freshet_protocol::{
-    ApiError, ApiRequest, Health, Protocol, Response as ApiResponse, Router, Routing,
+    ApiError, ApiRequest, Health, Protocol, Response as ApiResponse, ResponseBody, Router, Routing,
+    StreamRequest, StreamResponse,
 };
 use futures_util::stream::{self, BoxStream, StreamExt};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
@@ -64,8 +66,10 @@ pub(crate) struct State {
     pub stop: watch::Receiver<bool>,
 }
 
-/// A streamed response body: event-stream messages, sent as the client reads them.
-type EventBody = StreamBody<BoxStream<'static, Result<Frame<Bytes>, Infallible>>>;
+/// A streamed response body: event-stream messages or a streaming service's body, sent as
+/// the client reads them. An error aborts the response (the client sees a short body).
+type EventBody =
+    StreamBody<BoxStream<'static, Result<Frame<Bytes>, freshet_protocol::stream::ResponseError>>>;
 type Body = Either<Full<Bytes>, EventBody>;
 
 fn full(b: impl Into<Bytes>) -> Body {
@@ -238,6 +242,9 @@ async fn api_call(
             .unwrap_or(Protocol::Cbor11),
     };
     let (service, protocol, operation, params) = match routing {
+        Routing::Stream { service } => {
+            return call_stream(state, service, parts, incoming, request_id, started).await;
+        }
         Routing::Unrecognized => return api_response(freshet_kinesis::api::access_denied(), None),
         Routing::NotServed(n) => return api_response(n.response(&served(state)), None),
         Routing::To {
@@ -332,6 +339,72 @@ async fn call(state: &State, service: usize, req: ApiRequest, started: Instant) 
         );
     }
     api_response(resp, Some(state.stop.clone()))
+}
+
+/// Calls a streaming service with the body still arriving, guarded by the gap timeout and the
+/// service's limit (a declared length over the limit is refused before any byte is read).
+async fn call_stream(
+    state: &State,
+    service: usize,
+    parts: http::request::Parts,
+    incoming: Incoming,
+    request_id: &str,
+    started: Instant,
+) -> Response<Body> {
+    let svc = &state.router.services()[service];
+    let max = svc.max_body().unwrap_or(state.max_body);
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|d| d > max) {
+        let head = Head {
+            method: &parts.method,
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers: &parts.headers,
+        };
+        return match svc.body_too_large(&head, max) {
+            Some(answer) => api_response(answer, None),
+            None => body_error(BodyError::TooLarge { max }, Protocol::RestXml),
+        };
+    }
+    let req = StreamRequest {
+        method: parts.method,
+        uri: parts.uri,
+        version: parts.version,
+        headers: parts.headers,
+        body: streamed::guarded(incoming, max, state.body_read_timeout),
+        request_id: request_id.to_owned(),
+    };
+    let method = tracing::enabled!(tracing::Level::DEBUG).then(|| req.method.clone());
+    let resp = svc.call_stream(req).await;
+    if let Some(method) = method {
+        tracing::debug!(
+            service = svc.info().signing_name,
+            %method,
+            status = resp.status,
+            micros = started.elapsed().as_micros() as u64,
+            "Streamed request handled."
+        );
+    }
+    stream_response(resp)
+}
+
+/// The HTTP response for a streaming service's answer.
+fn stream_response(r: StreamResponse) -> Response<Body> {
+    let body = match r.body {
+        ResponseBody::Full(b) => full(b),
+        ResponseBody::Stream(s) => {
+            Either::Right(StreamBody::new(s.map(|r| r.map(Frame::data)).boxed()))
+        }
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() =
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.headers_mut() = r.headers;
+    resp
 }
 
 /// Reads the whole body within the budget and timeouts, or the error response.

@@ -27,6 +27,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use freshet_firehose::{Firehose, FirehoseOptions, FirehoseService};
+use freshet_glue::{Glue, GlueService};
 use freshet_kinesis::{KinesisService, ScalerOptions, Streams, StreamsOptions};
 use freshet_lambda::async_invoke::{AsyncQueue, AsyncQueueOptions};
 use freshet_lambda::esm::{EsmOptions, Mappings};
@@ -84,6 +85,7 @@ pub struct RunningServer {
     logs: Logs,
     functions: Functions,
     firehose: Firehose,
+    s3: freshet_s3::S3,
     executor: ExecutorHandle,
     _lock: lock::DirLock,
 }
@@ -136,6 +138,11 @@ impl RunningServer {
     /// The Firehose delivery streams, for tests (an in-memory sink) and in-process callers.
     pub fn firehose(&self) -> &Firehose {
         &self.firehose
+    }
+
+    /// The S3 store, for tests and in-process writers (Firehose delivery).
+    pub fn s3(&self) -> &freshet_s3::S3 {
+        &self.s3
     }
 
     /// Stops accepting connections, lets requests in flight finish (up to the configured
@@ -278,16 +285,24 @@ pub async fn start_with(
     )
     .map_err(|e| storage_err(e.to_string()))?;
     supervisor.start(mappings.component());
-    let firehose = open_firehose(&platform, &config, &dir)
+    let s3 = open_s3(&platform, &config).map_err(|e| storage_err(e.to_string()))?;
+    let firehose = open_firehose(&platform, &config, &s3)
         .await
         .map_err(|e| storage_err(e.to_string()))?;
     supervisor.start(firehose.component());
+    let glue = Glue::new(
+        platform.meta.clone(),
+        platform.clock.clone(),
+        &config.aws.account_id,
+    );
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(KinesisService::new(streams.clone())),
         Arc::new(SqsService::new(sqs.clone())),
         Arc::new(LogsService::new(logs.clone())),
         Arc::new(LambdaService::new(functions.clone()).with_mappings(mappings)),
         Arc::new(FirehoseService::new(firehose.clone())),
+        Arc::new(s3.service()),
+        Arc::new(GlueService::new(glue.clone())),
     ];
     let router = Router::new(services);
     let tls = match config.server.tls_listen {
@@ -379,19 +394,22 @@ pub async fn start_with(
         logs,
         functions,
         firehose,
+        s3,
         executor: ExecutorHandle(executor),
         _lock: lock,
     })
 }
 
-/// Firehose on the platform; delivery objects are staged under `<data>/firehose/staging`.
+/// Firehose on the platform. Delivery stages objects in S3's staging directory, so the local
+/// store adopts them by rename; buckets mapped in `[firehose.remote_buckets]` go to their
+/// external stores instead.
 async fn open_firehose(
     platform: &Platform,
     config: &Config,
-    dir: &std::path::Path,
-) -> Result<Firehose, freshet_firehose::Error> {
+    s3: &freshet_s3::S3,
+) -> Result<Firehose, String> {
     let f = &config.firehose;
-    Firehose::open(
+    let firehose = Firehose::open(
         platform,
         FirehoseOptions {
             account_id: config.aws.account_id.clone(),
@@ -400,10 +418,16 @@ async fn open_firehose(
             delete_delay: f.delete_delay,
             stream_limit: f.stream_limit,
             undelivered_budget_bytes: f.undelivered_budget.0,
-            staging_dir: dir.join("firehose").join("staging"),
+            staging_dir: s3.staging_dir().to_path_buf(),
         },
     )
     .await
+    .map_err(|e| e.to_string())?;
+    let local = Arc::new(freshet_firehose::sink::local::LocalSink::new(s3.clone()));
+    let sink = freshet_firehose::sink::local::RoutedSink::new(local, &f.remote_buckets)
+        .map_err(|e| format!("firehose.remote_buckets: {e}"))?;
+    firehose.set_sink(Arc::new(sink));
+    Ok(firehose)
 }
 
 /// The executor of Lambda handlers: warm local processes, logs into CloudWatch Logs, handlers
@@ -436,6 +460,26 @@ fn start_executor(
     }
     let sink: Arc<dyn LogSink> = Arc::new(logs.clone());
     Executor::new(exec, sink)
+}
+
+/// Opens S3's store under `<data_dir>/s3` (removing what interrupted writes left).
+fn open_s3(platform: &Platform, config: &Config) -> Result<freshet_s3::S3, freshet_s3::S3Error> {
+    let options = freshet_s3::S3Options {
+        region: config.aws.region.clone(),
+        virtual_hosts: config.s3.virtual_hosts.clone(),
+        credentials: config
+            .s3
+            .credentials
+            .iter()
+            .map(|c| (c.access_key_id.clone(), c.secret_access_key.clone()))
+            .collect(),
+        ..freshet_s3::S3Options::default()
+    };
+    freshet_s3::S3::open(
+        &config.storage.data_dir.join("s3"),
+        platform.meta.clone(),
+        options,
+    )
 }
 
 /// Opens the Lambda functions (recovering their records and finishing interrupted state

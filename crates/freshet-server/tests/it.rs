@@ -14,6 +14,7 @@ mod it {
     mod cbor;
     mod efo;
     mod firehose;
+    mod glue;
     mod lambda;
     mod lifecycle;
     mod logs;
@@ -22,6 +23,7 @@ mod it {
     mod read;
     mod reshard;
     mod restart;
+    mod s3;
     mod shards;
     mod slow;
     mod sqs;

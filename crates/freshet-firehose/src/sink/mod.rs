@@ -11,6 +11,7 @@
 //! written (or a partial write is invisible), and delivery retries by the error's
 //! [`SinkError::retryable`] within its retry budget.
 
+pub mod local;
 pub mod remote;
 
 use std::path::PathBuf;

@@ -236,3 +236,100 @@ pub(crate) fn text(s: &Option<JStr>) -> &str {
 pub(crate) fn opt(s: &Option<JStr>) -> Option<&str> {
     s.as_ref().map(|s| s.0.as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use freshet_meta::Meta;
+    use freshet_types::ManualClock;
+    use serde_json::Value;
+
+    use super::*;
+
+    async fn call(glue: &Glue, op: &str, body: &str) -> (u16, Value) {
+        let r = dispatch(glue, op, Protocol::Json11, body.as_bytes()).await;
+        let v = if r.body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&r.body).expect("json body")
+        };
+        (r.status, v)
+    }
+
+    fn glue() -> (tempfile::TempDir, Glue) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let meta = Meta::open_local(&dir.path().join("meta.redb")).expect("meta");
+        let clock = ManualClock::new(1_700_000_000_123);
+        (
+            dir,
+            Glue::new(Arc::new(meta), Arc::new(clock), "000000000000"),
+        )
+    }
+
+    #[tokio::test]
+    async fn get_table_answers_the_document_with_what_glue_adds() {
+        let (_d, g) = glue();
+        assert_eq!(
+            call(&g, "CreateDatabase", r#"{"DatabaseInput":{"Name":"db"}}"#).await,
+            (200, serde_json::json!({}))
+        );
+        let (status, _) = call(
+            &g,
+            "CreateTable",
+            r#"{"DatabaseName":"db","TableInput":{"Name":"t","LastAccessTime":1700000000.5,
+                "StorageDescriptor":{"Columns":[{"Name":"a","Type":"int"}],"SerdeInfo":{"SerializationLibrary":"x"}}}}"#,
+        )
+        .await;
+        assert_eq!(status, 200);
+        let (status, body) = call(&g, "GetTable", r#"{"DatabaseName":"db","Name":"t"}"#).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            body,
+            serde_json::json!({"Table": {
+                "Name": "t",
+                "LastAccessTime": 1700000000.5,
+                "Retention": 0,
+                "StorageDescriptor": {"Columns": [{"Name": "a", "Type": "int"}], "SerdeInfo": {"SerializationLibrary": "x"}},
+                "PartitionKeys": [],
+                "DatabaseName": "db",
+                "CreateTime": 1700000000.123,
+                "UpdateTime": 1700000000.123,
+                "IsRegisteredWithLakeFormation": false,
+                "CatalogId": "000000000000",
+                "VersionId": "0"
+            }})
+        );
+        let (_, db) = call(&g, "GetDatabase", r#"{"Name":"db"}"#).await;
+        assert_eq!(
+            db["Database"]["CreateTableDefaultPermissions"][0]["Permissions"][0],
+            "ALL"
+        );
+    }
+
+    #[tokio::test]
+    async fn constraint_violations_are_validation_errors_with_coral_texts() {
+        let (_d, g) = glue();
+        let (status, body) = call(&g, "GetTable", r#"{"DatabaseName":"db\u0001","Name":""}"#).await;
+        assert_eq!(status, 400);
+        assert_eq!(body["__type"], "ValidationException");
+        let msg = body["message"].as_str().expect("message");
+        assert!(msg.starts_with("2 validation errors detected: "), "{msg}");
+        assert!(msg.contains("at 'databaseName' failed to satisfy constraint: Member must satisfy regular expression pattern"), "{msg}");
+        let (_, body) = call(
+            &g,
+            "CreateTable",
+            r#"{"DatabaseName":"db","TableInput":{}}"#,
+        )
+        .await;
+        assert_eq!(
+            body["message"],
+            "1 validation error detected: Value null at 'tableInput.name' failed to satisfy constraint: Member must not be null"
+        );
+        let (status, body) = call(&g, "StartCrawler", "{}").await;
+        assert_eq!(
+            (status, body["__type"].as_str()),
+            (400, Some("UnknownOperationException"))
+        );
+    }
+}

@@ -28,8 +28,10 @@ use crate::exec::format::MAX_EVENT_BYTES;
 use crate::exec::procs::ProcessRegistry;
 use crate::exec::sink::EnvLog;
 
-/// How long [`Process::drain_output`] waits at most.
-const DRAIN_WAIT: Duration = Duration::from_secs(1);
+/// How long [`Process::drain_output`] waits at most. It waits only while bytes the handler
+/// already wrote sit unread in its pipes, so the bound matters only when the readers are
+/// starved (an overloaded machine); 1 s was seen too short there (lines after END).
+const DRAIN_WAIT: Duration = Duration::from_secs(5);
 
 /// One pipe's reader progress.
 struct Reader {

@@ -66,6 +66,28 @@ impl Default for FirehoseOptions {
 /// Default per-stream budget of undelivered DirectPut data: 1 GiB.
 pub const DEFAULT_UNDELIVERED_BUDGET: u64 = 1 << 30;
 
+/// The services a delivery stream calls in process (set by the server; tests may leave
+/// some out, and a stream that needs a missing one fails delivery with a clear error).
+#[derive(Clone, Default)]
+pub struct Peers {
+    /// Kinesis data streams, read by `KinesisStreamAsSource` streams.
+    pub streams: Option<freshet_kinesis::Streams>,
+    /// Lambda, for the transform processor.
+    pub invoker: Option<Arc<dyn freshet_lambda::spec::Invoker>>,
+    /// The Glue Data Catalog, for record format conversion schemas.
+    pub glue: Option<freshet_glue::Glue>,
+}
+
+impl std::fmt::Debug for Peers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Peers")
+            .field("streams", &self.streams.is_some())
+            .field("invoker", &self.invoker.is_some())
+            .field("glue", &self.glue.is_some())
+            .finish()
+    }
+}
+
 /// A stream's in-memory state beside its record: the open log and the byte count of what is
 /// in it and not yet delivered.
 #[derive(Debug)]
@@ -88,6 +110,7 @@ pub(crate) struct Inner {
     pub(crate) opts: FirehoseOptions,
     live: Mutex<HashMap<String, Arc<Live>>>,
     sink: RwLock<Arc<dyn ObjectSink>>,
+    peers: RwLock<Peers>,
     /// Woken when streams are created, changed or deleted (the delivery manager listens).
     pub(crate) changed: Notify,
 }
@@ -116,6 +139,7 @@ impl Firehose {
                 opts,
                 live: Mutex::new(HashMap::new()),
                 sink: RwLock::new(Arc::new(Unconfigured)),
+                peers: RwLock::new(Peers::default()),
                 changed: Notify::new(),
             }),
         };
@@ -143,6 +167,21 @@ impl Firehose {
     pub fn sink(&self) -> Arc<dyn ObjectSink> {
         self.inner
             .sink
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Sets the other services delivery calls in process.
+    pub fn set_peers(&self, peers: Peers) {
+        *self.inner.peers.write().unwrap_or_else(|p| p.into_inner()) = peers;
+        self.inner.changed.notify_waiters();
+    }
+
+    /// The other services delivery calls in process.
+    pub fn peers(&self) -> Peers {
+        self.inner
+            .peers
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()

@@ -31,4 +31,4 @@ pub mod validate;
 
 pub use crate::api::FirehoseService;
 pub use crate::error::{Error, ErrorKind, Result};
-pub use crate::firehose::{DEFAULT_UNDELIVERED_BUDGET, Firehose, FirehoseOptions, Live};
+pub use crate::firehose::{DEFAULT_UNDELIVERED_BUDGET, Firehose, FirehoseOptions, Live, Peers};

@@ -289,12 +289,17 @@ pub async fn start_with(
     let firehose = open_firehose(&platform, &config, &s3)
         .await
         .map_err(|e| storage_err(e.to_string()))?;
-    supervisor.start(firehose.component());
     let glue = Glue::new(
         platform.meta.clone(),
         platform.clock.clone(),
         &config.aws.account_id,
     );
+    firehose.set_peers(freshet_firehose::Peers {
+        streams: Some(streams.clone()),
+        invoker: Some(Arc::new(functions.clone())),
+        glue: Some(glue.clone()),
+    });
+    supervisor.start(firehose.component());
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(KinesisService::new(streams.clone())),
         Arc::new(SqsService::new(sqs.clone())),

@@ -17,6 +17,7 @@
 pub mod buffer;
 pub mod http;
 pub mod s3;
+pub mod source;
 
 use std::borrow::Cow;
 use std::collections::HashMap;

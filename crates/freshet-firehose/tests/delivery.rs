@@ -499,3 +499,81 @@ async fn backup_receives_the_source_records_before_the_transform() {
     assert_eq!(data[0].1.as_ref(), b"XY");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn records_are_converted_to_parquet_with_the_glue_tables_columns() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = Arc::new(ManualClock::new(T0));
+    let h = start_with(dir.path(), clock.clone(), 1 << 30).await;
+    let glue = freshet_glue::Glue::new(h.platform.meta.clone(), clock, "000000000000");
+    glue.create_database(
+        "000000000000",
+        serde_json::from_value(serde_json::json!({"Name": "db"})).expect("db"),
+    )
+    .expect("create database");
+    glue.create_table(
+        "000000000000",
+        "db",
+        serde_json::from_value(serde_json::json!({"Name": "trades", "StorageDescriptor": {
+            "Columns": [{"Name": "sym", "Type": "string"}, {"Name": "qty", "Type": "int"}]}}))
+        .expect("table"),
+    )
+    .expect("create table");
+    h.fh.set_peers(freshet_firehose::Peers {
+        glue: Some(glue),
+        ..Default::default()
+    });
+    create_s3(
+        &h.fh,
+        "pq",
+        ExtendedS3 {
+            prefix: Some("pq/".into()),
+            error_output_prefix: Some("err/!{firehose:error-output-type}/".into()),
+            buffering_hints: Some(BufferingHints {
+                size_in_mbs: Some(64),
+                interval_in_seconds: Some(0),
+            }),
+            data_format_conversion_configuration: Some(serde_json::json!({
+                "Enabled": true,
+                "SchemaConfiguration": {"RoleARN": "arn:aws:iam::000000000000:role/r",
+                    "DatabaseName": "db", "TableName": "trades"},
+                "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
+                "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {}}}
+            })),
+            ..ExtendedS3::default()
+        },
+    )
+    .await;
+    let recs: Vec<Bytes> = [
+        r#"{"sym":"A","qty":1}"#,
+        "not json",
+        r#"{"SYM":"B","qty":"2"}"#,
+    ]
+    .iter()
+    .map(|s| Bytes::from(*s))
+    .collect();
+    h.fh.put_records("pq", &recs).await.expect("put");
+    let objects = wait_objects(&h.sink, 2).await;
+    let (data, errors): (Vec<_>, Vec<_>) =
+        objects.iter().partition(|((_, k), _)| k.starts_with("pq/"));
+    assert!(data[0].0.1.ends_with(".parquet"), "{:?}", data[0].0);
+    let reader = SerializedFileReader::new(data[0].1.clone()).expect("parquet");
+    let rows: Vec<String> = reader
+        .get_row_iter(None)
+        .expect("rows")
+        .map(|r| r.expect("row").to_string())
+        .collect();
+    assert_eq!(rows, vec![r#"{sym: "A", qty: 1}"#, r#"{sym: "B", qty: 2}"#]);
+    assert!(
+        errors[0].0.1.starts_with("err/format-conversion-failed/"),
+        "{:?}",
+        errors[0].0
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&errors[0].1).trim()).expect("doc");
+    assert_eq!(doc["lastErrorCode"], "DataFormatConversion.ParseError");
+    assert_eq!(doc["dataCatalogTable"]["tableName"], "trades");
+    h.stop().await;
+}

@@ -66,7 +66,7 @@ struct AttemptError {
 
 fn invoke_error(e: &InvokeError) -> AttemptError {
     let code = match e {
-        InvokeError::NotFound(_) => "Lambda.FunctionNotFound",
+        InvokeError::NotFound(_) => "Lambda.ResourceNotFound",
         InvokeError::Throttled { .. } => "Lambda.InvokeLimitExceeded",
         InvokeError::NotReady { .. } => "Lambda.FunctionNotReady",
         InvokeError::RequestTooLarge(_) => "Lambda.PayloadTooLarge",

@@ -119,23 +119,21 @@ pub async fn run(fh: &Firehose, name: &str, id: &str, cancel: &CancellationToken
             return Ok(Exit::Stop);
         }
         let now = fh.now_ms();
-        let current = fh.record(name)?;
-        if current.id != id || current.status != Status::Active {
-            return Ok(Exit::Stop);
-        }
-        if current.version != rec.version || current.destination != rec.destination {
-            // Deliver what is buffered under the old configuration first.
-            drain(
-                fh,
-                &plan,
-                &mut slot,
-                &mut pending,
-                transform.as_mut(),
-                &mut *source,
-                cancel,
-            )
-            .await?;
-            return Ok(Exit::Restart);
+        if let Some(exit) = changed(fh, name, id, &rec)? {
+            if exit == Exit::Restart {
+                // Deliver what is buffered under the old configuration first.
+                drain(
+                    fh,
+                    &plan,
+                    &mut slot,
+                    &mut pending,
+                    transform.as_mut(),
+                    &mut *source,
+                    cancel,
+                )
+                .await?;
+            }
+            return Ok(exit);
         }
         let wait = slot
             .as_ref()
@@ -156,6 +154,24 @@ pub async fn run(fh: &Firehose, name: &str, id: &str, cancel: &CancellationToken
             () = cancel.cancelled() => return Ok(Exit::Stop),
         };
         if let Some(b) = batch {
+            if let Some(exit) = changed(fh, name, id, &rec)? {
+                // The configuration changed while we waited: this batch belongs to the new
+                // one. It is not registered, so nothing commits past it, and the next run
+                // reads it again from the source's committed position.
+                if exit == Exit::Restart {
+                    drain(
+                        fh,
+                        &plan,
+                        &mut slot,
+                        &mut pending,
+                        transform.as_mut(),
+                        &mut *source,
+                        cancel,
+                    )
+                    .await?;
+                }
+                return Ok(exit);
+            }
             take_batch(fh, &plan, &mut slot, &mut pending, transform.is_some(), b).await?;
         }
         if let Some(t) = transform.as_mut() {
@@ -172,6 +188,19 @@ pub async fn run(fh: &Firehose, name: &str, id: &str, cancel: &CancellationToken
         with_buffers(&mut slot, move |b| b.flush_due(now)).await?;
         settle(fh, &plan, &mut slot, &mut *source, cancel).await?;
     }
+}
+
+/// Whether the run must end: the stream is gone or not ACTIVE (`Stop`), or its configuration
+/// is no longer the one the run started with (`Restart`).
+fn changed(fh: &Firehose, name: &str, id: &str, rec: &StreamRecord) -> Result<Option<Exit>> {
+    let current = fh.record(name)?;
+    if current.id != id || current.status != Status::Active {
+        return Ok(Some(Exit::Stop));
+    }
+    if current.version != rec.version || current.destination != rec.destination {
+        return Ok(Some(Exit::Restart));
+    }
+    Ok(None)
 }
 
 /// Registers a source batch and routes its records.

@@ -16,6 +16,7 @@
 
 pub mod buffer;
 pub mod http;
+pub mod kinesis;
 pub mod s3;
 pub mod source;
 

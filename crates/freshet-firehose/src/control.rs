@@ -96,11 +96,14 @@ impl Firehose {
                     "KinesisSourceStreamConfig is required for KinesisStreamAsSource type.",
                 ));
             }
-            (SourceKind::KinesisStreamAsSource, Some((arn, role))) => Some(KinesisSource {
-                stream_arn: arn.clone(),
-                role_arn: role.clone(),
-                start_ms: self.now_ms(),
-            }),
+            (SourceKind::KinesisStreamAsSource, Some((arn, role))) => {
+                self.check_source_stream(arn)?;
+                Some(KinesisSource {
+                    stream_arn: arn.clone(),
+                    role_arn: role.clone(),
+                    start_ms: self.now_ms(),
+                })
+            }
             (SourceKind::DirectPut, None) => None,
         };
         if source == SourceKind::KinesisStreamAsSource && req.direct_put.is_some() {
@@ -295,6 +298,28 @@ impl Firehose {
             Ok(())
         })
         .await
+    }
+
+    /// A Kinesis source must name a stream that exists (in any status: AWS accepts a stream
+    /// still being created and reads it once it is ACTIVE). AWS answers
+    /// InvalidArgumentException; its exact message is not documented, so this one carries
+    /// the Kinesis wording. Without the Kinesis peer (a Firehose opened on its own, in
+    /// tests) nothing can be checked, and delivery reports the missing stream instead.
+    fn check_source_stream(&self, arn: &str) -> Result<()> {
+        let Some(streams) = self.peers().streams else {
+            return Ok(());
+        };
+        let sref = freshet_kinesis::StreamRef {
+            name: None,
+            arn: Some(arn.to_owned()),
+        };
+        match streams.describe_stream_summary(&sref) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == freshet_kinesis::ErrorKind::ResourceNotFound => {
+                Err(invalid(e.to_string()))
+            }
+            Err(e) => Err(Error::Storage(e.to_string())),
+        }
     }
 }
 

@@ -364,7 +364,7 @@ impl Firehose {
         Ok(())
     }
 
-    /// Removes a DELETING stream: record, checkpoint and log.
+    /// Removes a DELETING stream: record, checkpoint, log and (Kinesis source) its reader.
     async fn remove(&self, rec: &StreamRecord) -> Result<()> {
         let meta = self.inner.platform.meta.clone();
         let (name, id) = (rec.name.clone(), rec.id.clone());
@@ -380,6 +380,8 @@ impl Firehose {
             })
         })
         .await?;
+        let (streams, r) = (self.peers().streams, rec.clone());
+        blocking(move || crate::engine::kinesis::delete_reader(streams.as_ref(), &r)).await?;
         let live = lock(&self.inner.live).remove(&rec.id);
         let backend = self.inner.platform.logs.clone();
         let log_name = rec.log_name()?;

@@ -18,6 +18,7 @@ pub mod buffer;
 pub mod buffers;
 pub mod chain;
 pub mod http;
+pub mod kinesis;
 pub mod lambda;
 pub mod pipeline;
 pub mod plan;

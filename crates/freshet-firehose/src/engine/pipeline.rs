@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::buffers::{Buffers, Ready, Target};
 use super::chain::{self, Item};
+use super::kinesis::KinesisSource;
 use super::lambda::{Outcome, Transform};
 use super::plan::Plan;
 use super::source::{DirectPutSource, Source, SourceBatch};
@@ -81,8 +82,9 @@ async fn open_source(fh: &Firehose, rec: &StreamRecord) -> Result<Option<Box<dyn
             let live = fh.live(rec).await?;
             Ok(Some(Box::new(DirectPutSource::new(fh, &rec.id, live)?)))
         }
-        // KinesisStreamAsSource: KinesisSource::open
-        SourceKind::KinesisStreamAsSource => Ok(None),
+        SourceKind::KinesisStreamAsSource => {
+            Ok(Some(Box::new(KinesisSource::open(fh, rec).await?)))
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! `ManualClock` where buffering is under test.
 
 mod delivery;
+mod kinesis;
 mod streams;
 
 use std::sync::Arc;

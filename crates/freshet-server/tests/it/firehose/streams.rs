@@ -246,6 +246,7 @@ async fn kinesis_sourced_streams_refuse_puts_and_direct_put_refuses_a_kinesis_so
         "InvalidArgumentException",
         "KinesisSourceStreamConfig is only allowed for KinesisStreamAsSource type.",
     );
+    freshet_testkit::create_active_stream(&server.client(), "src", 1).await;
     c.create_delivery_stream()
         .delivery_stream_name("fromk")
         .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)

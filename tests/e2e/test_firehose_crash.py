@@ -6,13 +6,14 @@ acknowledged record lands in the bucket at least once.
 A record counts as acknowledged only when its PutRecordBatch answered with FailedPutCount 0
 or the record's own entry carries a RecordId and no ErrorCode. Duplicates are allowed (AWS
 documents at-least-once delivery) and reported; a lost, torn or invented record is a failure.
-Every wait is bounded.
+The same load runs through plain delivery, a Lambda transform and dynamic partitioning
+with jq. Every wait is bounded.
 """
 
 from __future__ import annotations
 
+import json
 import random
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,21 +21,41 @@ from dataclasses import dataclass, field
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fhutil import client, create_stream, list_keys, new_bucket, poll, read_object, s3_destination
-from kutil import FreshetServer
+from fhutil import (ERROR_PREFIX, client, create_stream, list_keys, new_bucket, poll, read_object,
+                    s3_destination)
+from kutil import ACCOUNT, REGION, FreshetServer
+from test_lambda import deploy, lambda_client
 
 pytestmark = pytest.mark.crash
 
 PRODUCERS = 4
 CYCLES = 2
-LINE = re.compile(rb"(c\d+-p\d+-n\d+-\d+)\|(\d+)\|(x*)")
+
+# Blueprint-style transform for the "lambda" variant: marks each record as transformed.
+TRANSFORM = """
+import base64
+import json
+
+
+def lambda_handler(event, context):
+    output = []
+    for record in event['records']:
+        payload = json.loads(base64.b64decode(record['data']))
+        payload['transformed'] = True
+        output.append({
+            'recordId': record['recordId'],
+            'result': 'Ok',
+            'data': base64.b64encode((json.dumps(payload) + "\\n").encode('utf-8')).decode('utf-8'),
+        })
+    return {'records': output}
+"""
 
 
 @dataclass
 class Ledger:
     lock: threading.Lock = field(default_factory=threading.Lock)
-    acked: set[bytes] = field(default_factory=set)       # acknowledged record ids
-    attempted: set[bytes] = field(default_factory=set)   # every record id sent
+    acked: set[str] = field(default_factory=set)         # acknowledged record ids
+    attempted: set[str] = field(default_factory=set)     # every record id sent
     refused: int = 0                                      # per-record ErrorCode (not acknowledged)
     errors: list[str] = field(default_factory=list)       # failures before the kill
 
@@ -45,9 +66,9 @@ def produce(endpoint, name, tid, cycle, stop, killing, ledger):
     n = 0
     while not stop.is_set():
         n += 1
-        ids = [f"c{cycle}-p{tid}-n{n}-{i}".encode() for i in range(rng.randint(1, 500))]
+        ids = [f"c{cycle}-p{tid}-n{n}-{i}" for i in range(rng.randint(1, 500))]
         pads = [rng.randint(0, 400) for _ in ids]
-        records = [{"Data": rid + b"|" + str(p).encode() + b"|" + b"x" * p + b"\n"}
+        records = [{"Data": json.dumps({"id": rid, "p": tid, "len": p, "pad": "x" * p}).encode() + b"\n"}
                    for rid, p in zip(ids, pads)]
         with ledger.lock:
             ledger.attempted.update(ids)
@@ -71,32 +92,71 @@ def produce(endpoint, name, tid, cycle, stop, killing, ledger):
                     ledger.errors.append(f"a response entry with neither RecordId nor ErrorCode: {resp}")
 
 
-def delivered(s3, bucket: str) -> tuple[list[bytes], list[str]]:
-    """Every record id in the bucket (with repeats) and every malformed line found."""
-    ids: list[bytes] = []
+def delivered(s3, bucket: str, variant: str) -> tuple[list[str], list[str]]:
+    """Every record id in the bucket's data objects (with repeats) and every malformed line or
+    misplaced record found."""
+    ids: list[str] = []
     bad: list[str] = []
     for key in list_keys(s3, bucket):
+        if key.startswith("errors/"):
+            bad.append(f"{key}: error output")
+            continue
         body = read_object(s3, bucket, key)
         if body and not body.endswith(b"\n"):
             bad.append(f"{key}: does not end with a whole record")
         for line in body.splitlines():
-            m = LINE.fullmatch(line)
-            if not m or int(m.group(2)) != len(m.group(3)):
+            try:
+                rec = json.loads(line)
+                ok = len(rec["pad"]) == rec["len"] and isinstance(rec["id"], str)
+            except (ValueError, KeyError, TypeError):
+                ok = False
+            if not ok:
                 bad.append(f"{key}: torn or foreign line {line[:80]!r}")
                 continue
-            ids.append(m.group(1))
+            if variant == "lambda" and rec.get("transformed") is not True:
+                bad.append(f"{key}: untransformed record {rec['id']}")
+            if variant == "jq" and not key.startswith(f"producer={rec['p']}/"):
+                bad.append(f"{key}: record of producer {rec['p']} under another partition")
+            ids.append(rec["id"])
     return ids, bad
 
 
-def test_sigkill_during_delivery_loses_no_acknowledged_record(tmp_path):
+def configure(variant: str, srv: FreshetServer, bucket: str) -> dict:
+    """The destination of each variant: plain delivery, a Lambda transform, or dynamic
+    partitioning with jq."""
+    if variant == "plain":
+        return s3_destination(bucket, Prefix="load/", ErrorOutputPrefix=ERROR_PREFIX)
+    if variant == "lambda":
+        lam = lambda_client(srv.endpoint)
+        deploy(lam, "transform", {"lambda_function.py": TRANSFORM}, Timeout=60)
+        return s3_destination(
+            bucket, Prefix="load/", ErrorOutputPrefix=ERROR_PREFIX,
+            ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
+                {"ParameterName": "LambdaArn",
+                 "ParameterValue": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:transform"},
+                {"ParameterName": "NumberOfRetries", "ParameterValue": "3"},
+                {"ParameterName": "BufferSizeInMBs", "ParameterValue": "1"},
+                {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "1"},
+            ]}]})
+    return s3_destination(
+        bucket, Prefix="producer=!{partitionKeyFromQuery:p}/", ErrorOutputPrefix=ERROR_PREFIX,
+        BufferingHints={"SizeInMBs": 64, "IntervalInSeconds": 1},
+        DynamicPartitioningConfiguration={"Enabled": True},
+        ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "MetadataExtraction", "Parameters": [
+            {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{p:.p}"},
+            {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"},
+        ]}]})
+
+
+@pytest.mark.parametrize("variant", ["plain", "lambda", "jq"])
+def test_sigkill_during_delivery_loses_no_acknowledged_record(tmp_path, variant):
     srv = FreshetServer(tmp_path / "data", tmp_path / "server.log").start()
     try:
         s3 = client("s3", srv.endpoint)
         fh = client("firehose", srv.endpoint)
         bucket = new_bucket(s3, "fh-crash")
         name = "crash-stream"
-        create_stream(fh, name, s3_destination(bucket, Prefix="load/",
-                                               ErrorOutputPrefix="errors/!{firehose:error-output-type}/"))
+        create_stream(fh, name, configure(variant, srv, bucket))
         ledger = Ledger()
         for cycle in range(1, CYCLES + 1):
             stop, killing = threading.Event(), threading.Event()
@@ -124,27 +184,22 @@ def test_sigkill_during_delivery_loses_no_acknowledged_record(tmp_path):
                 + srv.log_tail())
             srv.start()  # same data directory, new port
             s3 = client("s3", srv.endpoint)
-            print(f"cycle {cycle}: {len(ledger.acked)} records acknowledged, "
+            print(f"{variant} cycle {cycle}: {len(ledger.acked)} records acknowledged, "
                   f"{objects_at_kill} objects at the kill")
 
         # Delivery settles: every acknowledged record shows up (bounded).
-        def all_there():
-            ids, _ = delivered(s3, bucket)
-            return ledger.acked <= set(ids)
-
-        poll(all_there, deadline_s=120, interval=1.0)
-        ids, bad = delivered(s3, bucket)
-        counts: dict[bytes, int] = {}
+        poll(lambda: ledger.acked <= set(delivered(s3, bucket, variant)[0]), deadline_s=120, interval=1.0)
+        ids, bad = delivered(s3, bucket, variant)
+        counts: dict[str, int] = {}
         for rid in ids:
             counts[rid] = counts.get(rid, 0) + 1
         duplicates = sum(n - 1 for n in counts.values())
-        print(f"acknowledged {len(ledger.acked)}, refused {ledger.refused}, delivered lines {len(ids)}, "
-              f"distinct {len(counts)}, duplicates {duplicates}, objects {len(list_keys(s3, bucket))}")
-        assert not bad, f"{len(bad)} malformed lines, e.g. {bad[:3]}"
+        print(f"{variant}: acknowledged {len(ledger.acked)}, refused {ledger.refused}, delivered lines "
+              f"{len(ids)}, distinct {len(counts)}, duplicates {duplicates}, objects {len(list_keys(s3, bucket))}")
+        assert not bad, f"{len(bad)} malformed or misplaced lines, e.g. {bad[:3]}"
         strangers = [r for r in counts if r not in ledger.attempted]
         assert not strangers, f"records nobody sent: {strangers[:5]}"
         lost = sorted(ledger.acked - counts.keys())
         assert not lost, f"{len(lost)} acknowledged records never delivered, e.g. {lost[:5]}\n{srv.log_tail()}"
-        assert not list_keys(s3, bucket, "errors/"), "delivery into S3 wrote error output"
     finally:
         srv.kill()

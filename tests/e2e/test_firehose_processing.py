@@ -238,3 +238,36 @@ def test_a_raising_handler_is_retried_then_its_records_are_processing_failed(fir
         "each record is sent once and retried NumberOfRetries times")
     assert not list_keys(s3, bucket, "out/"), "nothing of a failed batch is delivered"
     assert objects_under(s3, bucket, "errors/processing-failed/")
+
+
+# Breaks the contract: answers for every record but the first of each invocation.
+FORGETFUL = '''
+import base64
+
+
+def lambda_handler(event, context):
+    return {'records': [{'recordId': r['recordId'], 'result': 'Ok', 'data': r['data']}
+                        for r in event['records'][1:]]}
+'''
+
+
+def test_a_response_missing_a_record_id_fails_the_records_with_missing_record_id(firehose, s3, lam):
+    fn = unique("forgetful")
+    deploy(lam, fn, {"lambda_function.py": FORGETFUL}, Timeout=60)
+    bucket = new_bucket(s3, "fh-missing-id")
+    name = unique("missing-id")
+    create_stream(firehose, name, s3_destination(
+        bucket, Prefix="out/", ErrorOutputPrefix=ERROR_PREFIX,
+        ProcessingConfiguration=lambda_processing(function_arn(fn), retries=0)))
+    records = [f"r{i}\n".encode() for i in range(10)]
+    start = time.time()
+    put_all(firehose, name, records)
+
+    # A response that breaks the recordId contract fails its whole invocation.
+    docs = error_documents(s3, bucket, "errors/processing-failed/", len(records))
+    end = time.time()
+    assert sorted(b64decode(d["rawData"]) for d in docs) == sorted(records)
+    for doc in docs:
+        assert_processing_failed_document(doc, b64decode(doc["rawData"]), fn, start, end)
+        assert doc["errorCode"] == "Lambda.MissingRecordId", doc
+    assert not list_keys(s3, bucket, "out/")

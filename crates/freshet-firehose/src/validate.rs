@@ -3,9 +3,11 @@
 //! operations check with the Coral validator): each failure is an InvalidArgumentException
 //! with the text below.
 
+use crate::convert::config::{DataFormatConversionConfiguration, parse_data_format_conversion};
 use crate::error::{Error, Result};
 use crate::model::{ExtendedS3, HttpEndpoint, S3Destination, bucket_of};
-use crate::rules::prefix::{Prefixes, time_zone};
+use crate::rules::prefix::{KeySource, Prefixes, time_zone};
+use crate::rules::processing::{Processing, ProcessingConfiguration, parse_processors};
 
 fn invalid(msg: impl Into<String>) -> Error {
     Error::InvalidArgument(msg.into())
@@ -84,35 +86,49 @@ pub fn extended_s3(d: &ExtendedS3) -> Result<()> {
         }
     }
     time_zone(d.custom_time_zone.as_deref()).map_err(invalid)?;
-    not_yet(d)
+    processing_and_conversion(d)
 }
 
-/// What the engine does not deliver yet is refused rather than delivered wrongly:
-/// processors (the `rules::processing` chain is not wired into delivery), dynamic
-/// partitioning (needs it), format conversion (`convert`).
-fn not_yet(d: &ExtendedS3) -> Result<()> {
-    if d.dynamic_partitioning() {
-        return Err(invalid(
-            "Dynamic partitioning is not supported by this Freshet build yet.",
-        ));
+/// The processors, the partition keys the Prefix names and the conversion settings, as
+/// delivery will use them.
+fn processing_and_conversion(d: &ExtendedS3) -> Result<()> {
+    let p = processing(d.processing_configuration.as_ref())?;
+    let prefixes = Prefixes::parse(
+        d.prefix.as_deref(),
+        d.error_output_prefix.as_deref(),
+        d.dynamic_partitioning(),
+    )
+    .map_err(invalid)?;
+    for (source, key) in prefixes.partition_keys() {
+        let (has, processor) = match source {
+            KeySource::Query => (p.metadata_extraction.is_some(), "MetadataExtraction"),
+            KeySource::Lambda => (p.lambda.is_some(), "Lambda"),
+        };
+        if !has || !p.enabled {
+            return Err(invalid(format!(
+                "Prefix uses !{{{source}:{key}}}, which needs an enabled {processor} processor \
+                 in ProcessingConfiguration."
+            )));
+        }
     }
-    let processing = d
-        .processing_configuration
-        .as_ref()
-        .and_then(|p| p.get("Enabled"))
-        .and_then(serde_json::Value::as_bool)
-        .unwrap_or(false);
-    if processing {
-        return Err(invalid(
-            "ProcessingConfiguration is not supported by this Freshet build yet.",
-        ));
-    }
-    if d.conversion() {
-        return Err(invalid(
-            "DataFormatConversionConfiguration is not supported by this Freshet build yet.",
-        ));
+    if let Some(v) = d.data_format_conversion_configuration.as_ref() {
+        let cfg: DataFormatConversionConfiguration = serde_json::from_value(v.clone())
+            .map_err(|e| invalid(format!("DataFormatConversionConfiguration: {e}")))?;
+        parse_data_format_conversion(Some(&cfg), None, None).map_err(invalid)?;
     }
     Ok(())
+}
+
+/// Parses a ProcessingConfiguration (absent: no processors).
+pub fn processing(cfg: Option<&serde_json::Value>) -> Result<Processing> {
+    match cfg {
+        None => Ok(Processing::default()),
+        Some(v) => {
+            let c: ProcessingConfiguration = serde_json::from_value(v.clone())
+                .map_err(|e| invalid(format!("ProcessingConfiguration: {e}")))?;
+            parse_processors(&c).map_err(invalid)
+        }
+    }
 }
 
 /// The rules of an ExtendedS3 update against the stored configuration `old`.
@@ -147,6 +163,7 @@ pub fn http_endpoint(d: &HttpEndpoint) -> Result<()> {
             "Endpoint URL {url} must start with https:// (or http:// on Freshet)."
         )));
     }
+    processing(d.processing_configuration.as_ref())?;
     match &d.s3_configuration {
         None => Err(invalid("S3Configuration must be specified.")),
         Some(b) => s3(b),

@@ -192,3 +192,310 @@ async fn a_full_buffer_is_delivered_without_waiting_for_the_interval() {
     assert_eq!(firsts, b"abc");
     h.stop().await;
 }
+
+async fn create_s3(fh: &Firehose, name: &str, dest: ExtendedS3) {
+    fh.create(CreateRequest {
+        name: name.into(),
+        destination: DestinationInput {
+            extended_s3: Some(ExtendedS3 {
+                role_arn: Some("arn:aws:iam::000000000000:role/r".into()),
+                bucket_arn: Some("arn:aws:s3:::bucket".into()),
+                ..dest
+            }),
+            ..DestinationInput::default()
+        },
+        ..CreateRequest::default()
+    })
+    .await
+    .expect("create");
+    for _ in 0..500 {
+        if fh.record(name).expect("record").status == Status::Active {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("stream never became ACTIVE");
+}
+
+fn processors(list: serde_json::Value) -> Option<serde_json::Value> {
+    Some(serde_json::json!({"Enabled": true, "Processors": list}))
+}
+
+fn immediate() -> Option<BufferingHints> {
+    Some(BufferingHints {
+        size_in_mbs: Some(1),
+        interval_in_seconds: Some(0),
+    })
+}
+
+fn by_prefix(objects: &[((String, String), Bytes)]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = objects
+        .iter()
+        .map(|((_, key), body)| {
+            let dir = key.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+            (dir, String::from_utf8_lossy(body).into_owned())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn jq_keys_partition_records_and_records_without_them_go_to_processing_failed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let h = start_with(dir.path(), Arc::new(ManualClock::new(T0)), 1 << 30).await;
+    create_s3(
+        &h.fh,
+        "p",
+        ExtendedS3 {
+            prefix: Some("c=!{partitionKeyFromQuery:c}/".into()),
+            error_output_prefix: Some("err/!{firehose:error-output-type}/".into()),
+            buffering_hints: immediate(),
+            dynamic_partitioning_configuration: Some(
+                freshet_firehose::model::DynamicPartitioning {
+                    enabled: Some(true),
+                    retry_options: None,
+                },
+            ),
+            processing_configuration: processors(serde_json::json!([
+                {"Type": "MetadataExtraction", "Parameters": [
+                    {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{c:.c}"},
+                    {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]},
+                {"Type": "AppendDelimiterToRecord", "Parameters": []}
+            ])),
+            ..ExtendedS3::default()
+        },
+    )
+    .await;
+    let recs: Vec<Bytes> = [
+        r#"{"c":"a","n":1}"#,
+        r#"{"c":"b","n":2}"#,
+        "not json",
+        r#"{"c":"a","n":3}"#,
+    ]
+    .iter()
+    .map(|s| Bytes::from(*s))
+    .collect();
+    h.fh.put_records("p", &recs).await.expect("put");
+    let objects = wait_objects(&h.sink, 3).await;
+    let got = by_prefix(&objects);
+    assert_eq!(
+        got[0],
+        (
+            "c=a".into(),
+            "{\"c\":\"a\",\"n\":1}\n{\"c\":\"a\",\"n\":3}\n".into()
+        )
+    );
+    assert_eq!(got[1], ("c=b".into(), "{\"c\":\"b\",\"n\":2}\n".into()));
+    assert_eq!(got[2].0, "err/processing-failed");
+    let doc: serde_json::Value = serde_json::from_str(got[2].1.trim()).expect("json doc");
+    assert_eq!(
+        doc["errorCode"],
+        "DynamicPartitioning.MetadataExtractionFailed"
+    );
+    assert_eq!(doc["rawData"], "bm90IGpzb24=");
+    h.stop().await;
+}
+
+/// A transform that upper-cases records, drops `drop`, fails `fail`, and raises on `raise`.
+struct Upper {
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl freshet_lambda::spec::Invoker for Upper {
+    fn invoke<'a>(
+        &'a self,
+        _function: &'a str,
+        inv: freshet_lambda::spec::Invocation,
+    ) -> freshet_lambda::spec::BoxFuture<
+        'a,
+        Result<freshet_lambda::spec::InvocationResult, freshet_lambda::spec::InvokeError>,
+    > {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move {
+            let event: serde_json::Value = serde_json::from_slice(&inv.payload).expect("event");
+            assert!(
+                event["deliveryStreamArn"]
+                    .as_str()
+                    .expect("arn")
+                    .ends_with("/t")
+            );
+            let mut raise = false;
+            let records: Vec<serde_json::Value> = event["records"]
+                .as_array()
+                .expect("records")
+                .iter()
+                .map(|r| {
+                    let data = b64.decode(r["data"].as_str().expect("data")).expect("b64");
+                    let text = String::from_utf8(data).expect("utf8");
+                    raise |= text == "raise";
+                    let result = match text.as_str() {
+                        "drop" => "Dropped",
+                        "fail" => "ProcessingFailed",
+                        _ => "Ok",
+                    };
+                    serde_json::json!({"recordId": r["recordId"], "result": result,
+                        "data": b64.encode(text.to_uppercase())})
+                })
+                .collect();
+            let (payload, function_error) = if raise {
+                (
+                    serde_json::json!({"errorMessage": "boom", "errorType": "Exception"}),
+                    Some(freshet_lambda::spec::FunctionError::Unhandled),
+                )
+            } else {
+                (serde_json::json!({"records": records}), None)
+            };
+            Ok(freshet_lambda::spec::InvocationResult {
+                payload: Bytes::from(serde_json::to_vec(&payload).expect("json")),
+                function_error,
+                log_tail: None,
+                executed_version: "$LATEST".into(),
+                duration: Duration::ZERO,
+                init_duration: None,
+            })
+        })
+    }
+}
+
+fn lambda_processor(retries: u32) -> Option<serde_json::Value> {
+    processors(serde_json::json!([
+        {"Type": "Lambda", "Parameters": [
+            {"ParameterName": "LambdaArn", "ParameterValue": "arn:aws:lambda:us-east-1:000000000000:function:upper"},
+            {"ParameterName": "NumberOfRetries", "ParameterValue": retries.to_string()},
+            {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "0"}]}
+    ]))
+}
+
+#[tokio::test]
+async fn the_transform_replaces_drops_and_fails_records_as_the_function_says() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let h = start_with(dir.path(), Arc::new(ManualClock::new(T0)), 1 << 30).await;
+    let upper = Arc::new(Upper {
+        calls: Default::default(),
+    });
+    h.fh.set_peers(freshet_firehose::Peers {
+        invoker: Some(upper.clone()),
+        ..Default::default()
+    });
+    create_s3(
+        &h.fh,
+        "t",
+        ExtendedS3 {
+            prefix: Some("data/".into()),
+            error_output_prefix: Some("err/".into()),
+            buffering_hints: immediate(),
+            processing_configuration: lambda_processor(0),
+            ..ExtendedS3::default()
+        },
+    )
+    .await;
+    let recs: Vec<Bytes> = ["a", "drop", "fail", "b"]
+        .iter()
+        .map(|s| Bytes::from(*s))
+        .collect();
+    h.fh.put_records("t", &recs).await.expect("put");
+    let objects = wait_objects(&h.sink, 2).await;
+    let got = by_prefix(&objects);
+    assert!(got[0].0.starts_with("data/"), "{got:?}");
+    assert_eq!(got[0].1, "AB");
+    // A static ErrorOutputPrefix is used as written (see rules::prefix).
+    assert_eq!(got[1].0, "err", "{got:?}");
+    let doc: serde_json::Value = serde_json::from_str(got[1].1.trim()).expect("doc");
+    assert_eq!(doc["errorCode"], "Lambda.ProcessingFailed");
+    assert_eq!(doc["rawData"], "ZmFpbA==");
+    assert_eq!(
+        doc["lambdaArn"],
+        "arn:aws:lambda:us-east-1:000000000000:function:upper"
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_failing_function_is_retried_then_its_records_go_to_processing_failed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let h = start_with(dir.path(), Arc::new(ManualClock::new(T0)), 1 << 30).await;
+    let upper = Arc::new(Upper {
+        calls: Default::default(),
+    });
+    h.fh.set_peers(freshet_firehose::Peers {
+        invoker: Some(upper.clone()),
+        ..Default::default()
+    });
+    create_s3(
+        &h.fh,
+        "t",
+        ExtendedS3 {
+            error_output_prefix: Some("err/".into()),
+            buffering_hints: immediate(),
+            processing_configuration: lambda_processor(2),
+            ..ExtendedS3::default()
+        },
+    )
+    .await;
+    h.fh.put_records("t", &[Bytes::from("raise")])
+        .await
+        .expect("put");
+    let objects = wait_objects(&h.sink, 1).await;
+    assert_eq!(upper.calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+    let doc: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&objects[0].1).trim()).expect("doc");
+    assert_eq!(doc["errorCode"], "Lambda.FunctionError");
+    assert_eq!(doc["attemptsMade"], 3);
+    assert!(doc["errorMessage"].as_str().expect("msg").contains("boom"));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn backup_receives_the_source_records_before_the_transform() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let h = start_with(dir.path(), Arc::new(ManualClock::new(T0)), 1 << 30).await;
+    h.fh.set_peers(freshet_firehose::Peers {
+        invoker: Some(Arc::new(Upper {
+            calls: Default::default(),
+        })),
+        ..Default::default()
+    });
+    create_s3(
+        &h.fh,
+        "t",
+        ExtendedS3 {
+            prefix: Some("data/".into()),
+            error_output_prefix: Some("err/".into()),
+            buffering_hints: immediate(),
+            processing_configuration: lambda_processor(0),
+            s3_backup_mode: Some("Enabled".into()),
+            s3_backup_configuration: Some(freshet_firehose::model::S3Destination {
+                role_arn: Some("arn:aws:iam::000000000000:role/r".into()),
+                bucket_arn: Some("arn:aws:s3:::backup".into()),
+                prefix: Some("source/".into()),
+                buffering_hints: Some(BufferingHints {
+                    size_in_mbs: Some(1),
+                    interval_in_seconds: Some(60),
+                }),
+                ..Default::default()
+            }),
+            ..ExtendedS3::default()
+        },
+    )
+    .await;
+    h.fh.put_records("t", &[Bytes::from("x"), Bytes::from("y")])
+        .await
+        .expect("put");
+    wait_objects(&h.sink, 1).await;
+    h.clock.advance(60_000);
+    let objects = wait_objects(&h.sink, 2).await;
+    let backup: Vec<_> = objects.iter().filter(|((b, _), _)| b == "backup").collect();
+    assert_eq!(backup.len(), 1, "{objects:?}");
+    assert!(
+        backup[0].0.1.starts_with("source/2023/11/14/22/"),
+        "{:?}",
+        backup[0].0
+    );
+    assert_eq!(backup[0].1.as_ref(), b"xy");
+    let data: Vec<_> = objects.iter().filter(|((b, _), _)| b == "bucket").collect();
+    assert_eq!(data[0].1.as_ref(), b"XY");
+    h.stop().await;
+}

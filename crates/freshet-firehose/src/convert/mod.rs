@@ -200,6 +200,9 @@ pub struct Converter<W: Write + Send> {
     writer: ArrowWriter<W>,
     buffered: Vec<Vec<Cell>>,
     buffered_bytes: usize,
+    /// Rows are encoded once this many bytes are buffered (the smaller of
+    /// [`BATCH_BUDGET`] and the row group size).
+    batch_budget: usize,
     rows: u64,
     /// A write failure, reported by [`Converter::finish`]; nothing is written after it.
     failed: Option<ConvertError>,
@@ -265,6 +268,7 @@ impl<W: Write + Send> Converter<W> {
             writer,
             buffered: Vec::new(),
             buffered_bytes: 0,
+            batch_budget: row_group.min(BATCH_BUDGET),
             rows: 0,
             failed: None,
         })
@@ -277,7 +281,7 @@ impl<W: Write + Send> Converter<W> {
         self.buffered_bytes += row.iter().map(Cell::weight).sum::<usize>();
         self.buffered.push(row);
         self.rows += 1;
-        if self.buffered_bytes >= BATCH_BUDGET {
+        if self.buffered_bytes >= self.batch_budget {
             self.encode();
         }
         Ok(())

@@ -11,20 +11,20 @@ use std::sync::{Arc, OnceLock};
 use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 
-use super::buffer::Flush;
-use super::s3::{checkpoint, put_with_retry, read_range};
+use super::buffers::Ready;
+use super::plan::Plan;
+use super::s3::put_with_retry;
 use crate::error::{Error, Result};
-use crate::firehose::{Firehose, Live};
-use crate::model::{Destination, HttpEndpoint, bucket_of};
+use crate::firehose::{Firehose, blocking};
+use crate::model::HttpEndpoint;
 use crate::rules::error_doc::HttpEndpointFailed;
 use crate::rules::http_endpoint::{
     self, HttpEndpointBufferingHints, HttpEndpointClient, HttpEndpointCommonAttribute,
     HttpEndpointConfiguration, HttpEndpointRequestConfiguration, HttpEndpointRetryOptions, Retry,
     random_jitter,
 };
-use crate::rules::prefix::{ErrorOutputType, PrefixContext, Prefixes, object_name, time_zone};
+use crate::rules::prefix::{ErrorOutputType, PrefixContext, object_name};
 use crate::sink::ObjectBody;
-use crate::store::StreamRecord;
 
 static CLIENT: OnceLock<Option<HttpEndpointClient>> = OnceLock::new();
 
@@ -36,7 +36,7 @@ fn client() -> Result<&'static HttpEndpointClient> {
 }
 
 /// The rules module's view of the destination.
-fn endpoint_of(d: &HttpEndpoint, arn: &str) -> Result<http_endpoint::HttpEndpoint> {
+pub(crate) fn endpoint_of(d: &HttpEndpoint, arn: &str) -> Result<http_endpoint::HttpEndpoint> {
     let e = d.endpoint_configuration.clone().unwrap_or_default();
     let endpoint = HttpEndpointConfiguration {
         url: e.url.unwrap_or_default(),
@@ -77,32 +77,34 @@ fn endpoint_of(d: &HttpEndpoint, arn: &str) -> Result<http_endpoint::HttpEndpoin
     .map_err(Error::InvalidArgument)
 }
 
-/// Delivers `flush` of stream `rec` to its HTTP endpoint (or, failing that, its bucket).
+/// Delivers the staged records of `r` to the HTTP endpoint (or, failing that, as
+/// `http-endpoint-failed` documents to the destination's bucket).
 pub async fn deliver(
     fh: &Firehose,
-    rec: &StreamRecord,
-    live: &Arc<Live>,
-    flush: Flush,
+    plan: &Arc<Plan>,
+    cfg: &http_endpoint::HttpEndpoint,
+    r: Ready,
     cancel: &CancellationToken,
 ) -> Result<()> {
-    let Destination::HttpEndpoint(d) = &rec.destination else {
-        return Err(Error::InvalidArgument(
-            "not an HTTP endpoint destination".to_owned(),
-        ));
-    };
-    let cfg = endpoint_of(d, &rec.arn)?;
-    let records = read_range(live, &flush).await?;
-    let data: Vec<Bytes> = records.iter().map(|(_, b)| b.clone()).collect();
+    let Ready {
+        file, oldest_ms, ..
+    } = r;
+    let (data, file) = blocking(move || {
+        let d = file.read_records();
+        Ok((d, file))
+    })
+    .await?;
+    let data = data?;
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut retry = Retry::new(cfg.retry_duration_secs);
     let failure = loop {
-        match client()?.send(&cfg, &data, &request_id, fh.now_ms()).await {
+        match client()?.send(cfg, &data, &request_id, fh.now_ms()).await {
             Ok(()) => break None,
             Err(e) if !e.retryable => break Some(e),
             Err(e) => match retry.on_failure(random_jitter()) {
                 None => break Some(e),
                 Some(wait) => {
-                    tracing::warn!(stream = %rec.name, code = e.code, error = %e.message, retry_in = ?wait, "HTTP endpoint delivery failed; retrying.");
+                    tracing::warn!(stream = %plan.stream, code = e.code, error = %e.message, retry_in = ?wait, "HTTP endpoint delivery failed; retrying.");
                     tokio::select! {
                         () = tokio::time::sleep(wait) => {}
                         () = cancel.cancelled() => return Err(Error::Storage("delivery cancelled".to_owned())),
@@ -114,11 +116,11 @@ pub async fn deliver(
     if let Some(e) = failure {
         let now = fh.now_ms();
         let mut body = Vec::new();
-        for (arrival, raw) in &records {
+        for raw in &data {
             body.extend(
                 HttpEndpointFailed {
                     attempts_made: retry.attempts().max(1),
-                    arrival_timestamp: *arrival,
+                    arrival_timestamp: oldest_ms,
                     error_code: e.code.to_owned(),
                     error_message: e.message.clone(),
                     attempt_ending_timestamp: now,
@@ -129,40 +131,28 @@ pub async fn deliver(
                 .to_line(),
             );
         }
-        let s3 = d.s3_configuration.clone().unwrap_or_default();
-        let bucket = s3
-            .bucket_arn
-            .as_deref()
-            .and_then(bucket_of)
-            .ok_or_else(|| Error::InvalidArgument("destination has no bucket".to_owned()))?
-            .to_owned();
-        let bad = Error::InvalidArgument;
-        let prefixes = Prefixes::parse(
-            s3.prefix.as_deref(),
-            s3.error_output_prefix.as_deref(),
-            false,
-        )
-        .map_err(bad)?;
-        let tz = time_zone(None).map_err(Error::InvalidArgument)?;
+        let errors = &plan.errors;
         let none = std::collections::BTreeMap::new();
         let ctx = PrefixContext {
-            arrival_ms: flush.oldest_ms,
-            tz: &tz,
+            arrival_ms: oldest_ms,
+            tz: &errors.tz,
             query_keys: &none,
             lambda_keys: &none,
         };
-        let prefix = prefixes
+        let prefix = errors
+            .prefixes
             .error_prefix(&ctx, ErrorOutputType::HttpEndpointFailed)
             .map_err(|e| Error::InvalidArgument(e.to_string()))?;
         let key = format!(
             "{prefix}{}",
-            object_name(&rec.name, rec.version, flush.oldest_ms, &tz, "")
+            object_name(&plan.stream, plan.version, oldest_ms, &errors.tz, "")
         );
         let body = Bytes::from(body);
-        put_with_retry(fh, rec, &bucket, &key, cancel, || async {
+        put_with_retry(fh, &plan.stream, &errors.bucket, &key, cancel, || async {
             Ok(ObjectBody::Bytes(body.clone()))
         })
         .await?;
     }
-    checkpoint(fh, rec, live, &flush).await
+    file.remove();
+    Ok(())
 }

@@ -82,6 +82,7 @@ impl MetadataQuery {
     /// Compiles a query; `Err` says why it is not an acceptable object expression.
     pub fn compile(query: &str) -> Result<MetadataQuery, String> {
         let keys = object_keys(query)?;
+        refuse_unbounded(query)?;
         if keys > MAX_KEYS {
             return Err(format!(
                 "The query has {keys} keys; at most {MAX_KEYS} are allowed."
@@ -119,6 +120,11 @@ impl MetadataQuery {
 
     /// Runs the query on one record and returns its partition keys.
     pub fn evaluate(&self, record: &[u8]) -> Result<BTreeMap<String, String>, ExtractError> {
+        if nesting_depth(record) > MAX_DEPTH {
+            // jq 1.6 refuses such input too ("Exceeds depth limit for parsing"); the check
+            // also keeps a record from exhausting the stack of the recursive parser.
+            return Err(ExtractError::NotJson);
+        }
         let input = jaq_json::read::parse_single(record).map_err(|_| ExtractError::NotJson)?;
         let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([]));
         let mut outputs = self.filter.id.run((ctx, input)).map(unwrap_valr);
@@ -152,6 +158,102 @@ impl MetadataQuery {
         }
         Ok(out)
     }
+}
+
+/// Deepest nesting of arrays and objects jq 1.6 parses.
+pub const MAX_DEPTH: usize = 256;
+
+/// Names whose evaluation is not bounded by the record: definitions (recursion), loops and
+/// generators, and what reads the environment or other inputs. A query runs on every record
+/// inside the server, so one that can recurse without end (a stack overflow aborts the
+/// process) or loop forever is refused when the stream is created.
+const UNBOUNDED: [&str; 21] = [
+    "def",
+    "reduce",
+    "foreach",
+    "label",
+    "limit",
+    "until",
+    "while",
+    "repeat",
+    "range",
+    "recurse",
+    "recurse_down",
+    "env",
+    "input",
+    "inputs",
+    "combinations",
+    "setpath",
+    "delpaths",
+    "halt",
+    "halt_error",
+    "debug",
+    "stderr",
+];
+
+/// Refuses constructs that could run without bound (see [`UNBOUNDED`]), assignment (which
+/// can build arrays of any length, `.[1e9] = 1`) and `*` (string repetition). Partition key
+/// queries select and format fields; they need none of these.
+fn refuse_unbounded(query: &str) -> Result<(), String> {
+    let bytes = query.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            let word = &query[start..i];
+            let after_dot = start > 0 && matches!(bytes[start - 1], b'.' | b'$');
+            if !after_dot && UNBOUNDED.contains(&word) {
+                return Err(format!(
+                    "{word} is not supported in a MetadataExtractionQuery by Freshet: \
+                     partition key queries may only select and format fields."
+                ));
+            }
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|p| bytes[p]);
+        let next = bytes.get(i + 1).copied();
+        if c == b'=' && next != Some(b'=') && !matches!(prev, Some(b'=' | b'!' | b'<' | b'>')) {
+            return Err(
+                "Assignment is not supported in a MetadataExtractionQuery by Freshet.".to_owned(),
+            );
+        }
+        if c == b'*' {
+            return Err("* is not supported in a MetadataExtractionQuery by Freshet.".to_owned());
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// The deepest nesting of `[`/`{` in a JSON text (brackets inside strings do not count).
+fn nesting_depth(text: &[u8]) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &c in text {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 /// jq 1.6 prints integral doubles without a fraction.
@@ -209,6 +311,48 @@ fn object_keys(query: &str) -> Result<usize, String> {
         return Err(not_object());
     }
     Ok(if nonblank { commas + 1 } else { 0 })
+}
+
+#[cfg(test)]
+mod safety_tests {
+    use super::*;
+
+    #[test]
+    fn queries_that_could_run_without_bound_are_refused() {
+        for q in [
+            "{a: [range(100000000)] | length}",
+            "{a: (def f: f; f)}",
+            "{a: [limit(5; repeat(1))] | length}",
+            "{a: (.x | recurse | tostring)}",
+            "{a: (.[1000000000] = 1 | length)}",
+            "{a: (.b |= 1)}",
+            "{a: (\"x\" * 1000000000)}",
+            "{a: ([.[] ] | reduce .[] as $x (0; . + $x))}",
+        ] {
+            assert!(MetadataQuery::compile(q).is_err(), "{q} compiled");
+        }
+    }
+
+    #[test]
+    fn ordinary_partition_queries_still_compile() {
+        for q in [
+            "{customer_id: .customer_id}",
+            "{year: .ts | strftime(\"%Y\"), ok: (.a == 1), le: (.n <= 2), ne: (.n != 3)}",
+            "{c: .customer.id, t: .type | ascii_downcase}",
+            "{range_key: .range, env_name: .env}",
+        ] {
+            MetadataQuery::compile(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        }
+    }
+
+    #[test]
+    fn records_nested_past_jq_limit_are_not_json_and_do_not_overflow_the_stack() {
+        let q = MetadataQuery::compile("{a: .a}").unwrap();
+        let deep = format!("{}{}", "[".repeat(1_000_000), "]".repeat(1_000_000));
+        assert_eq!(q.evaluate(deep.as_bytes()), Err(ExtractError::NotJson));
+        let ok = format!("{{\"a\":1,\"b\":{}{}}}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(q.evaluate(ok.as_bytes()).unwrap()["a"], "1");
+    }
 }
 
 #[cfg(test)]

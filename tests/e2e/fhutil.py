@@ -128,7 +128,11 @@ def error_documents(s3, bucket: str, prefix: str, want: int, deadline_s: float =
             out.extend(split_json_documents(body))
         return out
 
-    got = poll(lambda: (d := docs()) if len(d) >= want else None, deadline_s)
+    def enough():
+        found = docs()
+        return found if len(found) >= want else None
+
+    got = poll(enough, deadline_s)
     return got if got is not None else docs()
 
 

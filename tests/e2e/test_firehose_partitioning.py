@@ -111,7 +111,11 @@ def lines_by_prefix(s3, bucket: str, prefixes: list[str], want: int, deadline_s:
         return {p: [json.loads(line) for body in objects_under(s3, bucket, p).values()
                     for line in body.splitlines()] for p in prefixes}
 
-    got = poll(lambda: (r := read()) if sum(len(v) for v in r.values()) >= want else None, deadline_s)
+    def enough():
+        found = read()
+        return found if sum(len(v) for v in found.values()) >= want else None
+
+    got = poll(enough, deadline_s)
     return got if got is not None else read()
 
 

@@ -6,23 +6,26 @@ acknowledged record lands in the bucket at least once.
 A record counts as acknowledged only when its PutRecordBatch answered with FailedPutCount 0
 or the record's own entry carries a RecordId and no ErrorCode. Duplicates are allowed (AWS
 documents at-least-once delivery) and reported; a lost, torn or invented record is a failure.
-The same load runs through plain delivery, a Lambda transform and dynamic partitioning
-with jq. Every wait is bounded.
+The same load runs through plain delivery, a Lambda transform, dynamic partitioning with jq
+(GZIP objects) and conversion to Parquet. Every wait is bounded.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import threading
 import time
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fhutil import (ERROR_PREFIX, client, create_stream, list_keys, new_bucket, poll, read_object,
-                    s3_destination)
+from fhutil import (ERROR_PREFIX, ROLE_ARN, client, create_stream, list_keys, new_bucket, poll,
+                    read_object, s3_destination)
 from kutil import ACCOUNT, REGION, FreshetServer
 from test_lambda import deploy, lambda_client
 
@@ -102,16 +105,28 @@ def delivered(s3, bucket: str, variant: str) -> tuple[list[str], list[str]]:
             bad.append(f"{key}: error output")
             continue
         body = read_object(s3, bucket, key)
-        if body and not body.endswith(b"\n"):
-            bad.append(f"{key}: does not end with a whole record")
-        for line in body.splitlines():
+        if variant == "parquet":
             try:
-                rec = json.loads(line)
+                rows = pq.read_table(io.BytesIO(body)).to_pylist()
+            except (pa.ArrowException, OSError) as e:
+                bad.append(f"{key}: not a readable Parquet file: {e}")
+                continue
+        else:
+            if body and not body.endswith(b"\n"):
+                bad.append(f"{key}: does not end with a whole record")
+            rows = []
+            for line in body.splitlines():
+                try:
+                    rows.append(json.loads(line))
+                except ValueError:
+                    bad.append(f"{key}: torn or foreign line {line[:80]!r}")
+        for rec in rows:
+            try:
                 ok = len(rec["pad"]) == rec["len"] and isinstance(rec["id"], str)
-            except (ValueError, KeyError, TypeError):
+            except (KeyError, TypeError):
                 ok = False
             if not ok:
-                bad.append(f"{key}: torn or foreign line {line[:80]!r}")
+                bad.append(f"{key}: torn or foreign record {str(rec)[:80]}")
                 continue
             if variant == "lambda" and rec.get("transformed") is not True:
                 bad.append(f"{key}: untransformed record {rec['id']}")
@@ -122,8 +137,8 @@ def delivered(s3, bucket: str, variant: str) -> tuple[list[str], list[str]]:
 
 
 def configure(variant: str, srv: FreshetServer, bucket: str) -> dict:
-    """The destination of each variant: plain delivery, a Lambda transform, or dynamic
-    partitioning with jq."""
+    """The destination of each variant: plain delivery, a Lambda transform, dynamic partitioning
+    with jq (GZIP objects), or conversion to Parquet."""
     if variant == "plain":
         return s3_destination(bucket, Prefix="load/", ErrorOutputPrefix=ERROR_PREFIX)
     if variant == "lambda":
@@ -138,9 +153,24 @@ def configure(variant: str, srv: FreshetServer, bucket: str) -> dict:
                 {"ParameterName": "BufferSizeInMBs", "ParameterValue": "1"},
                 {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "1"},
             ]}]})
+    if variant == "parquet":
+        glue = client("glue", srv.endpoint)
+        glue.create_database(DatabaseInput={"Name": "crash"})
+        glue.create_table(DatabaseName="crash", TableInput={"Name": "records", "StorageDescriptor": {
+            "Columns": [{"Name": "id", "Type": "string"}, {"Name": "p", "Type": "int"},
+                        {"Name": "len", "Type": "int"}, {"Name": "pad", "Type": "string"}]}})
+        return s3_destination(
+            bucket, Prefix="load/", ErrorOutputPrefix=ERROR_PREFIX,
+            BufferingHints={"SizeInMBs": 64, "IntervalInSeconds": 1},
+            DataFormatConversionConfiguration={
+                "Enabled": True,
+                "SchemaConfiguration": {"RoleARN": ROLE_ARN, "DatabaseName": "crash", "TableName": "records"},
+                "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
+                "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {}}},
+            })
     return s3_destination(
         bucket, Prefix="producer=!{partitionKeyFromQuery:p}/", ErrorOutputPrefix=ERROR_PREFIX,
-        BufferingHints={"SizeInMBs": 64, "IntervalInSeconds": 1},
+        BufferingHints={"SizeInMBs": 64, "IntervalInSeconds": 1}, CompressionFormat="GZIP",
         DynamicPartitioningConfiguration={"Enabled": True},
         ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "MetadataExtraction", "Parameters": [
             {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{p:.p}"},
@@ -148,7 +178,7 @@ def configure(variant: str, srv: FreshetServer, bucket: str) -> dict:
         ]}]})
 
 
-@pytest.mark.parametrize("variant", ["plain", "lambda", "jq"])
+@pytest.mark.parametrize("variant", ["plain", "lambda", "jq", "parquet"])
 def test_sigkill_during_delivery_loses_no_acknowledged_record(tmp_path, variant):
     srv = FreshetServer(tmp_path / "data", tmp_path / "server.log").start()
     try:

@@ -71,6 +71,21 @@ EXPECTED = [
 MISFITS = [b"this is not json {", json.dumps({"ticker_symbol": "BAD", "price": "a lot"}).encode()]
 
 
+# OpenX takes these timestamp forms by itself; HiveJsonSerDe is told them (Joda patterns and
+# "millis"), and gets keys in the columns' case since only OpenX documents CaseInsensitive.
+DESERIALIZERS = {
+    "OpenXJsonSerDe": {"OpenXJsonSerDe": {}},
+    "HiveJsonSerDe": {"HiveJsonSerDe": {"TimestampFormats": [
+        "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'", "yyyy-MM-dd HH:mm:ss", "millis"]}},
+}
+
+
+def lower_keys(value):
+    if isinstance(value, dict):
+        return {k.lower(): lower_keys(v) for k, v in value.items()}
+    return value
+
+
 @pytest.fixture(scope="module")
 def firehose(endpoint):
     return client("firehose", endpoint)
@@ -100,7 +115,8 @@ def normalise(row: dict) -> dict:
     return out
 
 
-def test_json_records_become_parquet_that_pyarrow_and_duckdb_read(firehose, s3, glue, tmp_path):
+@pytest.mark.parametrize("deserializer", ["OpenXJsonSerDe", "HiveJsonSerDe"])
+def test_json_records_become_parquet_that_pyarrow_and_duckdb_read(firehose, s3, glue, tmp_path, deserializer):
     db = unique("analytics").lower().replace("-", "_")
     table = "stock_trades"
     glue.create_database(DatabaseInput={"Name": db})
@@ -126,12 +142,13 @@ def test_json_records_become_parquet_that_pyarrow_and_duckdb_read(firehose, s3, 
             "Enabled": True,
             "SchemaConfiguration": {"RoleARN": ROLE_ARN, "CatalogId": ACCOUNT, "DatabaseName": db,
                                     "TableName": table, "Region": REGION, "VersionId": "LATEST"},
-            "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
+            "InputFormatConfiguration": {"Deserializer": DESERIALIZERS[deserializer]},
             "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {}}},
         }))
     start = time.time()
-    put_all(firehose, name, [json.dumps(r).encode() for r in RECORDS[:2]] + MISFITS
-            + [json.dumps(r).encode() for r in RECORDS[2:]])
+    records = [json.dumps(r if deserializer == "OpenXJsonSerDe" else lower_keys(r)).encode()
+               for r in RECORDS]
+    put_all(firehose, name, records[:2] + MISFITS + records[2:])
 
     def tables():
         out = [pq.read_table(io.BytesIO(read_object(s3, bucket, k))) for k in list_keys(s3, bucket, "parquet/")]

@@ -268,3 +268,46 @@ def test_the_cli_creates_and_feeds_a_jq_partitioned_stream(endpoint, s3, firehos
     key = next(k for k in list_keys(s3, bucket) if k.startswith("ticker=QXZ/"))
     aws("s3", "cp", f"s3://{bucket}/{key}", str(tmp_path / "obj"))
     assert [json.loads(x)["ticker_symbol"] for x in (tmp_path / "obj").read_text().splitlines()][0] == "QXZ"
+
+
+# Keys from both sources: the jq query names the customer, the function classifies the record.
+CLASSIFY = '''
+import base64
+import json
+
+
+def lambda_handler(event, context):
+    output = []
+    for record in event['records']:
+        payload = json.loads(base64.b64decode(record['data']))
+        kind = 'big' if payload['amount'] >= 100 else 'small'
+        output.append({'recordId': record['recordId'], 'result': 'Ok', 'data': record['data'],
+                       'metadata': {'partitionKeys': {'kind': kind}}})
+    return {'records': output}
+'''
+
+
+def test_keys_from_jq_and_from_the_lambda_combine_in_one_prefix(firehose, s3, endpoint):
+    lam = lambda_client(endpoint)
+    fn = unique("classify")
+    deploy(lam, fn, {"lambda_function.py": CLASSIFY}, Timeout=60)
+    bucket = new_bucket(s3, "fh-both-keys")
+    name = unique("both-keys")
+    create_stream(firehose, name, partitioned(
+        bucket, "customer=!{partitionKeyFromQuery:customer}/kind=!{partitionKeyFromLambda:kind}/",
+        [processor("MetadataExtraction", MetadataExtractionQuery="{customer:.customer}",
+                   JsonParsingEngine="JQ-1.6"),
+         processor("Lambda", LambdaArn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fn}",
+                   NumberOfRetries="1", BufferSizeInMBs="1", BufferIntervalInSeconds="1"),
+         processor("AppendDelimiterToRecord")]))
+    orders = [{"customer": ("ann", "bob")[i % 2], "amount": (5, 500)[(i // 2) % 2], "n": i} for i in range(40)]
+    put_all(firehose, name, [json.dumps(o).encode() for o in orders])
+
+    want = {}
+    for o in orders:
+        prefix = f"customer={o['customer']}/kind={'big' if o['amount'] >= 100 else 'small'}/"
+        want.setdefault(prefix, []).append(o["n"])
+    got = lines_by_prefix(s3, bucket, list(want), len(orders))
+    assert {p: sorted(x["n"] for x in v) for p, v in got.items()} == want
+    strays = [k for k in list_keys(s3, bucket) if not k.startswith(tuple(want))]
+    assert not strays, f"objects outside the partition prefixes: {strays}"

@@ -271,3 +271,17 @@ def test_a_response_missing_a_record_id_fails_the_records_with_missing_record_id
         assert_processing_failed_document(doc, b64decode(doc["rawData"]), fn, start, end)
         assert doc["errorCode"] == "Lambda.MissingRecordId", doc
     assert not list_keys(s3, bucket, "out/")
+
+
+def test_append_delimiter_alone_ends_every_record_with_a_newline(firehose, s3):
+    bucket = new_bucket(s3, "fh-delim")
+    name = unique("delimited")
+    create_stream(firehose, name, s3_destination(
+        bucket, Prefix="out/", ErrorOutputPrefix=ERROR_PREFIX,
+        ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "AppendDelimiterToRecord"}]}))
+    records = [json.dumps({"n": i}).encode() for i in range(50)]  # no newline of their own
+    put_all(firehose, name, records)
+    got = wait_for_lines(s3, bucket, len(records), prefix="out/")
+    assert sorted(line for v in got.values() for line in v) == sorted(records)
+    for key, body in objects_under(s3, bucket, "out/").items():
+        assert body.endswith(b"\n") and b"}{" not in body, key

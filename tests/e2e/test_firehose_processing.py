@@ -15,9 +15,9 @@ import time
 
 import pytest
 
-from fhutil import (ERROR_PREFIX, as_int, assert_epoch_ms_between, b64decode, client,
-                    create_stream, error_documents, list_keys, new_bucket, objects_under, put_all,
-                    s3_destination, wait_for_lines)
+from fhutil import (ERROR_PREFIX, ROLE_ARN, as_int, assert_epoch_ms_between, b64decode, client,
+                    create_stream, error_documents, list_keys, new_bucket, objects_under, poll, put_all,
+                    s3_destination, wait_active, wait_for_lines)
 from kutil import ACCOUNT, REGION, unique
 from test_lambda import deploy, lambda_client
 
@@ -285,3 +285,62 @@ def test_append_delimiter_alone_ends_every_record_with_a_newline(firehose, s3):
     assert sorted(line for v in got.values() for line in v) == sorted(records)
     for key, body in objects_under(s3, bucket, "out/").items():
         assert body.endswith(b"\n") and b"}{" not in body, key
+
+
+def test_source_record_backup_keeps_the_records_before_the_transform(firehose, s3, lam):
+    fn = unique("blueprint-backup")
+    deploy(lam, fn, {"lambda_function.py": BLUEPRINT}, Timeout=60)
+    bucket = new_bucket(s3, "fh-main")
+    backup = new_bucket(s3, "fh-backup")
+    name = unique("backed-up")
+    create_stream(firehose, name, s3_destination(
+        bucket, Prefix="out/", ErrorOutputPrefix=ERROR_PREFIX,
+        ProcessingConfiguration=lambda_processing(function_arn(fn)),
+        S3BackupMode="Enabled",
+        S3BackupConfiguration={"RoleARN": ROLE_ARN, "BucketARN": f"arn:aws:s3:::{backup}", "Prefix": "source/",
+                               "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 1}}))
+    records = [f"order {i} pending\n".encode() for i in range(30)]
+    put_all(firehose, name, records)
+
+    got = wait_for_lines(s3, bucket, len(records), prefix="out/")
+    assert sorted(line for v in got.values() for line in v) == sorted(r.strip().upper() for r in records)
+    saved = wait_for_lines(s3, backup, len(records), prefix="source/")
+    assert sorted(line for v in saved.values() for line in v) == sorted(r.strip() for r in records)
+
+
+def test_update_destination_turns_the_transform_on_for_later_records(firehose, s3, lam):
+    fn = unique("blueprint-later")
+    deploy(lam, fn, {"lambda_function.py": BLUEPRINT}, Timeout=60)
+    bucket = new_bucket(s3, "fh-update")
+    name = unique("updated")
+    create_stream(firehose, name, s3_destination(bucket, Prefix="out/", ErrorOutputPrefix=ERROR_PREFIX))
+    before = [f"before {i}\n".encode() for i in range(10)]
+    put_all(firehose, name, before)
+    wait_for_lines(s3, bucket, len(before), prefix="out/")
+
+    desc = firehose.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    firehose.update_destination(
+        DeliveryStreamName=name, CurrentDeliveryStreamVersionId=desc["VersionId"],
+        DestinationId=desc["Destinations"][0]["DestinationId"],
+        ExtendedS3DestinationUpdate={"ProcessingConfiguration": lambda_processing(function_arn(fn))})
+    desc = wait_active(firehose, name)
+    assert desc["VersionId"] == "2"
+    # AWS applies an update "usually within a few minutes": probe (bounded) until it has.
+    probes: list[bytes] = []
+
+    def transformed():
+        probes.append(f"probe {len(probes)}\n".encode())
+        put_all(firehose, name, probes[-1:])
+        return any(b"PROBE" in body for body in objects_under(s3, bucket, "out/").values())
+
+    assert poll(transformed, deadline_s=90, interval=1.0), "the transform never took effect"
+    after = [f"after {i}\n".encode() for i in range(10)]
+    put_all(firehose, name, after)
+
+    got = wait_for_lines(s3, bucket, len(before) + len(probes) + len(after), prefix="out/")
+    lines = sorted(line for v in got.values() for line in v if not line.lower().startswith(b"probe"))
+    assert lines == sorted([r.strip() for r in before] + [r.strip().upper() for r in after])
+    for key, body in objects_under(s3, bucket, "out/").items():
+        if body.startswith((b"before", b"AFTER", b"PROBE")):
+            version = "1" if body.startswith(b"before") else "2"
+            assert f"/{name}-{version}-" in key, (key, body[:40])

@@ -182,6 +182,10 @@ def test_json_records_become_parquet_that_pyarrow_and_duckdb_read(firehose, s3, 
     for i, key in enumerate(list_keys(s3, bucket, "parquet/")):
         body = read_object(s3, bucket, key)
         assert body[:4] == b"PAR1" and body[-4:] == b"PAR1", key
+        meta = pq.ParquetFile(io.BytesIO(body)).metadata
+        codecs = {meta.row_group(g).column(c).compression
+                  for g in range(meta.num_row_groups) for c in range(meta.num_columns)}
+        assert codecs == {"SNAPPY"}, f"ParquetSerDe compresses with SNAPPY by default, got {codecs}"
         path = tmp_path / f"part-{i}.parquet"
         path.write_bytes(body)
         files.append(str(path))

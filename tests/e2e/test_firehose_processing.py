@@ -9,7 +9,6 @@ response), .../data-transformation-failure-handling.html (retries, processing-fa
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 
@@ -344,3 +343,22 @@ def test_update_destination_turns_the_transform_on_for_later_records(firehose, s
         if body.startswith((b"before", b"AFTER", b"PROBE")):
             version = "1" if body.startswith(b"before") else "2"
             assert f"/{name}-{version}-" in key, (key, body[:40])
+
+
+def test_a_function_that_does_not_exist_sends_the_records_to_processing_failed(firehose, s3):
+    bucket = new_bucket(s3, "fh-no-function")
+    name = unique("no-function")
+    ghost = unique("ghost")
+    create_stream(firehose, name, s3_destination(
+        bucket, Prefix="out/", ErrorOutputPrefix=ERROR_PREFIX,
+        ProcessingConfiguration=lambda_processing(function_arn(ghost), retries=1)))
+    records = [b"lost?\n", b"no, kept as an error\n"]
+    start = time.time()
+    put_all(firehose, name, records)
+    docs = error_documents(s3, bucket, "errors/processing-failed/", len(records))
+    end = time.time()
+    assert sorted(b64decode(d["rawData"]) for d in docs) == sorted(records)
+    for doc in docs:
+        assert_processing_failed_document(doc, b64decode(doc["rawData"]), ghost, start, end)
+        assert doc["errorCode"].startswith("Lambda."), doc
+    assert not list_keys(s3, bucket, "out/")

@@ -45,11 +45,12 @@ T2 = datetime.datetime(2024, 10, 3, 13, 0, 1)
 T3 = datetime.datetime(2024, 10, 4, 0, 0, 0, 250000)
 
 # Timestamps in three of the forms OpenXJsonSerDe accepts; one record with keys in other
-# case (CaseInsensitive defaults to true); one with fields missing (null).
+# case (CaseInsensitive defaults to true); one with fields missing (null); a key that is no
+# column is ignored.
 RECORDS = [
     {"ticker_symbol": "AMZN", "sector": "RETAIL", "price": 184.5, "volume": 5_000_000_000,
      "shares": 12, "active": True, "change": 1.25, "event_time": "2024-10-03T12:34:56.789Z",
-     "tags": ["big", "tech"], "venue": {"name": "NASDAQ", "open": True}},
+     "tags": ["big", "tech"], "venue": {"name": "NASDAQ", "open": True}, "not_a_column": "ignored"},
     {"Ticker_Symbol": "QXZ", "SECTOR": "ENERGY", "Price": 12.0, "Volume": 7, "Shares": -3,
      "Active": False, "Change": -0.5, "Event_Time": "2024-10-03 13:00:01",
      "Tags": [], "Venue": {"Name": "NYSE", "Open": False}},

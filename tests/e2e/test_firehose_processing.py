@@ -362,3 +362,23 @@ def test_a_function_that_does_not_exist_sends_the_records_to_processing_failed(f
         assert_processing_failed_document(doc, b64decode(doc["rawData"]), ghost, start, end)
         assert doc["errorCode"].startswith("Lambda."), doc
     assert not list_keys(s3, bucket, "out/")
+
+
+def test_a_buffer_whose_records_are_all_dropped_writes_no_object(firehose, s3, lam, tmp_path):
+    fn = unique("drop-all")
+    deploy(lam, fn, {"lambda_function.py": FILTERING}, Timeout=60,
+           Environment={"Variables": {"EVENTS": str(tmp_path / "events.jsonl")}})
+    bucket = new_bucket(s3, "fh-drop-all")
+    name = unique("drop-all")
+    create_stream(firehose, name, s3_destination(
+        bucket, Prefix="out/", ErrorOutputPrefix=ERROR_PREFIX,
+        ProcessingConfiguration=lambda_processing(function_arn(fn))))
+    put_all(firehose, name, [json.dumps({"n": i, "action": "drop"}).encode() for i in range(20)])
+    # Bounded wait for the function to have seen every record, then for delivery to pass.
+    assert poll(lambda: (tmp_path / "events.jsonl").exists() and sum(
+        len(json.loads(line)["records"]) for line in (tmp_path / "events.jsonl").read_text().splitlines()) >= 20,
+        deadline_s=60), "the function never saw the records"
+    put_all(firehose, name, [json.dumps({"n": 99, "action": "keep"}).encode()])
+    got = wait_for_lines(s3, bucket, 1, prefix="out/")
+    assert [json.loads(line)["n"] for v in got.values() for line in v] == [99]
+    assert all(body for body in objects_under(s3, bucket).values()), "an empty object was written"

@@ -9,8 +9,9 @@
 //! - `staging/`: where in-process callers write files to adopt by rename; emptied at start.
 //!
 //! Writes go to the final path (the id is unreferenced until its record commits), then
-//! `fsync` of the file and of its directory: after [`Files::write`] returns, the content
-//! survives a crash. Memory per write is bounded by [`WRITE_BUFFER`].
+//! `fsync` of the file; the directory is fsynced by the group commit of the record that
+//! names the file, before that record commits ([`super::group`]), so a committed record
+//! never names a file a crash could lose. Memory per write is bounded by [`WRITE_BUFFER`].
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -117,12 +118,14 @@ impl Files {
     }
 
     /// The directory of a content file.
-    fn dir(&self, id: &str) -> PathBuf {
+    pub fn dir_of(&self, id: &str) -> PathBuf {
         self.objects.join(id.get(..2).unwrap_or("00"))
     }
 
-    /// Writes `body` to a new file, computing its MD5 and `algorithms`, then fsyncs it and its
-    /// directory. On any error the file is removed. `max` bounds the length.
+    /// Writes `body` to a new file, computing its MD5 and `algorithms`, then fsyncs it. Its
+    /// directory entry is made durable by the group commit of the record that names it
+    /// ([`super::group`]), which fsyncs the directory once for every file of a batch. On any
+    /// error the file is removed. `max` bounds the length.
     pub async fn write<S, E>(
         self: &Arc<Self>,
         body: S,
@@ -139,7 +142,7 @@ impl Files {
             let id = id.clone();
             tokio::task::spawn_blocking(move || this.create(&id)).await??
         };
-        let result = self.fill(file, self.dir(&id), body, algorithms, max).await;
+        let result = self.fill(file, body, algorithms, max).await;
         match result {
             Ok((len, md5, checksums)) => Ok(Written {
                 file: FileRef { id, len },
@@ -156,7 +159,6 @@ impl Files {
     async fn fill<S, E>(
         self: &Arc<Self>,
         file: File,
-        dir: PathBuf,
         body: S,
         algorithms: Algorithms,
         max: u64,
@@ -198,26 +200,16 @@ impl Files {
             }
         }
         let (file, md5, hasher) = state.ok_or(StoreError::Internal("writer state lost"))?;
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            file.sync_all()?;
-            sync_dir(&dir)
-        })
-        .await??;
+        tokio::task::spawn_blocking(move || file.sync_all()).await??;
         Ok((len, md5.finalize(), hasher.finalize()))
     }
 
-    /// Moves a finished file (fsynced by its writer) into the store; durable on return.
+    /// Moves a finished file (fsynced by its writer) into the store; its new directory entry
+    /// is durable once the record naming it commits ([`super::group`]).
     pub async fn adopt(&self, from: PathBuf, len: u64) -> Result<FileRef, StoreError> {
         let id = new_id();
         let to = self.path(&id);
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            std::fs::rename(&from, &to)?;
-            match to.parent() {
-                Some(dir) => sync_dir(dir),
-                None => Ok(()),
-            }
-        })
-        .await??;
+        tokio::task::spawn_blocking(move || std::fs::rename(&from, &to)).await??;
         Ok(FileRef { id, len })
     }
 
@@ -244,7 +236,8 @@ impl Files {
         )
     }
 
-    /// New files with the same content (hard links: files are immutable), for CopyObject.
+    /// New files with the same content (hard links: files are immutable), for CopyObject;
+    /// their directory entries are durable once the record naming them commits.
     pub async fn link(&self, files: &[FileRef]) -> Result<Vec<FileRef>, StoreError> {
         let pairs: Vec<(PathBuf, PathBuf, FileRef)> = files
             .iter()
@@ -259,9 +252,6 @@ impl Files {
                 let mut out = Vec::new();
                 for (from, to, r) in pairs {
                     std::fs::hard_link(&from, &to)?;
-                    if let Some(dir) = to.parent() {
-                        sync_dir(dir)?;
-                    }
                     out.push(r);
                 }
                 Ok(out)

@@ -377,7 +377,10 @@ mod tests {
     #[test]
     fn file_ids_are_unique_hex_and_consecutive_ids_mostly_share_a_fan() {
         let ids: Vec<String> = (0..4 * IDS_PER_FAN_TURN).map(|_| new_file_id()).collect();
-        assert!(ids.iter().all(|i| i.len() == 32 && i.bytes().all(|b| b.is_ascii_hexdigit())));
+        assert!(
+            ids.iter()
+                .all(|i| i.len() == 32 && i.bytes().all(|b| b.is_ascii_hexdigit()))
+        );
         assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
         let mut fans: BTreeMap<&str, usize> = BTreeMap::new();
         for i in &ids {

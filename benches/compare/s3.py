@@ -1,165 +1,237 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """S3 PUT and GET throughput: Freshet, moto's server and (when installed) s3s-fs, the s3s
-reference server, measured by the same boto3 client in one run.
+reference server, and s3rver (npm), measured by the same boto3 code in one run.
 
     benches/compare/s3.sh                 # build release, run, write docs/benchmarks.md section
-    python3 benches/compare/s3.py --quick # fewer objects, print only
+    python3 benches/compare/s3.py --quick # fewer objects, one round, print only
 
-Each target starts on a free loopback port with an empty data directory. For each object size
-(1 KiB and 1 MiB) and `--clients` concurrent clients (threads, one boto3 client each), every
-client PUTs its share of the objects, then GETs them all back (bodies read to the end). Reported:
-objects/s and MiB/s per phase (total objects over the wall time of the phase). Freshet runs with
-its default fsync durability: a PUT is acknowledged only once on disk; moto keeps objects in
-memory; s3s-fs writes files without fsync.
+All targets run at once, each on a free loopback port with an empty temp data directory. For
+each object size (1 KiB and 1 MiB), `--clients` client processes (one boto3 client each: boto3
+threads would cap the rate at one core's worth of Python) PUT their share of the objects under
+a fresh prefix, then GET them all back (bodies read to the end). Reported: objects/s and MiB/s
+per phase (objects over the wall time of the phase). `--rounds` rounds; within a round the
+targets take turns (the order rotates every round), so a busy spell of the shared machine
+hits every target; the median round is shown with the lowest–highest.
+
+Durability: Freshet acknowledges a PUT once its file, directory entry and record are on disk
+(fsync; concurrent PUTs share the directory fsync and the metadata commit); moto keeps objects
+in memory; s3s-fs and s3rver write files without fsync.
 
 s3s-fs is used when `s3s-fs` is on the PATH or in target/bench-peers/s3s-fs/bin (install with
-`cargo install s3s-fs --features binary --root target/bench-peers/s3s-fs`).
+`cargo install s3s-fs --features binary --root target/bench-peers/s3s-fs`); s3rver when
+target/bench-peers/node_modules/.bin/s3rver exists (`npm install --prefix
+target/bench-peers s3rver`).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import http.client
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from services import moto_command  # noqa: E402
+import workers  # noqa: E402
+from compare import ROOT, Target, log, machine_info  # noqa: E402
+from services import moto_command, moto_version  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 FRESHET = Path(os.environ.get("FRESHET_BIN", ROOT / "target" / "release" / "freshet"))
+PEERS = ROOT / "target" / "bench-peers"
 BEGIN = "<!-- s3:begin -->"
 END = "<!-- s3:end -->"
 
 
-@dataclass
-class Target:
-    label: str
-    cmd: list[str]  # with {port} and {dir}
+# Credentials a target insists on (s3rver accepts only its own); others take any.
+CREDENTIALS = {"s3rver": ("S3RVER", "S3RVER")}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not open its port")
-
-
-def client(endpoint: str):
+def client(endpoint: str, label: str = ""):
+    key, secret = CREDENTIALS.get(label, ("AKIDEXAMPLE", "secret"))
     return boto3.client(
-        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE",
-        aws_secret_access_key="secret", config=Config(s3={"addressing_style": "path"},
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
+        aws_secret_access_key=secret, config=Config(s3={"addressing_style": "path"},
                                                       retries={"max_attempts": 1},
-                                                      max_pool_connections=4))
+                                                      connect_timeout=10, read_timeout=120))
 
 
-def phase(endpoint: str, clients: int, work) -> float:
-    """Runs `work(client, index)` on `clients` threads; the wall time."""
-    cs = [client(endpoint) for _ in range(clients)]
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            work(cs[i], i)
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
-    return time.perf_counter() - t0
+def version_of(cmd: list[str]) -> str:
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        return (r.stdout.strip() or r.stderr.strip()).splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "?"
 
 
-def measure(endpoint: str, size: int, count: int, clients: int) -> dict:
+def targets() -> list[Target]:
+    out = [Target("freshet", version_of([str(FRESHET), "--version"]),
+                  "fsync before acknowledge (file, directory, record; group commit)",
+                  [str(FRESHET), "serve", "--listen", "127.0.0.1:{port}", "--data-dir", "{data}",
+                   "--durability", "fsync"], env={"FRESHET__LOG__LEVEL": "warn"})]
+    moto = moto_command()
+    out.append(Target("moto", moto_version(moto), "in memory", [*moto, "-H", "127.0.0.1", "-p", "{port}"]))
+    s3s = shutil.which("s3s-fs") or str(PEERS / "s3s-fs" / "bin" / "s3s-fs")
+    if Path(s3s).exists():
+        out.append(Target("s3s-fs", version_of([s3s, "--version"]), "files, no fsync",
+                          [s3s, "--host", "127.0.0.1", "--port", "{port}", "--access-key", "AKIDEXAMPLE",
+                           "--secret-key", "secret", "{data}"]))
+    s3rver = PEERS / "node_modules" / ".bin" / "s3rver"
+    if s3rver.exists():
+        out.append(Target("s3rver", "s3rver " + version_of([str(s3rver), "--version"]), "files, no fsync",
+                          [str(s3rver), "--address", "127.0.0.1", "--port", "{port}", "--directory",
+                           "{data}", "--silent"]))
+    return out
+
+
+FAKE_AUTH = ("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/s3/aws4_request, "
+             "SignedHeaders=host, Signature=" + "0" * 64)
+
+
+def raw_request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None) -> bytes:
+    """One path-style request on a kept-alive connection, with a constant, unverifiable
+    `Authorization` header (moto refuses anonymous GETs of private objects but checks no
+    signatures; Freshet without configured credentials checks none); the response body."""
+    headers = {"Authorization": FAKE_AUTH}
+    if body is not None:
+        headers["Content-Length"] = str(len(body))
+    conn.request(method, path, body=body, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    if resp.status != 200:
+        raise RuntimeError(f"{method} {path}: HTTP {resp.status} {data[:200]!r}")
+    return data
+
+
+def measure(endpoint: str, label: str, size: int, count: int, clients: int, tag: str,
+            raw: bool) -> dict:
     bucket = f"bench-{size}"
-    client(endpoint).create_bucket(Bucket=bucket)
+    c = client(endpoint, label)
+    try:
+        c.head_bucket(Bucket=bucket)
+    except Exception:  # noqa: BLE001 - missing: create it (first round)
+        c.create_bucket(Bucket=bucket)
     body = os.urandom(size)
     per = count // clients
+    state: dict = {}
 
-    def put(c, i):
-        for n in range(per):
-            c.put_object(Bucket=bucket, Key=f"c{i}/{n:06d}", Body=body)
+    host, port = endpoint.removeprefix("http://").split(":")
 
-    def get(c, i):
+    def setup(i: int) -> None:
+        if raw:
+            state["h"] = http.client.HTTPConnection(host, int(port), timeout=120)
+            raw_request(state["h"], "HEAD", f"/{bucket}", None)
+        else:
+            state["c"] = client(endpoint, label)
+            state["c"].head_bucket(Bucket=bucket)
+
+    def put(i: int) -> int:
         for n in range(per):
-            c.get_object(Bucket=bucket, Key=f"c{i}/{n:06d}")["Body"].read()
+            key = f"{tag}/c{i}/{n:06d}"
+            if raw:
+                raw_request(state["h"], "PUT", f"/{bucket}/{key}", body)
+            else:
+                state["c"].put_object(Bucket=bucket, Key=key, Body=body)
+        return per
+
+    def get(i: int) -> int:
+        for n in range(per):
+            key = f"{tag}/c{i}/{n:06d}"
+            if raw:
+                got = raw_request(state["h"], "GET", f"/{bucket}/{key}", None)
+            else:
+                got = state["c"].get_object(Bucket=bucket, Key=key)["Body"].read()
+            if len(got) != size:
+                raise RuntimeError(f"GET returned {len(got)} bytes, not {size}")
+        return per
 
     total = per * clients
-    t_put = phase(endpoint, clients, put)
-    t_get = phase(endpoint, clients, get)
+    t_put, _ = workers.run(clients, put, setup)
+    t_get, _ = workers.run(clients, get, setup)
     mib = total * size / (1024 * 1024)
     return {"put_ops": total / t_put, "put_mib": mib / t_put, "get_ops": total / t_get, "get_mib": mib / t_get}
 
 
-def run_target(t: Target, sizes: list[tuple[int, int]], clients: int) -> dict:
-    port = free_port()
-    with tempfile.TemporaryDirectory() as d:
-        cmd = [c.format(port=port, dir=d) for c in t.cmd]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def run(ts: list[Target], sizes: list[tuple[int, int]], clients: int, rounds: int,
+        modes: list[str]) -> dict:
+    results: dict = {mode: {t.label: {} for t in ts} for mode in modes}
+    with tempfile.TemporaryDirectory(prefix="s3-bench-") as tmp:
+        work = Path(tmp)
         try:
-            wait_port(port, proc)
-            endpoint = f"http://127.0.0.1:{port}"
-            return {size: measure(endpoint, size, count, clients) for size, count in sizes}
+            for t in ts:
+                data = work / f"{t.label}-data"
+                data.mkdir()
+                t.start_cmd = [c.replace("{data}", str(data)) for c in t.start_cmd]
+                t.start(work)
+            for r in range(rounds):
+                order = ts[r % len(ts):] + ts[: r % len(ts)]
+                for mode in modes:
+                    for size, count in sizes:
+                        for t in order:
+                            if mode == "raw" and t.label != "freshet" and t.label != "moto":
+                                continue  # s3s-fs and s3rver verify signatures
+                            log(f"round {r + 1}: {t.label}, {mode} client, {count} x {size} B")
+                            m = measure(t.endpoint, t.label, size, count, clients, f"{mode}{r}",
+                                        mode == "raw")
+                            results[mode][t.label].setdefault(size, []).append(m)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            for t in ts:
+                try:
+                    t.stop()
+                except Exception as e:  # noqa: BLE001 - stop the others anyway
+                    log(f"stopping {t.label}: {e}")
+    return results
 
 
-def targets() -> list[Target]:
-    out = [Target("freshet", [str(FRESHET), "serve", "--listen", "127.0.0.1:{port}", "--data-dir", "{dir}"])]
-    out.append(Target("moto", [*moto_command(), "-H", "127.0.0.1", "-p", "{port}"]))
-    s3s = shutil.which("s3s-fs") or str(ROOT / "target" / "bench-peers" / "s3s-fs" / "bin" / "s3s-fs")
-    if Path(s3s).exists():
-        out.append(Target("s3s-fs", [s3s, "--host", "127.0.0.1", "--port", "{port}",
-                                     "--access-key", "AKIDEXAMPLE", "--secret-key", "secret", "{dir}"]))
-    return out
+def fmt(x: float | None, digits: int = 1) -> str:
+    return "–" if x is None else f"{x:,.{digits}f}"
 
 
-def render(results: dict, sizes: list[tuple[int, int]], clients: int) -> str:
-    labels = list(results)
-    lines = [f"S3 PUT then GET of the same objects, {clients} concurrent boto3 clients "
-             f"(`benches/compare/s3.py`, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs).", "",
-             "| object size | objects | metric | " + " | ".join(labels) + " | Freshet ÷ moto |",
+def render(ts: list[Target], by_mode: dict, sizes: list[tuple[int, int]], clients: int, rounds: int) -> str:
+    labels = [t.label for t in ts]
+    m = machine_info()
+    lines = [f"Run {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')} by `benches/compare/s3.sh`: "
+             f"{clients} client processes, {rounds} rounds (median round, lowest–highest), "
+             f"{m['cores']} CPUs ({m['cpu']}) shared by client, servers and other people's builds.", "",
+             "| server | version | durability |", "|---|---|---|"]
+    lines += [f"| {t.label} | {t.version} | {t.durability} |" for t in ts]
+    for mode, results in by_mode.items():
+        lines += ["", MODE_TITLES[mode], ""]
+        lines += table(labels, results, sizes)
+    return "\n".join(lines) + "\n"
+
+
+MODE_TITLES = {
+    "boto3": "**boto3 client** (`put_object`/`get_object`, SigV4, checksums: what a user's script sees):",
+    "raw": "**Lean client** (unsigned path-style PUT/GET over kept-alive `http.client` connections: "
+           "less client CPU per request, so more of the machine is left to the server):",
+}
+
+
+def table(labels: list[str], results: dict, sizes: list[tuple[int, int]]) -> list[str]:
+    lines = ["| object size | objects | metric | " + " | ".join(labels) + " | Freshet ÷ moto |",
              "|---|---|---|" + "---|" * len(labels) + "---|"]
     for size, count in sizes:
         for metric, name in [("put_ops", "PUT objects/s"), ("put_mib", "PUT MiB/s"),
                              ("get_ops", "GET objects/s"), ("get_mib", "GET MiB/s")]:
-            vals = [results[label].get(size, {}).get(metric) for label in labels]
-            f, m = results.get("freshet", {}).get(size, {}).get(metric), results.get("moto", {}).get(size, {}).get(metric)
-            ratio = f"{f / m:.1f}x" if f and m else "-"
-            cells = [f"{v:.1f}" if v is not None else "-" for v in vals]
-            lines.append(f"| {size // 1024} KiB | {count} | {name} | " + " | ".join(cells) + f" | {ratio} |")
-    return "\n".join(lines) + "\n"
+            cells, meds = [], {}
+            for label in labels:
+                vals = [x[metric] for x in results[label].get(size, [])]
+                meds[label] = workers.median(vals)
+                rng = f" ({fmt(min(vals))}–{fmt(max(vals))})" if len(vals) > 1 else ""
+                cells.append(fmt(meds[label]) + rng)
+            f, mo = meds.get("freshet"), meds.get("moto")
+            ratio = f"{f / mo:.1f}x" if f and mo else "–"
+            size_s = f"{size // 1024} KiB" if size < 1024 * 1024 else f"{size // (1024 * 1024)} MiB"
+            lines.append(f"| {size_s} | {count} | {name} | " + " | ".join(cells) + f" | {ratio} |")
+    return lines
 
 
 def write(section: str) -> None:
@@ -175,20 +247,24 @@ def write(section: str) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="fewer objects, print only")
-    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--quick", action="store_true", help="fewer objects, one round, print only")
+    ap.add_argument("--clients", type=int, default=8, help="client processes")
+    ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--only", help="comma-separated target labels")
+    ap.add_argument("--client", choices=["boto3", "raw", "both"], default="both")
+    ap.add_argument("--no-write", action="store_true", help="print only")
     args = ap.parse_args()
+    modes = ["boto3", "raw"] if args.client == "both" else [args.client]
+    if not FRESHET.exists():
+        print(f"no Freshet binary at {FRESHET} (set FRESHET_BIN or run s3.sh)", file=sys.stderr)
+        return 2
     sizes = [(1024, 400), (1024 * 1024, 40)] if args.quick else [(1024, 4000), (1024 * 1024, 400)]
-    results = {}
-    for t in targets():
-        if args.only and t.label not in args.only.split(","):
-            continue
-        print(f"-- {t.label}", file=sys.stderr)
-        results[t.label] = run_target(t, sizes, args.clients)
-    section = render(results, sizes, args.clients)
+    rounds = args.rounds or (1 if args.quick else 3)
+    ts = [t for t in targets() if not args.only or t.label in args.only.split(",")]
+    results = run(ts, sizes, args.clients, rounds, modes)
+    section = render(ts, results, sizes, args.clients, rounds)
     print(section)
-    if not args.quick:
+    if not args.quick and not args.no_write:
         write(section)
     return 0
 

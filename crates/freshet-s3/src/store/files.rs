@@ -3,14 +3,16 @@
 //!
 //! Layout under `<data>/s3/`:
 //! - `objects/<id[0..2]>/<id>`: one immutable file per object or multipart part, named by a
-//!   random 128-bit id (32 hex digits), never by key. A file becomes visible only when a
+//!   128-bit id (32 hex digits: a fan that turns every few files, then 120 random bits; see
+//!   [`new_file_id`]), never by key. A file becomes visible only when a
 //!   record that names it commits; files no record names are orphans (a crash between the
 //!   write and the commit) and are removed at start ([`Files::remove_orphans`]).
 //! - `staging/`: where in-process callers write files to adopt by rename; emptied at start.
 //!
 //! Writes go to the final path (the id is unreferenced until its record commits), then
-//! `fsync` of the file and of its directory: after [`Files::write`] returns, the content
-//! survives a crash. Memory per write is bounded by [`WRITE_BUFFER`].
+//! `fsync` of the file; the directory is fsynced by the group commit of the record that
+//! names the file, before that record commits ([`super::group`]), so a committed record
+//! never names a file a crash could lose. Memory per write is bounded by [`WRITE_BUFFER`].
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -18,7 +20,8 @@ use std::io::Write as _;
 use std::ops::Range;
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{self, Stream, StreamExt};
@@ -76,9 +79,25 @@ pub(crate) struct Files {
     staging: PathBuf,
 }
 
-/// A new random file id.
+/// A new random id (32 hex digits).
 pub(crate) fn new_id() -> String {
     format!("{:032x}", rand::random::<u128>())
+}
+
+/// Content files created one after another share a fan directory for this many ids, so the
+/// writes one group commit takes mostly need a single directory fsync; over time every fan
+/// gets its share, so directories stay as small as with random fans.
+const IDS_PER_FAN_TURN: u64 = 64;
+
+/// Counts content file ids; starts at a random point so restarts spread over the fans too.
+static FILE_SEQ: LazyLock<AtomicU64> = LazyLock::new(|| AtomicU64::new(rand::random::<u64>()));
+
+/// A new content file id: 32 hex digits, the first two (the fan) turning every
+/// [`IDS_PER_FAN_TURN`] ids, the other 120 bits random.
+pub(crate) fn new_file_id() -> String {
+    let seq = FILE_SEQ.fetch_add(1, Ordering::Relaxed);
+    let fan = (seq / IDS_PER_FAN_TURN) % 256;
+    format!("{fan:02x}{:030x}", rand::random::<u128>() >> 8)
 }
 
 impl Files {
@@ -117,12 +136,14 @@ impl Files {
     }
 
     /// The directory of a content file.
-    fn dir(&self, id: &str) -> PathBuf {
+    pub fn dir_of(&self, id: &str) -> PathBuf {
         self.objects.join(id.get(..2).unwrap_or("00"))
     }
 
-    /// Writes `body` to a new file, computing its MD5 and `algorithms`, then fsyncs it and its
-    /// directory. On any error the file is removed. `max` bounds the length.
+    /// Writes `body` to a new file, computing its MD5 and `algorithms`, then fsyncs it. Its
+    /// directory entry is made durable by the group commit of the record that names it
+    /// ([`super::group`]), which fsyncs the directory once for every file of a batch. On any
+    /// error the file is removed. `max` bounds the length.
     pub async fn write<S, E>(
         self: &Arc<Self>,
         body: S,
@@ -133,13 +154,13 @@ impl Files {
         S: Stream<Item = Result<Bytes, E>> + Send,
         StoreError: From<E>,
     {
-        let id = new_id();
+        let id = new_file_id();
         let file = {
             let this = self.clone();
             let id = id.clone();
             tokio::task::spawn_blocking(move || this.create(&id)).await??
         };
-        let result = self.fill(file, self.dir(&id), body, algorithms, max).await;
+        let result = self.fill(file, body, algorithms, max).await;
         match result {
             Ok((len, md5, checksums)) => Ok(Written {
                 file: FileRef { id, len },
@@ -156,7 +177,6 @@ impl Files {
     async fn fill<S, E>(
         self: &Arc<Self>,
         file: File,
-        dir: PathBuf,
         body: S,
         algorithms: Algorithms,
         max: u64,
@@ -198,26 +218,16 @@ impl Files {
             }
         }
         let (file, md5, hasher) = state.ok_or(StoreError::Internal("writer state lost"))?;
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            file.sync_all()?;
-            sync_dir(&dir)
-        })
-        .await??;
+        tokio::task::spawn_blocking(move || file.sync_all()).await??;
         Ok((len, md5.finalize(), hasher.finalize()))
     }
 
-    /// Moves a finished file (fsynced by its writer) into the store; durable on return.
+    /// Moves a finished file (fsynced by its writer) into the store; its new directory entry
+    /// is durable once the record naming it commits ([`super::group`]).
     pub async fn adopt(&self, from: PathBuf, len: u64) -> Result<FileRef, StoreError> {
-        let id = new_id();
+        let id = new_file_id();
         let to = self.path(&id);
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            std::fs::rename(&from, &to)?;
-            match to.parent() {
-                Some(dir) => sync_dir(dir),
-                None => Ok(()),
-            }
-        })
-        .await??;
+        tokio::task::spawn_blocking(move || std::fs::rename(&from, &to)).await??;
         Ok(FileRef { id, len })
     }
 
@@ -244,12 +254,13 @@ impl Files {
         )
     }
 
-    /// New files with the same content (hard links: files are immutable), for CopyObject.
+    /// New files with the same content (hard links: files are immutable), for CopyObject;
+    /// their directory entries are durable once the record naming them commits.
     pub async fn link(&self, files: &[FileRef]) -> Result<Vec<FileRef>, StoreError> {
         let pairs: Vec<(PathBuf, PathBuf, FileRef)> = files
             .iter()
             .map(|f| {
-                let id = new_id();
+                let id = new_file_id();
                 let pair = (self.path(&f.id), self.path(&id));
                 (pair.0, pair.1, FileRef { id, len: f.len })
             })
@@ -259,9 +270,6 @@ impl Files {
                 let mut out = Vec::new();
                 for (from, to, r) in pairs {
                     std::fs::hard_link(&from, &to)?;
-                    if let Some(dir) = to.parent() {
-                        sync_dir(dir)?;
-                    }
                     out.push(r);
                 }
                 Ok(out)
@@ -358,4 +366,27 @@ impl Files {
 /// fsyncs a directory, so entries created or renamed in it survive a crash.
 pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashSet};
+
+    use super::*;
+
+    #[test]
+    fn file_ids_are_unique_hex_and_consecutive_ids_mostly_share_a_fan() {
+        let ids: Vec<String> = (0..4 * IDS_PER_FAN_TURN).map(|_| new_file_id()).collect();
+        assert!(
+            ids.iter()
+                .all(|i| i.len() == 32 && i.bytes().all(|b| b.is_ascii_hexdigit()))
+        );
+        assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
+        let mut fans: BTreeMap<&str, usize> = BTreeMap::new();
+        for i in &ids {
+            *fans.entry(&i[..2]).or_default() += 1;
+        }
+        // Four turns' worth of ids (other tests may take ids meanwhile) span a few fans.
+        assert!((4..=9).contains(&fans.len()), "{fans:?}");
+    }
 }

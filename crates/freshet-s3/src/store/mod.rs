@@ -3,9 +3,12 @@
 //! ([`files`]).
 //!
 //! Durability protocol of every write (PutObject, UploadPart, CompleteMultipartUpload, adopt):
-//! 1. content is written to a new file named by a fresh id and fsynced (with its directory);
-//! 2. one meta transaction checks the bucket (and upload) and commits the record that names
-//!    the file, replacing the previous record of the key;
+//! 1. content is written to a new file named by a fresh id and fsynced;
+//! 2. its directory is fsynced and one meta transaction checks the bucket (and upload) and
+//!    commits the record that names the file, replacing the previous record of the key;
+//!    PutObject, UploadPart, CopyObject and adopt share this step with the writes that finish
+//!    at about the same time ([`group`]: one directory fsync per directory and one commit per
+//!    batch);
 //! 3. only then is the request acknowledged, and the files of the replaced record removed.
 //!
 //! A crash before 2 leaves an orphan file (removed at start, see [`Store::open`]); after 2
@@ -13,6 +16,7 @@
 //! is ever listed.
 
 pub(crate) mod files;
+pub(crate) mod group;
 pub(crate) mod multipart;
 pub(crate) mod records;
 
@@ -24,8 +28,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use freshet_meta::{Meta, MetaError, Txn, TxnExt};
 
 use self::files::{Files, Written};
+use self::group::{Change, GroupCommit};
 use self::records::{
-    BUCKETS, BucketRecord, Checksums, OBJECTS, ObjectMeta, ObjectRecord, PARTS, UPLOADS, object_key,
+    BUCKETS, BucketRecord, Checksums, FileRef, OBJECTS, ObjectMeta, ObjectRecord, PARTS, UPLOADS,
+    object_key,
 };
 
 /// Why a storage operation failed. Mapped to S3 error codes in one place
@@ -156,6 +162,7 @@ pub(crate) fn now_ms() -> u64 {
 pub(crate) struct Store {
     pub meta: Arc<Meta>,
     pub files: Arc<Files>,
+    group: Arc<GroupCommit>,
 }
 
 impl Store {
@@ -174,7 +181,8 @@ impl Store {
         if removed > 0 {
             tracing::info!(removed, "Removed S3 content files of interrupted writes.");
         }
-        Ok(Store { meta, files })
+        let group = GroupCommit::new(meta.clone(), files.clone());
+        Ok(Store { meta, files, group })
     }
 
     /// Runs a meta transaction on the blocking pool (commits fsync).
@@ -290,35 +298,34 @@ impl Store {
         }
     }
 
-    /// Commits `record` under `key` (the bucket must exist), then removes the content of the
-    /// record it replaced. On error the record's files are removed.
+    /// Commits `record` under `key` (the bucket must exist; group-committed), then removes
+    /// the content of the record it replaced. On error the record's files are removed.
     pub async fn commit_object(
         &self,
         bucket: &str,
         key: &str,
         record: ObjectRecord,
     ) -> Result<ObjectRecord, StoreError> {
-        let (b, k) = (bucket.to_owned(), object_key(bucket, key));
-        let r = record.clone();
-        let result = self
-            .txn(move |t| {
-                if t.get(BUCKETS, &b)?.is_none() {
-                    return Err(StoreError::NoSuchBucket { bucket: b });
-                }
-                let old: Option<ObjectRecord> = t.get_json(OBJECTS, &k)?;
-                t.put_json(OBJECTS, &k, &r)?;
-                Ok(old)
-            })
-            .await;
-        match result {
+        let change = Change::Object {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            record: record.clone(),
+        };
+        self.commit_change(change).await?;
+        Ok(record)
+    }
+
+    /// Commits `change` through the group committer; then removes the files of the record it
+    /// replaced, or, if it failed, the files it names. The files it replaced.
+    pub(crate) async fn commit_change(&self, change: Change) -> Result<Vec<FileRef>, StoreError> {
+        let files = change.files();
+        match self.group.commit(change).await {
             Ok(old) => {
-                if let Some(old) = old {
-                    self.files.remove(&old.files).await;
-                }
-                Ok(record)
+                self.files.remove(&old).await;
+                Ok(old)
             }
             Err(e) => {
-                self.files.remove(&record.files).await;
+                self.files.remove(&files).await;
                 Err(e)
             }
         }

@@ -3,9 +3,10 @@
 //! one object whose record names the part files in order (no copy), with S3's ETag
 //! `hex(md5(concat(part md5s)))-<parts>`.
 
+use super::group::Change;
 use super::records::{
     Checksums, FileRef, OBJECTS, ObjectMeta, ObjectRecord, PARTS, PartRecord, UPLOADS,
-    UploadRecord, object_key, part_key,
+    UploadRecord, object_key, upload_key,
 };
 use super::{Store, StoreError, hex, now_ms};
 use freshet_meta::TxnExt;
@@ -33,10 +34,6 @@ pub(crate) fn parse_md5(hex_md5: &str) -> Option<[u8; 16]> {
         *b = u8::from_str_radix(hex_md5.get(i * 2..i * 2 + 2)?, 16).ok()?;
     }
     Some(out)
-}
-
-fn upload_key(bucket: &str, upload_id: &str) -> String {
-    format!("{bucket}/{upload_id}")
 }
 
 impl Store {
@@ -100,7 +97,8 @@ impl Store {
             .collect())
     }
 
-    /// Commits a written part, replacing an earlier upload of the same number.
+    /// Commits a written part (group-committed), replacing an earlier upload of the same
+    /// number.
     pub async fn commit_part(
         &self,
         bucket: &str,
@@ -108,31 +106,13 @@ impl Store {
         part: i32,
         record: PartRecord,
     ) -> Result<(), StoreError> {
-        let (uk, pk) = (upload_key(bucket, upload_id), part_key(upload_id, part));
-        let uid = upload_id.to_owned();
-        let file = record.file.clone();
-        let result = self
-            .txn(move |t| {
-                if t.get(UPLOADS, &uk)?.is_none() {
-                    return Err(StoreError::NoSuchUpload { upload_id: uid });
-                }
-                let old: Option<PartRecord> = t.get_json(PARTS, &pk)?;
-                t.put_json(PARTS, &pk, &record)?;
-                Ok(old)
-            })
-            .await;
-        match result {
-            Ok(old) => {
-                if let Some(old) = old {
-                    self.files.remove(&[old.file]).await;
-                }
-                Ok(())
-            }
-            Err(e) => {
-                self.files.remove(&[file]).await;
-                Err(e)
-            }
-        }
+        let change = Change::Part {
+            bucket: bucket.to_owned(),
+            upload_id: upload_id.to_owned(),
+            part,
+            record,
+        };
+        self.commit_change(change).await.map(|_| ())
     }
 
     /// The parts uploaded so far, by number.

@@ -32,6 +32,11 @@ pub(crate) fn object_key(bucket: &str, key: &str) -> String {
     format!("{bucket}/{key}")
 }
 
+/// The key of an upload record.
+pub(crate) fn upload_key(bucket: &str, upload_id: &str) -> String {
+    format!("{bucket}/{upload_id}")
+}
+
 /// The key of a part record.
 pub(crate) fn part_key(upload_id: &str, part: i32) -> String {
     format!("{upload_id}/{part:05}")

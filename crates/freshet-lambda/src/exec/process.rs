@@ -6,7 +6,11 @@
 //! Ordering: a handler prints, then posts its response; the lines may still sit in the pipe
 //! when the response arrives. [`Process::drain_output`] waits until the readers have taken
 //! everything that was in the pipes at the time of the call (FIONREAD), so START, the
-//! handler's lines, END and REPORT land in the order they happened.
+//! handler's lines, END and REPORT land in the order they happened. A reader reads and
+//! turns bytes into lines under a lock the drain also takes, so every byte is either still
+//! in the pipe (FIONREAD counts it) or already a log line (`consumed` counts it), never in
+//! between: without it, bytes a reader had just read but not yet logged were counted by
+//! neither, and a line could follow END.
 //!
 //! Lines: split on `\n`, capped at the CloudWatch event size. A `\r` inside a line becomes
 //! `\n`: runtime clients write one multi-line message (a traceback, a logged object) as one
@@ -16,11 +20,11 @@ use std::collections::BTreeMap;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
 use tokio::sync::{Notify, watch};
 
@@ -37,6 +41,8 @@ const DRAIN_WAIT: Duration = Duration::from_secs(5);
 struct Reader {
     fd: Option<OwnedFd>,
     consumed: Arc<AtomicU64>,
+    /// Held while the reader moves bytes from the pipe into log lines.
+    moving: Arc<Mutex<()>>,
 }
 
 /// A running runtime process.
@@ -82,11 +88,11 @@ impl Process {
             .ok_or_else(|| std::io::Error::other("spawned process has no pid"))?;
         let progress = Arc::new(Notify::new());
         let mut readers = Vec::new();
-        if let Some(out) = child.stdout.take() {
-            readers.push(start_reader(out, log.clone(), progress.clone()));
+        if let Some(out) = child.stdout.take().and_then(|o| o.into_owned_fd().ok()) {
+            readers.extend(start_reader(out, log.clone(), progress.clone()));
         }
-        if let Some(err) = child.stderr.take() {
-            readers.push(start_reader(err, log, progress.clone()));
+        if let Some(err) = child.stderr.take().and_then(|e| e.into_owned_fd().ok()) {
+            readers.extend(start_reader(err, log, progress.clone()));
         }
         if let Some(r) = &launch.registry {
             r.record(pid);
@@ -135,6 +141,7 @@ impl Process {
             .readers
             .iter()
             .map(|r| {
+                let _moving = r.moving.lock().unwrap_or_else(|p| p.into_inner());
                 let queued =
                     r.fd.as_ref()
                         .and_then(|fd| rustix::io::ioctl_fionread(fd.as_fd()).ok())
@@ -204,43 +211,68 @@ async fn wait_child(
     }
 }
 
-fn start_reader<R>(pipe: R, log: Arc<EnvLog>, progress: Arc<Notify>) -> Reader
-where
-    R: AsyncRead + AsFd + Unpin + Send + 'static,
-{
-    let fd = pipe.as_fd().try_clone_to_owned().ok();
+fn start_reader(pipe: OwnedFd, log: Arc<EnvLog>, progress: Arc<Notify>) -> Option<Reader> {
+    let fd = pipe.try_clone().ok();
+    let rx = match pipe::Receiver::from_owned_fd(pipe) {
+        Ok(rx) => rx,
+        Err(e) => {
+            tracing::warn!(error = %e, "Could not read a runtime process's output.");
+            return None;
+        }
+    };
     let consumed = Arc::new(AtomicU64::new(0));
-    tokio::spawn(read_lines(pipe, log, consumed.clone(), progress));
-    Reader { fd, consumed }
+    let moving = Arc::new(Mutex::new(()));
+    tokio::spawn(read_lines(
+        rx,
+        log,
+        consumed.clone(),
+        moving.clone(),
+        progress,
+    ));
+    Some(Reader {
+        fd,
+        consumed,
+        moving,
+    })
 }
 
-async fn read_lines<R: AsyncRead + Unpin>(
-    mut pipe: R,
+async fn read_lines(
+    rx: pipe::Receiver,
     log: Arc<EnvLog>,
     consumed: Arc<AtomicU64>,
+    moving: Arc<Mutex<()>>,
     progress: Arc<Notify>,
 ) {
     let mut buf = vec![0u8; 64 * 1024];
     let mut line: Vec<u8> = Vec::new();
     loop {
-        let n = match pipe.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        let mut chunk = buf.get(..n).unwrap_or_default();
-        while let Some(pos) = chunk.iter().position(|&b| b == b'\n') {
-            let (head, rest) = chunk.split_at(pos + 1);
-            push_capped(&mut line, head);
-            log.push(event_text(&std::mem::take(&mut line)));
-            chunk = rest;
+        if rx.readable().await.is_err() {
+            break;
         }
-        push_capped(&mut line, chunk);
-        if line.len() >= MAX_EVENT_BYTES {
-            // A line longer than an event: emit what fits, drop the rest of it.
-            log.push(event_text(&line));
-            line.clear();
+        {
+            // Read and log under the lock (no await inside): see the module doc.
+            let _moving = moving.lock().unwrap_or_else(|p| p.into_inner());
+            let n = match rx.try_read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(_) => break,
+            };
+            let mut chunk = buf.get(..n).unwrap_or_default();
+            while let Some(pos) = chunk.iter().position(|&b| b == b'\n') {
+                let (head, rest) = chunk.split_at(pos + 1);
+                push_capped(&mut line, head);
+                log.push(event_text(&std::mem::take(&mut line)));
+                chunk = rest;
+            }
+            push_capped(&mut line, chunk);
+            if line.len() >= MAX_EVENT_BYTES {
+                // A line longer than an event: emit what fits, drop the rest of it.
+                log.push(event_text(&line));
+                line.clear();
+            }
+            consumed.fetch_add(n as u64, Ordering::AcqRel);
         }
-        consumed.fetch_add(n as u64, Ordering::AcqRel);
         progress.notify_waiters();
     }
     if !line.is_empty() {

@@ -12,7 +12,7 @@ use bytes::Bytes;
 
 use super::source::SourceRecord;
 use super::watermark::BatchId;
-use crate::rules::deagg;
+use crate::rules::deagg::{self, DeaggError};
 use crate::rules::error_doc::ProcessingFailed;
 use crate::rules::processing::{Deaggregation, Processing};
 use crate::rules::transform::KinesisRecordMetadata;
@@ -80,11 +80,13 @@ pub fn before_transform(
 ) {
     let on = p.enabled;
     let mut parts = vec![r.data];
-    if on && p.decompression {
+    // Each processor maps every part to zero or more parts; a part it cannot process fails
+    // alone, with the processor's error code.
+    let mut step = |parts: Vec<Bytes>, f: &dyn Fn(&Bytes) -> Result<Vec<Bytes>, DeaggError>| {
         let mut out = Vec::with_capacity(parts.len());
         for d in parts {
-            match deagg::gunzip(&d, MAX_DECOMPRESSED) {
-                Ok(x) => out.push(x),
+            match f(&d) {
+                Ok(x) => out.extend(x),
                 Err(e) => failures.push(failure(
                     e.code(),
                     e.to_string(),
@@ -95,45 +97,21 @@ pub fn before_transform(
                 )),
             }
         }
-        parts = out;
+        out
+    };
+    if on && p.decompression {
+        parts = step(parts, &|d| {
+            deagg::gunzip(d, MAX_DECOMPRESSED).map(|x| vec![x])
+        });
     }
     if on && p.cloudwatch_message_extraction {
-        let mut out = Vec::with_capacity(parts.len());
-        for d in parts {
-            match deagg::extract_log_messages(&d) {
-                Ok(x) => out.extend(x),
-                Err(e) => failures.push(failure(
-                    e.code(),
-                    e.to_string(),
-                    &d,
-                    r.arrival_ms,
-                    now_ms,
-                    batch,
-                )),
-            }
-        }
-        parts = out;
+        parts = step(parts, &|d| deagg::extract_log_messages(d));
     }
     if on && let Some(how) = &p.deaggregation {
-        let mut out = Vec::with_capacity(parts.len());
-        for d in parts {
-            let split = match how {
-                Deaggregation::Json => deagg::split_json(&d),
-                Deaggregation::Delimited(delim) => deagg::split_delimited(&d, delim),
-            };
-            match split {
-                Ok(x) => out.extend(x),
-                Err(e) => failures.push(failure(
-                    e.code(),
-                    e.to_string(),
-                    &d,
-                    r.arrival_ms,
-                    now_ms,
-                    batch,
-                )),
-            }
-        }
-        parts = out;
+        parts = step(parts, &|d| match how {
+            Deaggregation::Json => deagg::split_json(d),
+            Deaggregation::Delimited(delim) => deagg::split_delimited(d, delim),
+        });
     }
     for data in parts {
         let query_keys = match (on, &p.metadata_extraction) {

@@ -122,20 +122,17 @@ pub async fn run(fh: &Firehose, name: &str, id: &str, cancel: &CancellationToken
         }
         let now = fh.now_ms();
         if let Some(exit) = changed(fh, name, id, &rec)? {
-            if exit == Exit::Restart {
-                // Deliver what is buffered under the old configuration first.
-                drain(
-                    fh,
-                    &plan,
-                    &mut slot,
-                    &mut pending,
-                    transform.as_mut(),
-                    &mut *source,
-                    cancel,
-                )
-                .await?;
-            }
-            return Ok(exit);
+            return finish(
+                fh,
+                &plan,
+                &mut slot,
+                &mut pending,
+                transform.as_mut(),
+                &mut *source,
+                exit,
+                cancel,
+            )
+            .await;
         }
         let wait = slot
             .as_ref()
@@ -160,19 +157,17 @@ pub async fn run(fh: &Firehose, name: &str, id: &str, cancel: &CancellationToken
                 // The configuration changed while we waited: this batch belongs to the new
                 // one. It is not registered, so nothing commits past it, and the next run
                 // reads it again from the source's committed position.
-                if exit == Exit::Restart {
-                    drain(
-                        fh,
-                        &plan,
-                        &mut slot,
-                        &mut pending,
-                        transform.as_mut(),
-                        &mut *source,
-                        cancel,
-                    )
-                    .await?;
-                }
-                return Ok(exit);
+                return finish(
+                    fh,
+                    &plan,
+                    &mut slot,
+                    &mut pending,
+                    transform.as_mut(),
+                    &mut *source,
+                    exit,
+                    cancel,
+                )
+                .await;
             }
             take_batch(fh, &plan, &mut slot, &mut pending, transform.is_some(), b).await?;
         }
@@ -318,6 +313,24 @@ async fn settle(
         };
         source.commit(position, bytes).await?;
     }
+}
+
+/// Ends the run: before a restart, delivers what is buffered under the old configuration.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    fh: &Firehose,
+    plan: &Arc<Plan>,
+    slot: &mut Option<Buffers>,
+    pending: &mut Pending,
+    transform: Option<&mut Transform>,
+    source: &mut dyn Source,
+    exit: Exit,
+    cancel: &CancellationToken,
+) -> Result<Exit> {
+    if exit == Exit::Restart {
+        drain(fh, plan, slot, pending, transform, source, cancel).await?;
+    }
+    Ok(exit)
 }
 
 /// Flushes everything (the transform's buffer included), writes it and commits.

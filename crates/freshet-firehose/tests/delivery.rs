@@ -360,6 +360,18 @@ impl freshet_lambda::spec::Invoker for Upper {
     }
 }
 
+/// Gives the stream service an `Upper` transform; returns it (for its call count).
+fn with_upper(fh: &Firehose) -> Arc<Upper> {
+    let upper = Arc::new(Upper {
+        calls: Default::default(),
+    });
+    fh.set_peers(freshet_firehose::Peers {
+        invoker: Some(upper.clone()),
+        ..Default::default()
+    });
+    upper
+}
+
 fn lambda_processor(retries: u32) -> Option<serde_json::Value> {
     processors(serde_json::json!([
         {"Type": "Lambda", "Parameters": [
@@ -373,13 +385,7 @@ fn lambda_processor(retries: u32) -> Option<serde_json::Value> {
 async fn the_transform_replaces_drops_and_fails_records_as_the_function_says() {
     let dir = tempfile::tempdir().expect("tmp");
     let h = start_with(dir.path(), Arc::new(ManualClock::new(T0)), 1 << 30).await;
-    let upper = Arc::new(Upper {
-        calls: Default::default(),
-    });
-    h.fh.set_peers(freshet_firehose::Peers {
-        invoker: Some(upper.clone()),
-        ..Default::default()
-    });
+    with_upper(&h.fh);
     create_s3(
         &h.fh,
         "t",
@@ -417,13 +423,7 @@ async fn the_transform_replaces_drops_and_fails_records_as_the_function_says() {
 async fn a_failing_function_is_retried_then_its_records_go_to_processing_failed() {
     let dir = tempfile::tempdir().expect("tmp");
     let h = start_with(dir.path(), Arc::new(ManualClock::new(T0)), 1 << 30).await;
-    let upper = Arc::new(Upper {
-        calls: Default::default(),
-    });
-    h.fh.set_peers(freshet_firehose::Peers {
-        invoker: Some(upper.clone()),
-        ..Default::default()
-    });
+    let upper = with_upper(&h.fh);
     create_s3(
         &h.fh,
         "t",
@@ -452,12 +452,7 @@ async fn a_failing_function_is_retried_then_its_records_go_to_processing_failed(
 async fn backup_receives_the_source_records_before_the_transform() {
     let dir = tempfile::tempdir().expect("tmp");
     let h = start_with(dir.path(), Arc::new(ManualClock::new(T0)), 1 << 30).await;
-    h.fh.set_peers(freshet_firehose::Peers {
-        invoker: Some(Arc::new(Upper {
-            calls: Default::default(),
-        })),
-        ..Default::default()
-    });
+    with_upper(&h.fh);
     create_s3(
         &h.fh,
         "t",

@@ -121,19 +121,6 @@ pub async fn run(fh: &Firehose, name: &str, id: &str, cancel: &CancellationToken
             return Ok(Exit::Stop);
         }
         let now = fh.now_ms();
-        if let Some(exit) = changed(fh, name, id, &rec)? {
-            return finish(
-                fh,
-                &plan,
-                &mut slot,
-                &mut pending,
-                transform.as_mut(),
-                &mut *source,
-                exit,
-                cancel,
-            )
-            .await;
-        }
         let wait = slot
             .as_ref()
             .and_then(Buffers::next_deadline)
@@ -152,23 +139,23 @@ pub async fn run(fh: &Firehose, name: &str, id: &str, cancel: &CancellationToken
             b = source.next(wait) => b?,
             () = cancel.cancelled() => return Ok(Exit::Stop),
         };
+        // Checked after every wait, so a change is seen within a tick. A batch read just
+        // now belongs to the new configuration: it is not registered, so nothing commits
+        // past it, and the next run reads it again from the source's committed position.
+        if let Some(exit) = changed(fh, name, id, &rec)? {
+            return finish(
+                fh,
+                &plan,
+                &mut slot,
+                &mut pending,
+                transform.as_mut(),
+                &mut *source,
+                exit,
+                cancel,
+            )
+            .await;
+        }
         if let Some(b) = batch {
-            if let Some(exit) = changed(fh, name, id, &rec)? {
-                // The configuration changed while we waited: this batch belongs to the new
-                // one. It is not registered, so nothing commits past it, and the next run
-                // reads it again from the source's committed position.
-                return finish(
-                    fh,
-                    &plan,
-                    &mut slot,
-                    &mut pending,
-                    transform.as_mut(),
-                    &mut *source,
-                    exit,
-                    cancel,
-                )
-                .await;
-            }
             take_batch(fh, &plan, &mut slot, &mut pending, transform.is_some(), b).await?;
         }
         if let Some(t) = transform.as_mut() {

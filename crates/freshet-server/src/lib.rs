@@ -26,6 +26,7 @@ pub mod tls;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use freshet_cloudwatch::{CloudWatch, CloudWatchService};
 use freshet_firehose::{Firehose, FirehoseOptions, FirehoseService};
 use freshet_glue::{Glue, GlueService};
 use freshet_kinesis::{KinesisService, ScalerOptions, Streams, StreamsOptions};
@@ -35,6 +36,7 @@ use freshet_lambda::exec::{ExecConfig, Executor, LogSink};
 use freshet_lambda::{Functions, FunctionsOptions, LambdaService};
 use freshet_log::{Durability, LogConfig};
 use freshet_logs::{Logs, LogsOptions, LogsService};
+use freshet_metrics::Recorder;
 use freshet_protocol::{Router, Service};
 use freshet_runtime::{Periodic, Platform, Supervisor};
 use freshet_sqs::{Sqs, SqsOptions, SqsService};
@@ -300,6 +302,20 @@ pub async fn start_with(
         glue: Some(glue.clone()),
     });
     supervisor.start(firehose.component());
+    let recorder = Recorder::new(platform.clock.clone());
+    let cloudwatch = CloudWatch::open(
+        &platform,
+        recorder.clone(),
+        freshet_cloudwatch::Account {
+            id: config.aws.account_id.clone(),
+            region: config.aws.region.clone(),
+        },
+    )
+    .map_err(|e| storage_err(e.to_string()))?;
+    supervisor.start(freshet_cloudwatch::collector::component(
+        recorder,
+        cloudwatch.store.clone(),
+    ));
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(KinesisService::new(streams.clone())),
         Arc::new(SqsService::new(sqs.clone())),
@@ -308,6 +324,7 @@ pub async fn start_with(
         Arc::new(FirehoseService::new(firehose.clone())),
         Arc::new(s3.service()),
         Arc::new(GlueService::new(glue.clone())),
+        Arc::new(CloudWatchService::new(cloudwatch)),
     ];
     let router = Router::new(services);
     let tls = match config.server.tls_listen {

@@ -69,10 +69,13 @@ impl ListFilter {
     }
 }
 
+/// One metric's datapoints by (timestamp, resolution).
+type Points = BTreeMap<(i64, u32), Datapoint>;
+
 /// The metric store.
 pub struct MetricStore {
     clock: Arc<dyn Clock>,
-    series: Mutex<HashMap<Arc<MetricKey>, BTreeMap<(i64, u32), Datapoint>>>,
+    series: Mutex<HashMap<Arc<MetricKey>, Points>>,
 }
 
 impl std::fmt::Debug for MetricStore {

@@ -121,6 +121,36 @@ class Target:
         self.proc = None
 
 
+def start_fresh(t: Target, workdir: Path) -> None:
+    """Starts `t` on a new empty data directory under `workdir` (`{data}` in its command)."""
+    data = workdir / f"{t.label}-data"
+    data.mkdir()
+    t.start_cmd = [c.replace("{data}", str(data)) for c in t.start_cmd]
+    t.start(workdir)
+
+
+def stop_all(ts: list[Target]) -> None:
+    """Stops every target, even when one fails to stop."""
+    for t in ts:
+        try:
+            t.stop()
+        except Exception as e:  # noqa: BLE001 - stop the others anyway
+            log(f"stopping {t.label}: {e}")
+
+
+def write_section(begin: str, end: str, title: str, section: str) -> None:
+    """Replaces the block between `begin` and `end` in docs/benchmarks.md with `section`, or
+    appends it under a `## title` heading."""
+    doc = ROOT / "docs" / "benchmarks.md"
+    text = doc.read_text()
+    block = f"{begin}\n{section}{end}"
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text += f"\n## {title}\n\n{block}\n"
+    doc.write_text(text)
+
+
 # Pause after every scenario for the disk to settle. Each scenario deletes its stream, and the
 # bulk one writes about 4 GB: on a file system mounted with `discard` (as this VM's is) the
 # journal commit that frees those blocks issues the discards, and fdatasyncs of the next

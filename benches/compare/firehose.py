@@ -48,7 +48,7 @@ from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workers  # noqa: E402
-from compare import ROOT, Target, log, machine_info  # noqa: E402
+from compare import ROOT, Target, log, machine_info, start_fresh, stop_all, write_section  # noqa: E402
 from services import moto_command, moto_version  # noqa: E402
 
 FRESHET = Path(os.environ.get("FRESHET_BIN", ROOT / "target" / "release" / "freshet"))
@@ -81,13 +81,6 @@ def targets() -> list[Target]:
         Target(label="moto", version=moto_version(moto), durability="in memory",
                start_cmd=[*moto, "-H", "127.0.0.1", "-p", "{port}"]),
     ]
-
-
-def start(t: Target, workdir: Path) -> None:
-    data = workdir / f"{t.label}-data"
-    data.mkdir()
-    t.start_cmd = [c.replace("{data}", str(data)) for c in t.start_cmd]
-    t.start(workdir)
 
 
 def create_stream(endpoint: str, name: str, interval_s: int, size_mb: int = 5) -> None:
@@ -225,7 +218,7 @@ def run(args: argparse.Namespace) -> dict:
         work = Path(tmp)
         try:
             for t in ts:
-                start(t, work)
+                start_fresh(t, work)
                 setup(t.endpoint)
             sizes = [100, 1024]
             for r in range(args.rounds):
@@ -254,11 +247,7 @@ def run(args: argparse.Namespace) -> dict:
                     latency_sample(fresh.endpoint, "latency-60", poller, 90.0)
                     for _ in range(args.interval_samples)]}
         finally:
-            for t in ts:
-                try:
-                    t.stop()
-                except Exception as e:  # noqa: BLE001 - stop the others anyway
-                    log(f"stopping {t.label}: {e}")
+            stop_all(ts)
     return results
 
 
@@ -323,14 +312,7 @@ def render(res: dict, args: argparse.Namespace) -> str:
 
 
 def write(section: str) -> None:
-    doc = ROOT / "docs" / "benchmarks.md"
-    text = doc.read_text()
-    block = f"{BEGIN}\n{section}{END}"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        text += f"\n## Firehose: Freshet and moto\n\n{block}\n"
-    doc.write_text(text)
+    write_section(BEGIN, END, "Firehose: Freshet and moto", section)
 
 
 def main() -> int:

@@ -41,7 +41,7 @@ from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workers  # noqa: E402
-from compare import ROOT, Target, log, machine_info  # noqa: E402
+from compare import ROOT, Target, log, machine_info, start_fresh, stop_all, write_section  # noqa: E402
 from services import moto_command, moto_version  # noqa: E402
 
 FRESHET = Path(os.environ.get("FRESHET_BIN", ROOT / "target" / "release" / "freshet"))
@@ -166,10 +166,7 @@ def run(ts: list[Target], sizes: list[tuple[int, int]], clients: int, rounds: in
         work = Path(tmp)
         try:
             for t in ts:
-                data = work / f"{t.label}-data"
-                data.mkdir()
-                t.start_cmd = [c.replace("{data}", str(data)) for c in t.start_cmd]
-                t.start(work)
+                start_fresh(t, work)
             for r in range(rounds):
                 order = ts[r % len(ts):] + ts[: r % len(ts)]
                 for mode in modes:
@@ -182,11 +179,7 @@ def run(ts: list[Target], sizes: list[tuple[int, int]], clients: int, rounds: in
                                         mode == "raw")
                             results[mode][t.label].setdefault(size, []).append(m)
         finally:
-            for t in ts:
-                try:
-                    t.stop()
-                except Exception as e:  # noqa: BLE001 - stop the others anyway
-                    log(f"stopping {t.label}: {e}")
+            stop_all(ts)
     return results
 
 
@@ -235,14 +228,7 @@ def table(labels: list[str], results: dict, sizes: list[tuple[int, int]]) -> lis
 
 
 def write(section: str) -> None:
-    doc = ROOT / "docs" / "benchmarks.md"
-    text = doc.read_text()
-    block = f"{BEGIN}\n{section}{END}"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        text += f"\n## S3: Freshet, moto and s3s-fs\n\n{block}\n"
-    doc.write_text(text)
+    write_section(BEGIN, END, "S3: Freshet, moto and s3s-fs", section)
 
 
 def main() -> int:

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Sealed blocks on the tier logs: writing a tier window's series as chunk records plus an
+//! index record, and reading one series' chunk back through the index (cached).
+//!
+//! A block is at most [`MAX_SERIES_PER_BLOCK`] series; a window with more series gets more
+//! blocks, and a window sealed again (late points) gets more blocks too: a window's data is
+//! the merge of all its blocks. Chunk records are appended in batches of about
+//! [`BATCH_BYTES`] so that reading one chunk decodes little else; the tier log has one writer
+//! (maintenance), so a block's records are consecutive and chunk `i` of an index of `n`
+//! series sits at `index_offset - n + i` (checked after writing).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use freshet_log::{Log, RecordIn};
+
+use super::StoreError;
+use super::codec::{self, BlockIndex, StoredPoint};
+use super::tiers::Tier;
+
+/// The most series in one block (bounds an index record's size).
+pub const MAX_SERIES_PER_BLOCK: usize = 8_192;
+/// About how many bytes of chunk records go into one append.
+pub const BATCH_BYTES: usize = 64 * 1024;
+/// How many decoded block indexes are cached.
+const INDEX_CACHE: usize = 4_096;
+
+/// The tier logs and the index cache.
+#[derive(Debug)]
+pub struct Blocks {
+    logs: HashMap<Tier, Arc<dyn Log>>,
+    cache: Mutex<HashMap<(Tier, u64), Arc<BlockIndex>>>,
+}
+
+fn storage(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Storage(format!("{what}: {e}"))
+}
+
+impl Blocks {
+    /// Blocks on `logs` (one per tier).
+    pub fn new(logs: HashMap<Tier, Arc<dyn Log>>) -> Self {
+        Self {
+            logs,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The log of `tier`.
+    pub fn log(&self, tier: Tier) -> Result<&Arc<dyn Log>, StoreError> {
+        self.logs
+            .get(&tier)
+            .ok_or_else(|| StoreError::Storage(format!("no log for tier {tier:?}")))
+    }
+
+    /// Writes `series` (ascending ids, non-empty point lists) as blocks of `tier`'s window
+    /// `window_ms`; returns their index offsets once durable.
+    pub async fn write(
+        &self,
+        tier: Tier,
+        window_ms: i64,
+        series: &[(u64, Vec<StoredPoint>)],
+        now_ms: i64,
+    ) -> Result<Vec<u64>, StoreError> {
+        let log = self.log(tier)?;
+        let mut offsets = Vec::new();
+        for block in series.chunks(MAX_SERIES_PER_BLOCK) {
+            let mut first: Option<u64> = None;
+            let mut batch: Vec<Vec<u8>> = Vec::new();
+            let mut bytes = 0;
+            for (id, points) in block {
+                let rec = codec::encode_chunk(*id, points);
+                bytes += rec.len();
+                batch.push(rec);
+                if bytes >= BATCH_BYTES {
+                    let at = append(log.as_ref(), &batch, now_ms).await?;
+                    first.get_or_insert(at);
+                    batch.clear();
+                    bytes = 0;
+                }
+            }
+            if !batch.is_empty() {
+                let at = append(log.as_ref(), &batch, now_ms).await?;
+                first.get_or_insert(at);
+            }
+            let index = BlockIndex {
+                tier: tier as u8,
+                window_ms,
+                series: block.iter().map(|(id, _)| *id).collect(),
+            };
+            let at = append(log.as_ref(), &[codec::encode_index(&index)], now_ms).await?;
+            if first.is_some_and(|f| f + block.len() as u64 != at) {
+                return Err(StoreError::Storage(format!(
+                    "block of {tier:?} window {window_ms} is not contiguous in its log"
+                )));
+            }
+            offsets.push(at);
+        }
+        Ok(offsets)
+    }
+
+    /// The index of the block at `offset`.
+    pub fn index(&self, tier: Tier, offset: u64) -> Result<Arc<BlockIndex>, StoreError> {
+        if let Some(i) = lock(&self.cache).get(&(tier, offset)) {
+            return Ok(i.clone());
+        }
+        let data = read_one(self.log(tier)?.as_ref(), offset)?;
+        let index = Arc::new(codec::decode_index(&data).map_err(|e| storage("block index", e))?);
+        if index.tier != tier as u8 {
+            return Err(StoreError::Storage(format!(
+                "block index at {offset} belongs to tier {}",
+                index.tier
+            )));
+        }
+        let mut cache = lock(&self.cache);
+        if cache.len() >= INDEX_CACHE {
+            cache.clear();
+        }
+        cache.insert((tier, offset), index.clone());
+        Ok(index)
+    }
+
+    /// Series `id`'s points in the block at `offset` (none when the block lacks it).
+    pub fn series(&self, tier: Tier, offset: u64, id: u64) -> Result<Vec<StoredPoint>, StoreError> {
+        let index = self.index(tier, offset)?;
+        let Ok(i) = index.series.binary_search(&id) else {
+            return Ok(Vec::new());
+        };
+        let at = offset - (index.series.len() - i) as u64;
+        let data = read_one(self.log(tier)?.as_ref(), at)?;
+        let (got, points) = codec::decode_chunk(&data).map_err(|e| storage("block chunk", e))?;
+        if got != id {
+            return Err(StoreError::Storage(format!(
+                "chunk at {at} holds series {got}, not {id}"
+            )));
+        }
+        Ok(points)
+    }
+
+    /// The chunks `from..to` (positions in the index) of the block at `offset`, in id order.
+    pub fn chunks(
+        &self,
+        tier: Tier,
+        offset: u64,
+        from: usize,
+        to: usize,
+    ) -> Result<Vec<(u64, Vec<StoredPoint>)>, StoreError> {
+        let index = self.index(tier, offset)?;
+        let n = index.series.len();
+        let to = to.min(n);
+        let log = self.log(tier)?;
+        let base = offset - n as u64;
+        let mut at = base + from as u64;
+        let end = base + to as u64;
+        let mut out = Vec::with_capacity(to.saturating_sub(from));
+        while at < end {
+            let want = usize::try_from(end - at).unwrap_or(usize::MAX);
+            let batch = log
+                .read(at, want, 4 << 20, i64::MIN)
+                .map_err(|e| storage("read block", e))?;
+            if batch.records.first().map(|r| r.offset) != Some(at) {
+                return Err(StoreError::Storage(format!("block record {at} is gone")));
+            }
+            for r in batch.records.iter().filter(|r| r.offset < end) {
+                out.push(codec::decode_chunk(&r.data).map_err(|e| storage("block chunk", e))?);
+            }
+            at = batch.next_offset;
+        }
+        Ok(out)
+    }
+
+    /// Forgets the cached indexes of `tier`'s blocks at `offsets` (deleted).
+    pub fn forget(&self, tier: Tier, offsets: &[u64]) {
+        let mut cache = lock(&self.cache);
+        for o in offsets {
+            cache.remove(&(tier, *o));
+        }
+    }
+}
+
+async fn append(log: &dyn Log, records: &[Vec<u8>], now_ms: i64) -> Result<u64, StoreError> {
+    let ins: Vec<RecordIn<'_>> = records
+        .iter()
+        .map(|r| RecordIn {
+            partition_key: "",
+            data: r,
+        })
+        .collect();
+    let done = log
+        .append(&ins, now_ms)
+        .await
+        .map_err(|e| storage("append block", e))?;
+    Ok(done.first_offset)
+}
+
+/// The record at `offset`, which must still exist.
+pub fn read_one(log: &dyn Log, offset: u64) -> Result<bytes::Bytes, StoreError> {
+    let batch = log
+        .read(offset, 1, 1, i64::MIN)
+        .map_err(|e| storage("read block", e))?;
+    match batch.records.into_iter().next() {
+        Some(r) if r.offset == offset => Ok(r.data),
+        _ => Err(StoreError::Storage(format!(
+            "record {offset} of {} is gone",
+            log.name()
+        ))),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

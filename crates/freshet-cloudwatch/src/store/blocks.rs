@@ -5,9 +5,9 @@
 //! A block is at most [`MAX_SERIES_PER_BLOCK`] series; a window with more series gets more
 //! blocks, and a window sealed again (late points) gets more blocks too: a window's data is
 //! the merge of all its blocks. Chunk records are appended in batches of about
-//! [`BATCH_BYTES`] so that reading one chunk decodes little else; the tier log has one writer
-//! (maintenance), so a block's records are consecutive and chunk `i` of an index of `n`
-//! series sits at `index_offset - n + i` (checked after writing).
+//! [`BATCH_BYTES`] (reading one chunk decodes its whole batch, so batches stay small), up to
+//! [`CONCURRENT_APPENDS`] at once so that group commit covers many with one fsync; the index
+//! record, appended last, holds each chunk's offset.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,7 +21,9 @@ use super::tiers::Tier;
 /// The most series in one block (bounds an index record's size).
 pub const MAX_SERIES_PER_BLOCK: usize = 8_192;
 /// About how many bytes of chunk records go into one append.
-pub const BATCH_BYTES: usize = 64 * 1024;
+pub const BATCH_BYTES: usize = 8 * 1024;
+/// How many chunk batches are appended at once.
+pub const CONCURRENT_APPENDS: usize = 32;
 /// How many decoded block indexes are cached.
 const INDEX_CACHE: usize = 4_096;
 
@@ -64,36 +66,36 @@ impl Blocks {
         let log = self.log(tier)?;
         let mut offsets = Vec::new();
         for block in series.chunks(MAX_SERIES_PER_BLOCK) {
-            let mut first: Option<u64> = None;
-            let mut batch: Vec<Vec<u8>> = Vec::new();
+            let mut batches: Vec<Vec<Vec<u8>>> = vec![Vec::new()];
             let mut bytes = 0;
             for (id, points) in block {
-                let rec = codec::encode_chunk(*id, points);
-                bytes += rec.len();
-                batch.push(rec);
                 if bytes >= BATCH_BYTES {
-                    let at = append(log.as_ref(), &batch, now_ms).await?;
-                    first.get_or_insert(at);
-                    batch.clear();
+                    batches.push(Vec::new());
                     bytes = 0;
                 }
+                let rec = codec::encode_chunk(*id, points);
+                bytes += rec.len();
+                if let Some(b) = batches.last_mut() {
+                    b.push(rec);
+                }
             }
-            if !batch.is_empty() {
-                let at = append(log.as_ref(), &batch, now_ms).await?;
-                first.get_or_insert(at);
+            let mut chunk_offsets = Vec::with_capacity(block.len());
+            for group in batches.chunks(CONCURRENT_APPENDS) {
+                let firsts = futures_util::future::try_join_all(
+                    group.iter().map(|b| append(log.as_ref(), b, now_ms)),
+                )
+                .await?;
+                for (first, b) in firsts.into_iter().zip(group) {
+                    chunk_offsets.extend((0..b.len() as u64).map(|i| first + i));
+                }
             }
             let index = BlockIndex {
                 tier: tier as u8,
                 window_ms,
                 series: block.iter().map(|(id, _)| *id).collect(),
+                offsets: chunk_offsets,
             };
-            let at = append(log.as_ref(), &[codec::encode_index(&index)], now_ms).await?;
-            if first.is_some_and(|f| f + block.len() as u64 != at) {
-                return Err(StoreError::Storage(format!(
-                    "block of {tier:?} window {window_ms} is not contiguous in its log"
-                )));
-            }
-            offsets.push(at);
+            offsets.push(append(log.as_ref(), &[codec::encode_index(&index)], now_ms).await?);
         }
         Ok(offsets)
     }
@@ -122,10 +124,14 @@ impl Blocks {
     /// Series `id`'s points in the block at `offset` (none when the block lacks it).
     pub fn series(&self, tier: Tier, offset: u64, id: u64) -> Result<Vec<StoredPoint>, StoreError> {
         let index = self.index(tier, offset)?;
-        let Ok(i) = index.series.binary_search(&id) else {
+        let Some(at) = index
+            .series
+            .binary_search(&id)
+            .ok()
+            .and_then(|i| index.offsets.get(i).copied())
+        else {
             return Ok(Vec::new());
         };
-        let at = offset - (index.series.len() - i) as u64;
         let data = read_one(self.log(tier)?.as_ref(), at)?;
         let (got, points) = codec::decode_chunk(&data).map_err(|e| storage("block chunk", e))?;
         if got != id {
@@ -145,25 +151,35 @@ impl Blocks {
         to: usize,
     ) -> Result<Vec<(u64, Vec<StoredPoint>)>, StoreError> {
         let index = self.index(tier, offset)?;
-        let n = index.series.len();
-        let to = to.min(n);
         let log = self.log(tier)?;
-        let base = offset - n as u64;
-        let mut at = base + from as u64;
-        let end = base + to as u64;
-        let mut out = Vec::with_capacity(to.saturating_sub(from));
-        while at < end {
-            let want = usize::try_from(end - at).unwrap_or(usize::MAX);
-            let batch = log
-                .read(at, want, 4 << 20, i64::MIN)
-                .map_err(|e| storage("read block", e))?;
-            if batch.records.first().map(|r| r.offset) != Some(at) {
-                return Err(StoreError::Storage(format!("block record {at} is gone")));
+        let wanted = index
+            .offsets
+            .get(from..to.min(index.offsets.len()))
+            .unwrap_or(&[]);
+        let mut out = Vec::with_capacity(wanted.len());
+        let mut i = 0;
+        while i < wanted.len() {
+            // A run of consecutive offsets is read with one call.
+            let mut run = 1;
+            while wanted.get(i + run) == Some(&(wanted[i] + run as u64)) {
+                run += 1;
             }
-            for r in batch.records.iter().filter(|r| r.offset < end) {
-                out.push(codec::decode_chunk(&r.data).map_err(|e| storage("block chunk", e))?);
+            let mut at = wanted[i];
+            let end = at + run as u64;
+            while at < end {
+                let want = usize::try_from(end - at).unwrap_or(usize::MAX);
+                let batch = log
+                    .read(at, want, 4 << 20, i64::MIN)
+                    .map_err(|e| storage("read block", e))?;
+                if batch.records.first().map(|r| r.offset) != Some(at) {
+                    return Err(StoreError::Storage(format!("block record {at} is gone")));
+                }
+                for r in batch.records.iter().filter(|r| r.offset < end) {
+                    out.push(codec::decode_chunk(&r.data).map_err(|e| storage("block chunk", e))?);
+                }
+                at = batch.next_offset;
             }
-            at = batch.next_offset;
+            i += run;
         }
         Ok(out)
     }

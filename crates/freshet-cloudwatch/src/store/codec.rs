@@ -14,11 +14,12 @@
 //! key       := namespace:str name:str n:varint { name:str value:str }*n
 //! wal       := VERSION KIND_WAL n:varint { key ts:zigzag res:u8 datapoint }*n
 //! chunk     := VERSION KIND_CHUNK series:varint n:varint { ts_delta:zigzag src:u8 datapoint }*n
-//! index     := VERSION KIND_INDEX tier:u8 window:zigzag n:varint { series_delta:varint }*n
+//! index     := VERSION KIND_INDEX tier:u8 window:zigzag n:varint
+//!              { series_delta:varint offset_delta:zigzag }*n
 //! ```
 //!
-//! A block is some chunk records (ascending series id) followed by one index record listing
-//! the series in the same order, so chunk `i` sits at `index_offset - n + i`.
+//! A block is some chunk records followed by one index record listing the series in
+//! ascending id order with the log offset of each one's chunk (deltas from the previous).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -52,6 +53,8 @@ pub struct BlockIndex {
     pub window_ms: i64,
     /// Series ids, ascending.
     pub series: Vec<u64>,
+    /// The log offset of each series' chunk record.
+    pub offsets: Vec<u64>,
 }
 
 /// Appends a WAL record holding `points`.
@@ -134,10 +137,12 @@ pub fn encode_index(index: &BlockIndex) -> Vec<u8> {
     out.push(index.tier);
     put_zigzag(&mut out, index.window_ms);
     put_varint(&mut out, index.series.len() as u64);
-    let mut prev = 0u64;
-    for s in &index.series {
+    let (mut prev, mut prev_offset) = (0u64, 0u64);
+    for (s, o) in index.series.iter().zip(&index.offsets) {
         put_varint(&mut out, s.wrapping_sub(prev));
+        put_zigzag(&mut out, o.wrapping_sub(prev_offset) as i64);
         prev = *s;
+        prev_offset = *o;
     }
     out
 }
@@ -150,16 +155,20 @@ pub fn decode_index(bytes: &[u8]) -> Result<BlockIndex, DecodeError> {
     let window_ms = r.zigzag()?;
     let n = r.count()?;
     let mut series = Vec::with_capacity(n.min(1 << 16));
-    let mut prev = 0u64;
+    let mut offsets = Vec::with_capacity(n.min(1 << 16));
+    let (mut prev, mut prev_offset) = (0u64, 0u64);
     for _ in 0..n {
         prev = prev.wrapping_add(r.varint()?);
+        prev_offset = prev_offset.wrapping_add(r.zigzag()? as u64);
         series.push(prev);
+        offsets.push(prev_offset);
     }
     r.end()?;
     Ok(BlockIndex {
         tier,
         window_ms,
         series,
+        offsets,
     })
 }
 
@@ -456,10 +465,11 @@ pub(crate) mod tests {
         fn indexes_decode_to_the_index_encoded(
             tier in any::<u8>(),
             window_ms in any::<i64>(),
-            mut series in proptest::collection::vec(any::<u64>(), 0..50),
+            mut entries in proptest::collection::vec((any::<u64>(), any::<u64>()), 0..50),
         ) {
-            series.sort_unstable();
-            let index = BlockIndex { tier, window_ms, series };
+            entries.sort_unstable();
+            let (series, offsets) = entries.into_iter().unzip();
+            let index = BlockIndex { tier, window_ms, series, offsets };
             prop_assert_eq!(decode_index(&encode_index(&index)).unwrap(), index);
         }
 

@@ -163,11 +163,13 @@ pub struct Buckets {
     end_ms: i64,
     period_ms: i64,
     unit: Option<freshet_metrics::Unit>,
-    out: BTreeMap<i64, Datapoint>,
+    /// Mostly in order (each source yields points in time order); sorted at the end.
+    out: Vec<(i64, Datapoint)>,
 }
 
 impl Buckets {
-    /// Buckets of `period_s` from `start_ms` up to `end_ms` (exclusive), of `unit` only when set.
+    /// Buckets of `period_s` from `start_ms` up to `end_ms` (exclusive), of `unit` only when
+    /// set.
     pub fn new(
         start_ms: i64,
         end_ms: i64,
@@ -179,7 +181,7 @@ impl Buckets {
             end_ms,
             period_ms: i64::from(period_s.max(1)) * 1000,
             unit,
-            out: BTreeMap::new(),
+            out: Vec::new(),
         }
     }
 
@@ -190,12 +192,24 @@ impl Buckets {
             return;
         }
         let bucket = self.start_ms + floor(ts_ms - self.start_ms, self.period_ms);
-        merge_into(&mut self.out, bucket, dp);
+        match self.out.last_mut() {
+            Some((b, acc)) if *b == bucket => acc.merge(dp),
+            _ => self.out.push((bucket, dp.clone())),
+        }
     }
 
     /// The non-empty buckets in time order.
-    pub fn finish(self) -> Vec<(i64, Datapoint)> {
-        self.out.into_iter().collect()
+    pub fn finish(mut self) -> Vec<(i64, Datapoint)> {
+        // Stable: a bucket's datapoints merge in the order they were added.
+        self.out.sort_by_key(|(b, _)| *b);
+        let mut merged: Vec<(i64, Datapoint)> = Vec::with_capacity(self.out.len());
+        for (b, dp) in self.out {
+            match merged.last_mut() {
+                Some((at, acc)) if *at == b => acc.merge(&dp),
+                _ => merged.push((b, dp)),
+            }
+        }
+        merged
     }
 }
 

@@ -123,6 +123,11 @@ impl Blocks {
 
     /// Series `id`'s points in the block at `offset` (none when the block lacks it).
     pub fn series(&self, tier: Tier, offset: u64, id: u64) -> Result<Vec<StoredPoint>, StoreError> {
+        // Retention may delete a block between a query's plan and its read: it has expired.
+        let log = self.log(tier)?;
+        if offset < log.start_offset() {
+            return Ok(Vec::new());
+        }
         let index = self.index(tier, offset)?;
         let Some(at) = index
             .series
@@ -132,7 +137,10 @@ impl Blocks {
         else {
             return Ok(Vec::new());
         };
-        let data = read_one(self.log(tier)?.as_ref(), at)?;
+        if at < log.start_offset() {
+            return Ok(Vec::new());
+        }
+        let data = read_one(log.as_ref(), at)?;
         let (got, points) = codec::decode_chunk(&data).map_err(|e| storage("block chunk", e))?;
         if got != id {
             return Err(StoreError::Storage(format!(

@@ -37,7 +37,8 @@
 //! bounded by retention) and a bounded cache of block indexes; never data by days kept.
 //!
 //! Subset and known limits: a point that was being appended while its hour was sealed may
-//! be counted twice after a crash at that moment (never lost); rolling up a day holds that
+//! be counted twice after a crash at that moment (never lost), and a put whose WAL append
+//! fails (a poisoned disk) answers an error although its points stay in memory; rolling up a day holds that
 //! day's minute-block indexes and one 1,024-series slice of its data in memory;
 //! last-active times survive a restart to within an hour.
 

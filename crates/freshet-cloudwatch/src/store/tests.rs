@@ -397,3 +397,146 @@ async fn latest_gives_each_metric_its_newest_merged_minute() {
     assert_eq!(latest.len(), 1);
     assert_eq!((latest[0].1, latest[0].2.stats.sum), (T0 + 60_000, 5.0));
 }
+
+#[tokio::test]
+async fn a_torn_wal_tail_loses_only_the_torn_record_on_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let (p, s) = open(dir.path(), &clock);
+    let k = key("Torn");
+    s.put(vec![pt(&k, T0, 60, 1.0)]).await.unwrap();
+    s.put(vec![pt(&k, T0, 60, 2.0)]).await.unwrap();
+    crash(p, s);
+    let wal_dir = dir.path().join("logs/cloudwatch/metrics/wal");
+    let mut segments: Vec<_> = std::fs::read_dir(&wal_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    segments.sort();
+    let last = segments.last().unwrap();
+    let len = std::fs::metadata(last).unwrap().len();
+    let f = std::fs::OpenOptions::new().write(true).open(last).unwrap();
+    f.set_len(len - 3).unwrap();
+    drop(f);
+
+    let (_p, s) = open(dir.path(), &clock);
+    assert_eq!(sums(&s, &k, T0, T0 + 60_000, 60).await, vec![(T0, 1.0)]);
+}
+
+/// A step of the model-based test.
+#[derive(Debug, Clone)]
+enum Op {
+    /// Put integer values at these minutes back from now (high resolution when `hi`).
+    Put {
+        back_min: Vec<u8>,
+        value: u8,
+        hi: bool,
+    },
+    /// Move the clock forward this many minutes.
+    Advance(u16),
+    Maintain,
+    Crash,
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => (proptest::collection::vec(0u8..180, 1..8), 1u8..50, any::<bool>())
+            .prop_map(|(back_min, value, hi)| Op::Put { back_min, value, hi }),
+        2 => (1u16..400).prop_map(Op::Advance),
+        2 => Just(Op::Maintain),
+        1 => Just(Op::Crash),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    #[test]
+    fn the_store_answers_like_a_plain_list_of_points_through_seals_and_crashes(
+        ops in proptest::collection::vec(op(), 1..25),
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let clock = ManualClock::new(T0 + DAY_MS);
+            let k = key("Model");
+            let (mut p, mut s) = open(dir.path(), &clock);
+            let mut model: Vec<(i64, f64)> = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Put { back_min, value, hi } => {
+                        let now = clock.now_ms();
+                        let points: Vec<Point> = back_min
+                            .iter()
+                            .map(|b| {
+                                let ts = now - i64::from(*b) * 60_000 - 1_500;
+                                pt(&k, ts, if hi { 1 } else { 60 }, f64::from(value))
+                            })
+                            .collect();
+                        s.put(points).await.unwrap();
+                        for b in back_min {
+                            let ts = now - i64::from(b) * 60_000 - 1_500;
+                            model.push((ts, f64::from(value)));
+                        }
+                    }
+                    Op::Advance(m) => clock.advance(i64::from(m) * 60_000),
+                    Op::Maintain => {
+                        s.maintain().await.unwrap();
+                    }
+                    Op::Crash => {
+                        crash(p, s);
+                        (p, s) = open(dir.path(), &clock);
+                    }
+                }
+            }
+            // Minute data over the whole run (it stays within 15 days), then, 20 days on,
+            // the 5-minute rollups of the same points.
+            let end = clock.now_ms() + HOUR_MS;
+            let minutes = hourly(&s, &k, end).await;
+            assert_eq!(&minutes, &expect(&model));
+            clock.advance(20 * DAY_MS);
+            s.maintain().await.unwrap();
+            crash(p, s);
+            let (_p, s) = open(dir.path(), &clock);
+            assert_eq!(hourly(&s, &k, end).await, minutes);
+        });
+    }
+}
+
+type Stats = (f64, f64, f64, f64);
+
+async fn hourly(s: &MetricStore, k: &MetricKey, end: i64) -> Vec<(i64, Stats)> {
+    let q = Query {
+        key: k,
+        start_ms: T0,
+        end_ms: end,
+        period_s: 3600,
+        unit: None,
+    };
+    s.query(&q)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(t, dp)| {
+            (
+                t,
+                (dp.stats.count, dp.stats.sum, dp.stats.min, dp.stats.max),
+            )
+        })
+        .collect()
+}
+
+fn expect(model: &[(i64, f64)]) -> Vec<(i64, Stats)> {
+    let start = T0;
+    let mut want: std::collections::BTreeMap<i64, Stats> = Default::default();
+    for (ts, v) in model {
+        let b = start + (ts - start).div_euclid(HOUR_MS) * HOUR_MS;
+        let e = want.entry(b).or_insert((0.0, 0.0, f64::MAX, f64::MIN));
+        e.0 += 1.0;
+        e.1 += v;
+        e.2 = e.2.min(*v);
+        e.3 = e.3.max(*v);
+    }
+    want.into_iter().collect()
+}

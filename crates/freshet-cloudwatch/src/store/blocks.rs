@@ -24,14 +24,21 @@ pub const MAX_SERIES_PER_BLOCK: usize = 8_192;
 pub const BATCH_BYTES: usize = 8 * 1024;
 /// How many chunk batches are appended at once.
 pub const CONCURRENT_APPENDS: usize = 32;
-/// How many decoded block indexes are cached.
-const INDEX_CACHE: usize = 4_096;
+/// How many series entries the cached block indexes hold at most (16 bytes each).
+const INDEX_CACHE_ENTRIES: usize = 2 << 20;
 
 /// The tier logs and the index cache.
 #[derive(Debug)]
 pub struct Blocks {
     logs: HashMap<Tier, Arc<dyn Log>>,
-    cache: Mutex<HashMap<(Tier, u64), Arc<BlockIndex>>>,
+    cache: Mutex<IndexCache>,
+}
+
+/// Decoded block indexes, dropped all at once when they hold too many entries.
+#[derive(Debug, Default)]
+struct IndexCache {
+    indexes: HashMap<(Tier, u64), Arc<BlockIndex>>,
+    entries: usize,
 }
 
 fn storage(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -43,7 +50,7 @@ impl Blocks {
     pub fn new(logs: HashMap<Tier, Arc<dyn Log>>) -> Self {
         Self {
             logs,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(IndexCache::default()),
         }
     }
 
@@ -102,7 +109,7 @@ impl Blocks {
 
     /// The index of the block at `offset`.
     pub fn index(&self, tier: Tier, offset: u64) -> Result<Arc<BlockIndex>, StoreError> {
-        if let Some(i) = lock(&self.cache).get(&(tier, offset)) {
+        if let Some(i) = lock(&self.cache).indexes.get(&(tier, offset)) {
             return Ok(i.clone());
         }
         let data = read_one(self.log(tier)?.as_ref(), offset)?;
@@ -114,10 +121,14 @@ impl Blocks {
             )));
         }
         let mut cache = lock(&self.cache);
-        if cache.len() >= INDEX_CACHE {
-            cache.clear();
+        if cache.entries + index.series.len() > INDEX_CACHE_ENTRIES {
+            cache.indexes.clear();
+            cache.entries = 0;
         }
-        cache.insert((tier, offset), index.clone());
+        cache.entries += index.series.len();
+        if let Some(old) = cache.indexes.insert((tier, offset), index.clone()) {
+            cache.entries = cache.entries.saturating_sub(old.series.len());
+        }
         Ok(index)
     }
 
@@ -196,7 +207,9 @@ impl Blocks {
     pub fn forget(&self, tier: Tier, offsets: &[u64]) {
         let mut cache = lock(&self.cache);
         for o in offsets {
-            cache.remove(&(tier, *o));
+            if let Some(old) = cache.indexes.remove(&(tier, *o)) {
+                cache.entries = cache.entries.saturating_sub(old.series.len());
+            }
         }
     }
 }

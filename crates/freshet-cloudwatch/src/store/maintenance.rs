@@ -86,7 +86,7 @@ async fn seal(store: &MetricStore, now: i64) -> Result<usize, StoreError> {
             .mem
             .keys()
             .copied()
-            .filter(|h| h + HOUR_MS <= cutoff)
+            .filter(|h| h.saturating_add(HOUR_MS) <= cutoff)
             .collect();
         let mut todo = Vec::new();
         for h in hours {
@@ -175,7 +175,7 @@ async fn write_sealed(
                 !st.rolled.contains(d)
                     && st
                         .blocks
-                        .range((Tier::Minute, *d)..(Tier::Minute, d + DAY_MS))
+                        .range((Tier::Minute, *d)..(Tier::Minute, d.saturating_add(DAY_MS)))
                         .next()
                         .is_none()
             })
@@ -251,7 +251,7 @@ async fn roll_up_days(store: &MetricStore, now: i64) -> Result<usize, StoreError
         for ((tier, window), offsets) in &st.blocks {
             let day = floor(*window, DAY_MS);
             if *tier == Tier::Minute
-                && day + DAY_MS + store.config.seal_grace_ms <= now
+                && day.saturating_add(DAY_MS + store.config.seal_grace_ms) <= now
                 && !st.rolled.contains(&day)
                 && !Tier::Hour.expired(day, now)
             {

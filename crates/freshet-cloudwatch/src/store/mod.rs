@@ -238,9 +238,8 @@ impl MetricStore {
             let Some((tier, window, offset)) = parsed else {
                 return Err(StoreError::Storage(format!("bad block row {k}")));
             };
-            if !tier.expired(window, self.clock.now_ms()) {
-                st.blocks.entry((tier, window)).or_default().push(offset);
-            }
+            // Expired ones too: the next maintenance deletes their rows.
+            st.blocks.entry((tier, window)).or_default().push(offset);
         }
         for (k, _) in self.meta.scan(ROLLED, "").map_err(meta)? {
             if let Ok(day) = k.parse() {
@@ -356,6 +355,9 @@ impl MetricStore {
         let Some(tier) = tiers::tier_for(now, q.start_ms, q.period_s) else {
             return Ok(Vec::new());
         };
+        if q.end_ms <= q.start_ms {
+            return Ok(Vec::new());
+        }
         let mut buckets = Buckets::new(q.start_ms, q.end_ms, q.period_s, q.unit);
         // (tier, index offset, only points from this source resolution)
         let mut reads: Vec<(Tier, u64, Option<u8>)> = Vec::new();
@@ -367,25 +369,28 @@ impl MetricStore {
             for (ts, _, dp) in st.unsealed(id, q.start_ms, q.end_ms) {
                 buckets.add(ts, &dp);
             }
+            // Blocks only hold the past (an end far ahead must not walk days that never come).
+            let end_ms = q.end_ms.min(now.saturating_add(HOUR_MS));
             let all = |t: Tier, s: i64, e: i64| st.blocks_overlapping(t, s, e);
             match tier {
                 Tier::Second => {
-                    for o in all(Tier::Second, q.start_ms, q.end_ms) {
+                    for o in all(Tier::Second, q.start_ms, end_ms) {
                         reads.push((Tier::Second, o, None));
                     }
-                    for o in all(Tier::Minute, q.start_ms, q.end_ms) {
+                    for o in all(Tier::Minute, q.start_ms, end_ms) {
                         reads.push((Tier::Minute, o, Some(60)));
                     }
                 }
                 Tier::Minute => {
-                    for o in all(Tier::Minute, q.start_ms, q.end_ms) {
+                    for o in all(Tier::Minute, q.start_ms, end_ms) {
                         reads.push((Tier::Minute, o, None));
                     }
                 }
                 Tier::FiveMinute | Tier::Hour => {
                     let mut day = tiers::floor(q.start_ms, DAY_MS);
-                    while day < q.end_ms {
-                        let (from, to) = (day.max(q.start_ms), (day + DAY_MS).min(q.end_ms));
+                    while day < end_ms {
+                        let (from, to) =
+                            (day.max(q.start_ms), day.saturating_add(DAY_MS).min(end_ms));
                         let source = if st.rolled.contains(&day) {
                             tier
                         } else {
@@ -394,7 +399,7 @@ impl MetricStore {
                         for o in all(source, from, to) {
                             reads.push((source, o, None));
                         }
-                        day += DAY_MS;
+                        day = day.saturating_add(DAY_MS);
                     }
                 }
             }

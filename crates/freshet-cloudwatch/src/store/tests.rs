@@ -540,3 +540,33 @@ fn expect(model: &[(i64, f64)]) -> Vec<(i64, Stats)> {
     }
     want.into_iter().collect()
 }
+
+#[tokio::test]
+async fn queries_with_extreme_or_reversed_ranges_answer_nothing_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let (_p, s) = open(dir.path(), &clock);
+    let k = key("Edge");
+    s.put(vec![pt(&k, T0, 60, 1.0)]).await.unwrap();
+    for (start, end, period) in [
+        (T0 + HOUR_MS, T0, 60),
+        (i64::MIN, i64::MAX, 60),
+        (T0 - 20 * DAY_MS, i64::MAX, 300),
+        (T0 - 100 * DAY_MS, i64::MAX, 3600),
+        (T0, i64::MAX, 1),
+        (T0 - 10, T0 + 10, u32::MAX),
+    ] {
+        let got = s
+            .query(&Query {
+                key: &k,
+                start_ms: start,
+                end_ms: end,
+                period_s: period,
+                unit: None,
+            })
+            .await
+            .unwrap();
+        assert!(got.len() <= 1, "{start} {end} {period}: {got:?}");
+    }
+    assert_eq!(sums(&s, &k, T0, i64::MAX, 60).await, vec![(T0, 1.0)]);
+}

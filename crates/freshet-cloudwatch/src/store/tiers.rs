@@ -100,7 +100,8 @@ impl Tier {
 
 /// `v` rounded down to a multiple of `step`.
 pub fn floor(v: i64, step: i64) -> i64 {
-    v.div_euclid(step) * step
+    // Saturating: timestamps near i64::MIN are never an overflow (nor a panic).
+    v.div_euclid(step).saturating_mul(step)
 }
 
 /// The tier a query starting at `start_ms` with `period_s` reads at `now_ms`, or `None` when

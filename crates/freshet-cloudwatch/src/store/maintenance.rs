@@ -82,12 +82,21 @@ async fn seal(store: &MetricStore, now: i64) -> Result<usize, StoreError> {
     let todo: Vec<(i64, Arc<Window>, u64, bool)> = {
         let mut st = lock(&store.state);
         let mark = store.wal.next_offset();
+        let late_due = st
+            .last_late_seal_ms
+            .is_none_or(|at| now >= at.saturating_add(store.config.late_seal_every_ms));
+        let sealed_before = |h: i64| {
+            st.blocks.contains_key(&(Tier::Minute, h)) || st.blocks.contains_key(&(Tier::Second, h))
+        };
         let hours: Vec<i64> = st
             .mem
             .keys()
             .copied()
-            .filter(|h| h.saturating_add(HOUR_MS) <= cutoff)
+            .filter(|h| h.saturating_add(HOUR_MS) <= cutoff && (late_due || !sealed_before(*h)))
             .collect();
+        if late_due && hours.iter().any(|h| sealed_before(*h)) {
+            st.last_late_seal_ms = Some(now);
+        }
         let mut todo = Vec::new();
         for h in hours {
             if let Some(w) = st.mem.remove(&h) {

@@ -25,9 +25,10 @@
 //!   commits the blocks' directory rows and a seal mark (hour → WAL offset) in one metadata
 //!   transaction, drops the hour from memory and deletes WAL segments nobody needs. Once a
 //!   day is complete it reads the day's minute blocks and writes its 5-minute and hourly
-//!   rollup blocks. A late point (an hour already sealed) is sealed again later as an extra
-//!   block of that window, and of that day's rollups when they already exist: merging is
-//!   associative, so a window's data is the merge of its blocks. Blocks past retention are
+//!   rollup blocks. Late points (an hour already sealed) gather in memory and are sealed
+//!   every [`StoreConfig::late_seal_every_ms`] as extra blocks of their windows, and of their
+//!   day's rollups when those exist: merging is associative, so a window's data is the
+//!   merge of its blocks. Blocks past retention are
 //!   dropped from the directory and their log segments deleted ([`blocks`], [`tiers`]).
 //! - Recovery replays the WAL, skipping points of hours whose seal mark is above the
 //!   record's offset (they are in blocks).
@@ -89,6 +90,9 @@ pub struct StoreConfig {
     pub seal_grace_ms: i64,
     /// How often maintenance runs.
     pub maintenance_every: Duration,
+    /// How often late points (for hours already sealed) are sealed as extra blocks: each
+    /// seal adds a block per window, so they gather in memory a while.
+    pub late_seal_every_ms: i64,
 }
 
 impl Default for StoreConfig {
@@ -97,6 +101,7 @@ impl Default for StoreConfig {
             max_metrics: 1_000_000,
             seal_grace_ms: 5 * 60_000,
             maintenance_every: Duration::from_secs(60),
+            late_seal_every_ms: 15 * 60_000,
         }
     }
 }

@@ -70,6 +70,8 @@ pub struct State {
     pub rolled: BTreeSet<i64>,
     /// Hour → seal mark, for the hours whose metadata row may still matter to recovery.
     pub seals: BTreeMap<i64, u64>,
+    /// When hours holding only late points were last sealed (`None`: never).
+    pub last_late_seal_ms: Option<i64>,
 }
 
 /// Why points were refused.

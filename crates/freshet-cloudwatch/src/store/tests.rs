@@ -156,16 +156,22 @@ async fn a_late_point_for_a_sealed_hour_still_lands() {
     s.maintain().await.unwrap();
     s.put(vec![pt(&k, T0, 60, 5.0)]).await.unwrap();
     s.maintain().await.unwrap();
-    assert_eq!(
-        sums(&s, &k, T0, T0 + HOUR_MS, 60).await,
-        vec![(T0, 5.0), (T0 + 60_000, 1.0)]
-    );
+    let want = |first: f64| vec![(T0, first), (T0 + 60_000, 1.0)];
+    assert_eq!(sums(&s, &k, T0, T0 + HOUR_MS, 60).await, want(5.0));
+    let blocks = |s: &MetricStore| lock(&s.state).blocks[&(Tier::Minute, T0)].len();
+    assert_eq!(blocks(&s), 2);
+
+    // More late points gather in memory until the next late seal is due.
+    s.put(vec![pt(&k, T0, 60, 10.0)]).await.unwrap();
+    s.maintain().await.unwrap();
+    assert_eq!(blocks(&s), 2);
+    assert_eq!(sums(&s, &k, T0, T0 + HOUR_MS, 60).await, want(15.0));
+    clock.advance(15 * 60_000);
+    s.maintain().await.unwrap();
+    assert_eq!(blocks(&s), 3);
     crash(p, s);
     let (_p, s) = open(dir.path(), &clock);
-    assert_eq!(
-        sums(&s, &k, T0, T0 + HOUR_MS, 60).await,
-        vec![(T0, 5.0), (T0 + 60_000, 1.0)]
-    );
+    assert_eq!(sums(&s, &k, T0, T0 + HOUR_MS, 60).await, want(15.0));
 }
 
 #[tokio::test]

@@ -17,10 +17,10 @@
 //!
 //! How data flows and where it lives (all on the platform's log backend and metadata store,
 //! no files of its own):
-//! - `cloudwatch/metrics/wal`: one record per put/ingest ([`codec`]). Points go into the
-//!   memtable ([`state`]) first, then the record is appended; so every WAL record below the
+//! - `cloudwatch/metrics/wal`: one record per put/ingest (`codec`). Points go into the
+//!   memtable (`state`) first, then the record is appended; so every WAL record below the
 //!   WAL's next offset read under the state lock is already in memory.
-//! - Maintenance ([`maintenance`], run by [`maintenance_component`]) seals each hour once it
+//! - Maintenance (`maintenance`, run by [`maintenance_component`]) seals each hour once it
 //!   is complete (plus a grace period): it writes the hour's 1-second block and minute block,
 //!   commits the blocks' directory rows and a seal mark (hour → WAL offset) in one metadata
 //!   transaction, drops the hour from memory and deletes WAL segments nobody needs. Once a
@@ -29,7 +29,7 @@
 //!   every [`StoreConfig::late_seal_every_ms`] as extra blocks of their windows, and of their
 //!   day's rollups when those exist: merging is associative, so a window's data is the
 //!   merge of its blocks. Blocks past retention are
-//!   dropped from the directory and their log segments deleted ([`blocks`], [`tiers`]).
+//!   dropped from the directory and their log segments deleted (`blocks`, [`tiers`]).
 //! - Recovery replays the WAL, skipping points of hours whose seal mark is above the
 //!   record's offset (they are in blocks).
 //!

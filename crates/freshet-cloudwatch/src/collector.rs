@@ -52,7 +52,11 @@ impl Collector {
             return;
         }
         if let Err(e) = self.store.ingest(points.clone()).await {
-            tracing::warn!(error = %e, points = points.len(), "Could not store collected metrics; retrying on the next tick.");
+            tracing::warn!(
+                error = %e,
+                points = points.len(),
+                "Could not store collected metrics; retrying on the next tick."
+            );
             let over = points.len().saturating_sub(MAX_RETRY_POINTS);
             points.drain(..over);
             let mut retry = lock(&self.retry);

@@ -44,7 +44,10 @@ pub fn maintenance_component(store: Arc<MetricStore>) -> Arc<dyn Component> {
         let store = store.clone();
         async move {
             if let Err(e) = store.maintain().await {
-                tracing::warn!(error = %e, "Metric store maintenance failed; it retries on the next run.");
+                tracing::warn!(
+                    error = %e,
+                    "Metric store maintenance failed; it retries on the next run."
+                );
             }
         }
     })

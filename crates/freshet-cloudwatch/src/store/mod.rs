@@ -28,20 +28,27 @@
 //!   rollup blocks. Late points (an hour already sealed) gather in memory and are sealed
 //!   every [`StoreConfig::late_seal_every_ms`] as extra blocks of their windows, and of their
 //!   day's rollups when those exist: merging is associative, so a window's data is the
-//!   merge of its blocks. Blocks past retention are
-//!   dropped from the directory and their log segments deleted (`blocks`, [`tiers`]).
+//!   merge of its blocks. Blocks past retention are dropped from the directory and their
+//!   log segments deleted (`blocks`, [`tiers`]).
+//! - Tier logs `cloudwatch/metrics/tier-{1,60,300,3600}s` hold the blocks; metadata tables
+//!   `cloudwatch.metric-series` (id → key, last-active), `metric-blocks` (the directory),
+//!   `metric-seals` (seal marks) and `metric-rolled` (days rolled up).
 //! - Recovery replays the WAL, skipping points of hours whose seal mark is above the
 //!   record's offset (they are in blocks).
 //!
 //! Memory holds the series index (bounded by `max_metrics`), the unsealed hours (about one
-//! hour plus the grace period), the block directory (one entry per tier window, a constant
-//! bounded by retention) and a bounded cache of block indexes; never data by days kept.
+//! hour plus the grace period, and late points for up to `late_seal_every_ms`), the block
+//! directory (one entry per tier window, a constant bounded by retention) and a bounded
+//! cache of block indexes; never data by days kept.
 //!
-//! Subset and known limits: a point that was being appended while its hour was sealed may
-//! be counted twice after a crash at that moment (never lost), and a put whose WAL append
-//! fails (a poisoned disk) answers an error although its points stay in memory; rolling up a day holds that
-//! day's minute-block indexes and one 1,024-series slice of its data in memory;
-//! last-active times survive a restart to within an hour.
+//! Subset and known limits: `ingest` waits for the WAL's group commit like `put`; a point
+//! that was being appended while its hour was sealed may be counted twice after a crash at
+//! that moment (never lost); a put whose WAL append fails (a poisoned disk) answers an
+//! error although its points stay in memory; late blocks are not compacted into their
+//! window's block; rolling up a day holds that day's minute-block indexes and a
+//! 2,048-series slice of its data in memory; last-active times survive a restart to within
+//! an hour; maintenance and queries do their (short) log and metadata I/O on the async
+//! task that calls them.
 
 mod blocks;
 mod codec;
@@ -274,7 +281,11 @@ impl MetricStore {
                 let points = match codec::decode_wal(&r.data) {
                     Ok(p) => p,
                     Err(e) => {
-                        tracing::warn!(offset = r.offset, error = %e, "Skipped an undecodable metric WAL record.");
+                        tracing::warn!(
+                            offset = r.offset,
+                            error = %e,
+                            "Skipped an undecodable metric WAL record."
+                        );
                         skipped += 1;
                         continue;
                     }

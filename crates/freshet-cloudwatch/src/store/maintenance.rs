@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use freshet_meta::{MetaError, Table};
 use freshet_runtime::{Component, Periodic};
 
 use super::codec::{self, StoredPoint};
@@ -58,7 +59,7 @@ pub(super) async fn run(store: &MetricStore) -> Result<MaintenanceReport, StoreE
     let now = store.clock.now_ms();
     let sealed_hours = seal(store, now).await?;
     let rolled_days = roll_up_days(store, now).await?;
-    let (expired_windows, expired_metrics) = expire(store, now)?;
+    let (expired_windows, expired_metrics) = expire(store, now).await?;
     truncate_wal(store)?;
     Ok(MaintenanceReport {
         sealed_hours,
@@ -215,26 +216,22 @@ async fn write_sealed(
             .collect();
         (rows, newly_rolled)
     };
-    store
-        .meta
-        .transaction(|t| {
-            for (tier, start, offsets) in &listed {
-                for o in offsets {
-                    t.put(BLOCKS, &block_row(*tier, *start, *o), b"")?;
-                }
-            }
-            for (hour, _, mark, _) in todo {
-                t.put(SEALS, &hour.to_string(), mark.to_string().as_bytes())?;
-            }
-            for day in &newly_rolled {
-                t.put(ROLLED, &day.to_string(), b"")?;
-            }
-            for (id, v, _) in &rows {
-                t.put(SERIES, &format!("{id:016x}"), v)?;
-            }
-            Ok::<(), freshet_meta::MetaError>(())
-        })
-        .map_err(|e| storage("commit sealed blocks", e))?;
+    let mut c = Commit::default();
+    for (tier, start, offsets) in &listed {
+        for o in offsets {
+            c.put(BLOCKS, block_row(*tier, *start, *o), Vec::new());
+        }
+    }
+    for (hour, _, mark, _) in todo {
+        c.put(SEALS, hour.to_string(), mark.to_string().into_bytes());
+    }
+    for day in &newly_rolled {
+        c.put(ROLLED, day.to_string(), Vec::new());
+    }
+    for (id, v, _) in &rows {
+        c.put(SERIES, format!("{id:016x}"), v.clone());
+    }
+    c.run(store, "commit sealed blocks").await?;
     let mut st = lock(&store.state);
     for (tier, start, offsets) in listed {
         st.blocks.entry((tier, start)).or_default().extend(offsets);
@@ -250,6 +247,45 @@ async fn write_sealed(
         }
     }
     Ok(())
+}
+
+/// Row changes committed in one metadata transaction, off the async runtime (a commit is
+/// an fsync).
+#[derive(Debug, Default)]
+struct Commit {
+    puts: Vec<(Table, String, Vec<u8>)>,
+    deletes: Vec<(Table, String)>,
+}
+
+impl Commit {
+    fn put(&mut self, table: Table, key: String, value: Vec<u8>) {
+        self.puts.push((table, key, value));
+    }
+
+    fn delete(&mut self, table: Table, key: String) {
+        self.deletes.push((table, key));
+    }
+
+    async fn run(self, store: &MetricStore, what: &str) -> Result<(), StoreError> {
+        if self.puts.is_empty() && self.deletes.is_empty() {
+            return Ok(());
+        }
+        let meta = store.meta.clone();
+        tokio::task::spawn_blocking(move || {
+            meta.transaction(|t| {
+                for (table, key, value) in &self.puts {
+                    t.put(*table, key, value)?;
+                }
+                for (table, key) in &self.deletes {
+                    t.delete(*table, key)?;
+                }
+                Ok::<(), MetaError>(())
+            })
+        })
+        .await
+        .map_err(|e| storage(what, e))?
+        .map_err(|e| storage(what, e))
+    }
 }
 
 fn block_row(tier: Tier, window: i64, offset: u64) -> String {
@@ -328,18 +364,14 @@ async fn roll_up_day(
             listed.push((*t, offs));
         }
     }
-    store
-        .meta
-        .transaction(|t| {
-            for (tier, offs) in &listed {
-                for o in offs {
-                    t.put(BLOCKS, &block_row(*tier, day, *o), b"")?;
-                }
-            }
-            t.put(ROLLED, &day.to_string(), b"")?;
-            Ok::<(), freshet_meta::MetaError>(())
-        })
-        .map_err(|e| storage("commit rollups", e))?;
+    let mut c = Commit::default();
+    for (tier, offs) in &listed {
+        for o in offs {
+            c.put(BLOCKS, block_row(*tier, day, *o), Vec::new());
+        }
+    }
+    c.put(ROLLED, day.to_string(), Vec::new());
+    c.run(store, "commit rollups").await?;
     let mut st = lock(&store.state);
     for (tier, offs) in listed {
         st.blocks.entry((tier, day)).or_default().extend(offs);
@@ -348,7 +380,7 @@ async fn roll_up_day(
     Ok(())
 }
 
-fn expire(store: &MetricStore, now: i64) -> Result<(usize, usize), StoreError> {
+async fn expire(store: &MetricStore, now: i64) -> Result<(usize, usize), StoreError> {
     let wal_start = store.wal.start_offset();
     let oldest_series = now - Tier::Hour.retention_ms() - DAY_MS;
     let (windows, days, seals, series) = {
@@ -394,28 +426,22 @@ fn expire(store: &MetricStore, now: i64) -> Result<(usize, usize), StoreError> {
         }
         (windows, days, seals, series)
     };
-    if !(windows.is_empty() && days.is_empty() && seals.is_empty() && series.is_empty()) {
-        store
-            .meta
-            .transaction(|t| {
-                for ((tier, w), offs) in &windows {
-                    for o in offs {
-                        t.delete(BLOCKS, &block_row(*tier, *w, *o))?;
-                    }
-                }
-                for d in &days {
-                    t.delete(ROLLED, &d.to_string())?;
-                }
-                for h in &seals {
-                    t.delete(SEALS, &h.to_string())?;
-                }
-                for id in &series {
-                    t.delete(SERIES, &format!("{id:016x}"))?;
-                }
-                Ok::<(), freshet_meta::MetaError>(())
-            })
-            .map_err(|e| storage("commit retention", e))?;
+    let mut c = Commit::default();
+    for ((tier, w), offs) in &windows {
+        for o in offs {
+            c.delete(BLOCKS, block_row(*tier, *w, *o));
+        }
     }
+    for d in &days {
+        c.delete(ROLLED, d.to_string());
+    }
+    for h in &seals {
+        c.delete(SEALS, h.to_string());
+    }
+    for id in &series {
+        c.delete(SERIES, format!("{id:016x}"));
+    }
+    c.run(store, "commit retention").await?;
     for ((tier, _), offs) in &windows {
         store.blocks.forget(*tier, offs);
     }

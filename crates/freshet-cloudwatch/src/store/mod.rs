@@ -47,8 +47,8 @@
 //! error although its points stay in memory; late blocks are not compacted into their
 //! window's block; rolling up a day holds that day's minute-block indexes and a
 //! 2,048-series slice of its data in memory; last-active times survive a restart to within
-//! an hour; maintenance and queries do their (short) log and metadata I/O on the async
-//! task that calls them.
+//! an hour; log reads and segment deletions (short, blocking) run on the calling task,
+//! metadata commits on the blocking pool.
 
 mod blocks;
 mod codec;

@@ -316,6 +316,9 @@ pub async fn start_with(
         recorder,
         cloudwatch.store.clone(),
     ));
+    supervisor.start(freshet_cloudwatch::store::maintenance_component(
+        cloudwatch.store.clone(),
+    ));
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(KinesisService::new(streams.clone())),
         Arc::new(SqsService::new(sqs.clone())),

@@ -834,7 +834,13 @@ mod tests {
     #[test]
     fn unsigned_gets_of_web_pages_reach_the_web_service_before_the_s3_fallback() {
         let h = headers(&[("host", "localhost:4566")]);
-        for path in ["/", "/metrics", "/console", "/console/app.js", "/console/a/b.css"] {
+        for path in [
+            "/",
+            "/metrics",
+            "/console",
+            "/console/app.js",
+            "/console/a/b.css",
+        ] {
             assert_eq!(
                 route_web(Method::GET, path, &h),
                 to(5, Protocol::RestJson, ""),

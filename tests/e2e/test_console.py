@@ -1,0 +1,366 @@
+"""The web console in headless Chromium (Debian's `chromium`, driven by Playwright): each page
+against resources made with boto3, asserting on what the page shows, with a screenshot of each
+in target/console-screenshots/ (CI keeps them). Also the console's HTTP surface: `/`,
+`/console/<asset>` and `/metrics`.
+
+Pages that read CloudWatch (charts, alarms, dashboards) are checked when the server's
+CloudWatch API answers; until then those tests skip saying so."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import os
+import shutil
+import time
+import urllib.parse
+import zipfile
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from kutil import REGION, REPO_ROOT, unique
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(os.environ.get("CONSOLE_SCREENSHOTS", REPO_ROOT / "target" / "console-screenshots"))
+# Long enough for the console's 7 s poll plus a slow CI machine; only an upper bound.
+WAIT_MS = 45_000
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+MAX_HASH = str(2**128 - 1)
+
+
+def client(service: str, endpoint: str):
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+                        aws_access_key_id="x", aws_secret_access_key="x",
+                        config=Config(retries={"max_attempts": 2}, read_timeout=120, connect_timeout=5))
+
+
+def wait_for(pred, what: str, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = pred()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def get(endpoint: str, path: str, headers: dict[str, str] | None = None):
+    u = urllib.parse.urlparse(endpoint)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    conn.request("GET", path, headers=headers or {})
+    r = conn.getresponse()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+
+
+def cloudwatch_answers(cw) -> bool:
+    """Whether the server's CloudWatch API implements the calls the console makes."""
+    try:
+        cw.get_metric_data(MetricDataQueries=[{"Id": "a", "Expression": "TIME_SERIES(1)"}],
+                           StartTime=time.time() - 600, EndTime=time.time())
+        cw.describe_alarms(MaxRecords=1)
+        cw.list_dashboards()
+        return True
+    except ClientError as e:
+        return e.response["Error"]["Code"] not in ("UnknownOperationException", "NotImplemented",
+                                                   "InvalidAction")
+
+
+# ---- the HTTP surface (no browser needed) ----
+
+def test_the_root_serves_the_console_and_assets_revalidate(endpoint):
+    status, headers, body = get(endpoint, "/")
+    assert status == 200
+    assert headers["content-type"].startswith("text/html")
+    assert b"/console/app.js" in body
+    status, headers, body = get(endpoint, "/console/app.js", {"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["content-type"].startswith("text/javascript")
+    assert headers["content-encoding"] == "gzip"
+    status, _, _ = get(endpoint, "/console/app.js", {"If-None-Match": headers["etag"]})
+    assert status == 304
+    assert get(endpoint, "/console/nope.js")[0] == 404
+
+
+def test_metrics_are_served_as_prometheus_text(endpoint):
+    status, headers, _ = get(endpoint, "/metrics")
+    assert status == 200
+    assert headers["content-type"].startswith("text/plain; version=0.0.4")
+
+
+def test_a_signed_s3_request_for_a_bucket_named_console_still_reaches_s3(endpoint):
+    s3 = client("s3", endpoint)
+    s3.create_bucket(Bucket="console")
+    s3.put_object(Bucket="console", Key="k", Body=b"in s3")
+    assert s3.get_object(Bucket="console", Key="k")["Body"].read() == b"in s3"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="console")["Contents"]] == ["k"]
+
+
+# ---- the pages, in Chromium ----
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); CI installs it")
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright is not installed (tests/e2e/requirements.txt)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, endpoint, request):
+    from playwright.sync_api import expect
+    expect.set_options(timeout=WAIT_MS)
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.base = endpoint  # type: ignore[attr-defined]
+    yield pg
+    pg.screenshot(path=str(SHOTS / f"{request.node.name}.png"), full_page=True)
+    ctx.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def shot(pg, name: str) -> None:
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_overview_counts_what_exists(page, endpoint):
+    from playwright.sync_api import expect
+    kin = client("kinesis", endpoint)
+    name = unique("console-overview")
+    kin.create_stream(StreamName=name, ShardCount=1)
+    kin.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.2})
+    page.goto(f"{endpoint}/#/")
+    cards = page.get_by_test_id("counts")
+    expect(cards).to_contain_text("Streams")
+    count = len(kin.list_streams(Limit=10000)["StreamNames"])
+    expect(cards.locator("a.card", has_text="Streams").first.locator(".n")).to_have_text(str(count))
+
+
+def test_the_stream_list_pages_and_filters_hundreds_of_streams(page, endpoint):
+    from playwright.sync_api import expect
+    kin = client("kinesis", endpoint)
+    prefix = unique("many")
+    names = [f"{prefix}-{i:03d}" for i in range(60)]
+    for n in names:
+        kin.create_stream(StreamName=n, ShardCount=1)
+    page.goto(f"{endpoint}/#/streams")
+    page.get_by_label("Filter streams").fill(prefix)
+    expect(page.get_by_text(f"60 of ")).to_be_visible()
+    table = page.get_by_test_id("streams")
+    expect(table).to_contain_text(names[0])
+    expect(table.locator("tbody tr")).to_have_count(50)
+    expect(page.get_by_text("Page 1 of 2")).to_be_visible()
+    page.get_by_role("button", name="Next ›").click()
+    expect(table).to_contain_text(names[59])
+    expect(table.locator("tbody tr")).to_have_count(10)
+    shot(page, "streams-list")
+
+
+def test_stream_detail_shows_shards_hash_ranges_and_lineage(page, endpoint):
+    from playwright.sync_api import expect
+    kin = client("kinesis", endpoint)
+    name = unique("console-detail")
+    kin.create_stream(StreamName=name, ShardCount=1)
+    kin.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.2})
+    kin.put_records(StreamName=name, Records=[{"Data": b"x" * 100, "PartitionKey": str(i)} for i in range(20)])
+    kin.update_shard_count(StreamName=name, TargetShardCount=2, ScalingType="UNIFORM_SCALING")
+    wait_for(lambda: kin.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+             ["StreamStatus"] == "ACTIVE", "the reshard")
+    shards = kin.list_shards(StreamName=name)["Shards"]
+    children = [s for s in shards if s.get("ParentShardId")]
+    assert children, shards
+    page.goto(f"{endpoint}/#/streams/{name}")
+    table = page.get_by_test_id("shards")
+    for s in shards:
+        expect(table).to_contain_text(s["ShardId"])
+    expect(table).to_contain_text(MAX_HASH)
+    expect(table).to_contain_text("CLOSED")
+    parent = children[0]["ParentShardId"]
+    row = table.locator("tbody tr", has_text=children[0]["ShardId"]).first
+    expect(row).to_contain_text(parent)
+    expect(table.locator(".hashbar")).to_have_count(len(shards))
+    expect(page.get_by_test_id("consumers")).to_contain_text("No enhanced fan-out consumers")
+
+
+def test_stream_charts_draw_the_incoming_records(page, endpoint):
+    from playwright.sync_api import expect
+    if not cloudwatch_answers(client("cloudwatch", endpoint)):
+        pytest.skip("the server's CloudWatch API does not answer GetMetricData yet")
+    kin = client("kinesis", endpoint)
+    name = unique("console-chart")
+    kin.create_stream(StreamName=name, ShardCount=1)
+    kin.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.2})
+    kin.put_records(StreamName=name, Records=[{"Data": b"y", "PartitionKey": str(i)} for i in range(50)])
+    page.goto(f"{endpoint}/#/streams/{name}")
+    incoming = page.get_by_test_id("chart").filter(has_text="Incoming records").first
+    expect(incoming.locator("canvas")).to_have_count(1)
+    assert int(incoming.get_attribute("data-points") or 0) > 0
+
+
+def test_queues_show_their_depth(page, endpoint):
+    from playwright.sync_api import expect
+    sqs = client("sqs", endpoint)
+    name = unique("console-q")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    for i in range(7):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+    page.goto(f"{endpoint}/#/queues")
+    row = page.get_by_test_id("queues").locator("tbody tr", has_text=name)
+    expect(row.locator("td").nth(2)).to_have_text("7")
+    row.get_by_role("link", name=name).click()
+    expect(page.get_by_test_id("queue-attributes")).to_contain_text("Visible messages7")
+
+
+def zip_of(files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, body in files.items():
+            z.writestr(n, body)
+    return buf.getvalue()
+
+
+def test_a_function_page_tails_its_logs(page, endpoint):
+    from playwright.sync_api import expect
+    lam = client("lambda", endpoint)
+    name = unique("console-fn")
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE,
+                        Handler="lambda_function.lambda_handler",
+                        Code={"ZipFile": zip_of({"lambda_function.py":
+                              "def lambda_handler(event, context):\n"
+                              "    print('console-marker', event['n'])\n"
+                              "    return event\n"})})
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    lam.invoke(FunctionName=name, Payload=json.dumps({"n": 1}))
+    page.goto(f"{endpoint}/#/functions")
+    expect(page.get_by_test_id("functions")).to_contain_text(name)
+    page.get_by_role("link", name=name).click()
+    logs = page.get_by_test_id("function-logs")
+    expect(logs).to_contain_text("console-marker 1")
+    # Live: a later invocation appears without reloading.
+    lam.invoke(FunctionName=name, Payload=json.dumps({"n": 2}))
+    expect(logs).to_contain_text("console-marker 2")
+
+
+def test_the_log_viewer_filters_by_pattern(page, endpoint):
+    from playwright.sync_api import expect
+    logs = client("logs", endpoint)
+    group = unique("/console/app")
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s1")
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName=group, logStreamName="s1", logEvents=[
+        {"timestamp": now - 3000, "message": "INFO started"},
+        {"timestamp": now - 2000, "message": "ERROR disk full <b>not bold</b>"},
+        {"timestamp": now - 1000, "message": "INFO still fine"},
+    ])
+    page.goto(f"{endpoint}/#/logs/{urllib.parse.quote(group, safe='')}")
+    events = page.get_by_test_id("log-events")
+    expect(events).to_contain_text("INFO still fine")
+    page.get_by_label("Filter pattern").fill("ERROR")
+    page.get_by_role("button", name="Filter").click()
+    expect(events.get_by_test_id("log-line")).to_have_count(1)
+    expect(events).to_contain_text("ERROR disk full <b>not bold</b>")
+    assert events.locator("b").count() == 0  # API text is never markup
+    logs.put_log_events(logGroupName=group, logStreamName="s1", logEvents=[
+        {"timestamp": int(time.time() * 1000), "message": "ERROR tail works"}])
+    expect(events).to_contain_text("ERROR tail works")
+    expect(events.get_by_test_id("log-line")).to_have_count(2)
+
+
+def test_a_delivery_stream_page_shows_its_config_and_delivered_objects(page, endpoint):
+    from playwright.sync_api import expect
+    fh, s3 = client("firehose", endpoint), client("s3", endpoint)
+    bucket = unique("console-fh")[:40].lower().replace("_", "-")
+    s3.create_bucket(Bucket=bucket)
+    name = unique("console-fh")
+    fh.create_delivery_stream(
+        DeliveryStreamName=name, DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::000000000000:role/firehose", "BucketARN": f"arn:aws:s3:::{bucket}",
+            "Prefix": "events/", "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
+        })
+    wait_for(lambda: fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+             ["DeliveryStreamStatus"] == "ACTIVE", "the delivery stream")
+    fh.put_record_batch(DeliveryStreamName=name, Records=[{"Data": b"{}\n"} for _ in range(10)])
+    key = wait_for(lambda: [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])],
+                   "a delivered object")[0]
+    page.goto(f"{endpoint}/#/firehose")
+    expect(page.get_by_test_id("delivery-streams")).to_contain_text(name)
+    page.get_by_role("link", name=name).click()
+    expect(page.locator("main")).to_contain_text(f"arn:aws:s3:::{bucket}")
+    expect(page.locator("main")).to_contain_text("events/")
+    expect(page.get_by_test_id("objects")).to_contain_text(key)
+
+
+def test_alarms_show_state_reason_and_history(page, endpoint):
+    from playwright.sync_api import expect
+    cw = client("cloudwatch", endpoint)
+    if not cloudwatch_answers(cw):
+        pytest.skip("the server's CloudWatch API does not answer DescribeAlarms yet")
+    name = unique("console-alarm")
+    cw.put_metric_alarm(AlarmName=name, Namespace="Console/Test", MetricName="Load", Statistic="Average",
+                        Period=60, EvaluationPeriods=1, Threshold=5, ComparisonOperator="GreaterThanThreshold")
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="console test says ALARM")
+    page.goto(f"{endpoint}/#/alarms")
+    row = page.get_by_test_id("alarms").locator("tbody tr", has_text=name)
+    expect(row).to_contain_text("ALARM")
+    expect(row).to_contain_text("console test says ALARM")
+    row.get_by_role("link", name=name).click()
+    expect(page.get_by_test_id("alarm-history")).to_contain_text("ALARM")
+    page.goto(f"{endpoint}/#/")
+    expect(page.get_by_test_id("alarming")).to_contain_text(name)
+
+
+def test_dashboards_render_their_widgets(page, endpoint):
+    from playwright.sync_api import expect
+    cw = client("cloudwatch", endpoint)
+    if not cloudwatch_answers(cw):
+        pytest.skip("the server's CloudWatch API does not answer GetDashboard yet")
+    kin = client("kinesis", endpoint)
+    stream = unique("console-dash")
+    kin.create_stream(StreamName=stream, ShardCount=1)
+    kin.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 0.2})
+    kin.put_records(StreamName=stream, Records=[{"Data": b"z", "PartitionKey": str(i)} for i in range(30)])
+    name = unique("console-dash")
+    body = {"widgets": [
+        {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2,
+         "properties": {"markdown": "# Ops board\nSee **this** <script>alert(1)</script>"}},
+        {"type": "metric", "x": 0, "y": 2, "width": 12, "height": 6,
+         "properties": {"title": "Incoming to the stream", "region": REGION, "stat": "Sum", "period": 60,
+                        "metrics": [["AWS/Kinesis", "IncomingRecords", "StreamName", stream, {"id": "m1"}],
+                                    [{"expression": "m1 * 2", "label": "Doubled", "id": "e1"}]]}},
+    ]}
+    cw.put_dashboard(DashboardName=name, DashboardBody=json.dumps(body))
+    page.goto(f"{endpoint}/#/dashboards")
+    page.get_by_role("link", name=name).click()
+    dash = page.get_by_test_id("dashboard")
+    expect(dash.locator("h1", has_text="Ops board")).to_be_visible()
+    expect(dash).to_contain_text("<script>alert(1)</script>")
+    expect(dash.locator("strong", has_text="this")).to_be_visible()
+    chart = dash.get_by_test_id("chart").filter(has_text="Incoming to the stream")
+    expect(chart).to_be_visible()
+    expect(chart.locator("canvas")).to_have_count(1)
+    expect(chart).to_contain_text("Doubled")
+
+
+def test_every_page_loads_without_script_errors(page, endpoint):
+    from playwright.sync_api import expect
+    for route, heading in [("firehose", "Delivery streams"), ("functions", "Functions"),
+                           ("queues", "Queues"), ("alarms", "Alarms"), ("dashboards", "Dashboards"),
+                           ("logs", "Logs"), ("nowhere", "Not found")]:
+        page.goto(f"{endpoint}/#/{route}")
+        expect(page.locator("main h1")).to_have_text(heading)
+        shot(page, f"page-{route}")

@@ -55,7 +55,7 @@ export function badge(state) {
 
 /** A table; `cols` are { title, num?, cell(row) -> node|text }. */
 export function table(cols, rows, { onclick, empty = 'Nothing here yet.', testid } = {}) {
-  if (!rows.length) return h('p', { class: 'muted' }, empty);
+  if (!rows.length) return h('p', { class: 'muted', 'data-testid': testid }, empty);
   return h('table', { 'data-testid': testid },
     h('thead', {}, h('tr', {}, cols.map((c) => h('th', { class: c.num ? 'num' : null }, c.title)))),
     h('tbody', {}, rows.map((r) => h('tr', {

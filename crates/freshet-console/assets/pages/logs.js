@@ -17,13 +17,17 @@ export function tail(box, group, { pattern = () => '', streams = () => [] } = {}
   let since = null;
   let seen = new Set();
   let count = 0;
+  // A poll that started before a reset (a new pattern, stream or range) is discarded.
+  let generation = 0;
   function reset() {
+    generation++;
     since = null;
     seen = new Set();
     count = 0;
     fill(box, h('span', { class: 'muted' }, 'Loading…'));
   }
   async function poll(win) {
+    const gen = generation;
     const first = since === null;
     const body = {
       logGroupName: group,
@@ -36,10 +40,12 @@ export function tail(box, group, { pattern = () => '', streams = () => [] } = {}
     try {
       events = await api.all((b) => api.logs('FilterLogEvents', b), body, (p) => p.events, 'nextToken', 'nextToken', 5000);
     } catch (e) {
+      if (gen !== generation) return;
       if (first) fill(box, e.code === 'ResourceNotFoundException'
         ? h('span', { class: 'muted' }, `No log group ${group} yet.`) : errorBox(e));
       return;
     }
+    if (gen !== generation) return;
     if (first) fill(box);
     const fresh = events.filter((e) => !seen.has(e.eventId)).sort((a, b) => a.timestamp - b.timestamp);
     const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;

@@ -19,7 +19,7 @@ export function mount(el, _params, app) {
       api.all((b) => api.sqs('ListQueues', b), { MaxResults: 1000 }, (p) => p.QueueUrls),
       api.lambda('/').then((p) => p.Functions || []),
       api.firehose('ListDeliveryStreams', { Limit: 10000 }).then((p) => p.DeliveryStreamNames || []),
-      api.cloudwatch('DescribeAlarms', { StateValue: 'ALARM', MaxRecords: 100 }),
+      api.cloudwatch('DescribeAlarms', { StateValue: 'ALARM', MaxRecords: 100, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }),
     ]);
     const count = (r) => (r.status === 'fulfilled' ? r.value.length : '–');
     const alarmList = alarms.status === 'fulfilled'

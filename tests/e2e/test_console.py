@@ -364,3 +364,45 @@ def test_every_page_loads_without_script_errors(page, endpoint):
         page.goto(f"{endpoint}/#/{route}")
         expect(page.locator("main h1")).to_have_text(heading)
         shot(page, f"page-{route}")
+
+
+def test_charts_markdown_and_dashboard_queries_work_in_the_browser(page, endpoint):
+    """The console's own modules in Chromium, without CloudWatch: uPlot draws a series,
+    Markdown keeps markup as text and drops script links, and dashboard metric rows become
+    GetMetricData queries ("." repeats, ids prefixed, expressions rewritten)."""
+    from playwright.sync_api import expect
+    page.goto(f"{endpoint}/#/nowhere")
+    queries = page.evaluate("""async () => {
+      const { chart } = await import('/console/chart.js');
+      const { markdown } = await import('/console/markdown.js');
+      const { widgetQueries } = await import('/console/pages/dashboards.js');
+      const main = document.querySelector('main');
+      const c = chart('Synthetic', [{ label: 'a', timestamps: [60, 120, 180], values: [1, 5, 2] }]);
+      c.id = 'synthetic';
+      main.prepend(c);
+      const md = markdown('# Title\\n<img src=x onerror=alert(1)> **bold** [bad](javascript:alert(1)) [ok](https://example.com)');
+      md.id = 'md';
+      main.prepend(md);
+      return widgetQueries({ stat: 'Sum', metrics: [
+        ['AWS/Kinesis', 'IncomingRecords', 'StreamName', 'a', { id: 'm1' }],
+        ['.', '.', '.', 'b'],
+        [{ expression: 'm1 + m1', label: 'Twice', id: 'e1' }],
+      ] }, 'w0_', 60);
+    }""")
+    expect(page.locator("#synthetic canvas")).to_have_count(1)
+    assert page.locator("#synthetic").get_attribute("data-points") == "3"
+    md = page.locator("#md")
+    expect(md.locator("h1")).to_have_text("Title")
+    expect(md).to_contain_text("<img src=x onerror=alert(1)>")
+    assert md.locator("img").count() == 0
+    expect(md.locator("strong")).to_have_text("bold")
+    assert md.get_by_role("link", name="bad").get_attribute("href") == "#"
+    assert md.get_by_role("link", name="ok").get_attribute("href") == "https://example.com/"
+    assert [q["Id"] for q in queries] == ["w0_m1", "w0_auto1", "w0_e1"]
+    first, second, expr = queries
+    assert first["MetricStat"]["Metric"]["Dimensions"] == [{"Name": "StreamName", "Value": "a"}]
+    assert second["MetricStat"]["Metric"]["MetricName"] == "IncomingRecords"
+    assert second["MetricStat"]["Metric"]["Dimensions"] == [{"Name": "StreamName", "Value": "b"}]
+    assert second["MetricStat"]["Stat"] == "Sum"
+    assert expr["Expression"] == "w0_m1 + w0_m1"
+    assert expr["Label"] == "Twice"

@@ -42,7 +42,8 @@ export function widgetQueries(props, prefix, defaultPeriod) {
     const last = row[row.length - 1];
     const opts = last && typeof last === 'object' && !Array.isArray(last) ? last : {};
     const parts = opts === last ? row.slice(0, -1) : row.slice();
-    const id = opts.id || `m${i}`;
+    // Rows without an id get one no explicit id of the usual mN/eN style can collide with.
+    const id = opts.id || `auto${i}`;
     ids.set(id, `${prefix}${id}`);
     if (opts.expression !== undefined) {
       queries.push({ Id: id, Expression: opts.expression, Label: opts.label, ReturnData: opts.visible !== false });

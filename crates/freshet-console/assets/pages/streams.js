@@ -91,6 +91,11 @@ function hashBar(shard) {
   return bar;
 }
 
+function lines(ids) {
+  const shown = ids.filter(Boolean);
+  return shown.length ? shown.map((id) => h('div', { class: 'nowrap' }, id)) : '–';
+}
+
 function detail(el, name, app) {
   const head = h('div', {});
   const shards = h('div', {});
@@ -139,13 +144,13 @@ function detail(el, name, app) {
         }
       }
       fill(shards, table([
-        { title: 'Shard', cell: (s) => s.ShardId },
+        { title: 'Shard', cell: (s) => h('span', { class: 'nowrap' }, s.ShardId) },
         { title: 'State', cell: (s) => badge(s.SequenceNumberRange?.EndingSequenceNumber ? 'CLOSED' : 'OPEN') },
         { title: 'Hash range', cell: hashBar },
-        { title: 'Starting hash key', cell: (s) => s.HashKeyRange?.StartingHashKey },
-        { title: 'Ending hash key', cell: (s) => s.HashKeyRange?.EndingHashKey },
-        { title: 'Parents', cell: (s) => [s.ParentShardId, s.AdjacentParentShardId].filter(Boolean).join(', ') || '–' },
-        { title: 'Children', cell: (s) => (children.get(s.ShardId) || []).join(', ') || '–' },
+        { title: 'Hash keys', cell: (s) => h('div', { class: 'mono' },
+          h('div', {}, s.HashKeyRange?.StartingHashKey), h('div', {}, `– ${s.HashKeyRange?.EndingHashKey}`)) },
+        { title: 'Parents', cell: (s) => lines([s.ParentShardId, s.AdjacentParentShardId]) },
+        { title: 'Children', cell: (s) => lines(children.get(s.ShardId) || []) },
       ], shardList, { testid: 'shards' }));
     } else {
       fill(shards, h('p', { class: 'muted' }, 'Shards are listed once the stream is ACTIVE.'));

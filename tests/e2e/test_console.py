@@ -218,6 +218,7 @@ def test_queues_show_their_depth(page, endpoint):
     for i in range(7):
         sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
     page.goto(f"{endpoint}/#/queues")
+    page.get_by_label("Filter queues").fill(name)
     row = page.get_by_test_id("queues").locator("tbody tr", has_text=name)
     expect(row.locator("td").nth(2)).to_have_text("7")
     row.get_by_role("link", name=name).click()

@@ -126,3 +126,36 @@ export function sparkline(values, width = 120, height = 24) {
   }
   return svg;
 }
+
+/**
+ * A name filter and page buttons for long lists: `slice(items, name)` returns the rows of
+ * the current page (of `size`) among the items whose name contains the filter text, and
+ * updates the counts; any change calls `onchange`.
+ */
+export function pager(what, onchange, size = 50) {
+  let page = 0;
+  const input = h('input', { type: 'search', placeholder: 'Filter by name', 'aria-label': `Filter ${what}` });
+  const info = h('span', { class: 'muted' });
+  const prev = h('button', { class: 'b' }, '‹ Prev');
+  const next = h('button', { class: 'b' }, 'Next ›');
+  const pageText = h('span', { class: 'muted' });
+  input.addEventListener('input', () => { page = 0; onchange(); });
+  prev.addEventListener('click', () => { if (page > 0) { page--; onchange(); } });
+  next.addEventListener('click', () => { page++; onchange(); });
+  return {
+    toolbar: h('div', { class: 'toolbar' }, input, info),
+    buttons: h('div', { class: 'pager' }, prev, pageText, next),
+    get filter() { return input.value.trim(); },
+    slice(items, name) {
+      const filter = input.value.trim();
+      const shown = items.filter((x) => !filter || name(x).includes(filter));
+      const pages = Math.max(1, Math.ceil(shown.length / size));
+      page = Math.min(page, pages - 1);
+      info.textContent = `${shown.length} of ${items.length} ${what}`;
+      pageText.textContent = `Page ${page + 1} of ${pages}`;
+      prev.disabled = page === 0;
+      next.disabled = page >= pages - 1;
+      return shown.slice(page * size, page * size + size);
+    },
+  };
+}

@@ -5,7 +5,7 @@
 
 import * as api from '../api.js';
 import { chart } from '../chart.js';
-import { h, fill, table, link, num, ago, kv, errorBox } from '../ui.js';
+import { h, fill, table, link, num, ago, kv, errorBox, pager } from '../ui.js';
 
 export function mount(el, params, app) {
   return params.length ? detail(el, params[0], app) : list(el, app);
@@ -26,12 +26,12 @@ async function urls() {
 }
 
 function list(el, app) {
+  const pages = pager('queues', () => app.refresh());
   const body = h('div', {});
-  el.append(h('h1', {}, 'Queues'), body);
+  el.append(h('h1', {}, 'Queues'), pages.toolbar, body, pages.buttons);
   async function update() {
     const win = app.win();
-    const all = await urls();
-    const shown = all.slice(0, 500);
+    const shown = pages.slice(await urls(), queueName);
     const [attrs, data] = await Promise.all([
       Promise.all(shown.map((u) => api.sqs('GetQueueAttributes', { QueueUrl: u, AttributeNames: ['All'] })
         .then((r) => r.Attributes || {}, () => ({})))),

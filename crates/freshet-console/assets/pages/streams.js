@@ -6,39 +6,19 @@
 
 import * as api from '../api.js';
 import { chart } from '../chart.js';
-import { h, fill, table, link, badge, num, when, kv, sparkline, errorBox } from '../ui.js';
-
-const PAGE = 50;
+import { h, fill, table, link, badge, num, when, kv, sparkline, errorBox, pager } from '../ui.js';
 
 export function mount(el, params, app) {
   return params.length ? detail(el, params[0], app) : list(el, app);
 }
 
 function list(el, app) {
-  let page = 0;
-  let filter = '';
-  const input = h('input', { type: 'search', placeholder: 'Filter by name', 'aria-label': 'Filter streams' });
-  const info = h('span', { class: 'muted' });
+  const pages = pager('streams', () => app.refresh());
   const body = h('div', {});
-  const prev = h('button', { class: 'b' }, '‹ Prev');
-  const next = h('button', { class: 'b' }, 'Next ›');
-  const pageText = h('span', { class: 'muted' });
-  input.addEventListener('input', () => { filter = input.value.trim(); page = 0; app.refresh(); });
-  prev.addEventListener('click', () => { if (page > 0) { page--; app.refresh(); } });
-  next.addEventListener('click', () => { page++; app.refresh(); });
-  el.append(h('h1', {}, 'Streams'), h('div', { class: 'toolbar' }, input, info), body,
-    h('div', { class: 'pager' }, prev, pageText, next));
+  el.append(h('h1', {}, 'Streams'), pages.toolbar, body, pages.buttons);
 
   async function update() {
-    const all = await api.listStreams();
-    const shown = all.filter((s) => !filter || s.StreamName.includes(filter));
-    const pages = Math.max(1, Math.ceil(shown.length / PAGE));
-    page = Math.min(page, pages - 1);
-    const rows = shown.slice(page * PAGE, page * PAGE + PAGE);
-    info.textContent = `${shown.length} of ${all.length} streams`;
-    pageText.textContent = `Page ${page + 1} of ${pages}`;
-    prev.disabled = page === 0;
-    next.disabled = page >= pages - 1;
+    const rows = pages.slice(await api.listStreams(), (s) => s.StreamName);
     const win = app.win();
     const [summaries, data] = await Promise.all([
       Promise.all(rows.map((s) => api.kinesis('DescribeStreamSummary', { StreamName: s.StreamName })
@@ -58,7 +38,7 @@ function list(el, app) {
       { title: 'Created', cell: (s) => when(s.StreamCreationTimestamp || s.summary?.StreamCreationTimestamp) },
     ], items, {
       testid: 'streams',
-      empty: filter ? 'No stream matches the filter.' : 'No streams yet. Create one with aws kinesis create-stream.',
+      empty: pages.filter ? 'No stream matches the filter.' : 'No streams yet. Create one with aws kinesis create-stream.',
     }));
   }
   return { update };

@@ -204,6 +204,12 @@ def test_stream_charts_draw_the_incoming_records(page, endpoint):
     kin.create_stream(StreamName=name, ShardCount=1)
     kin.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.2})
     kin.put_records(StreamName=name, Records=[{"Data": b"y", "PartitionKey": str(i)} for i in range(50)])
+    cw = client("cloudwatch", endpoint)
+    query = [{"Id": "m", "MetricStat": {"Metric": {"Namespace": "AWS/Kinesis", "MetricName": "IncomingRecords",
+              "Dimensions": [{"Name": "StreamName", "Value": name}]}, "Period": 60, "Stat": "Sum"}}]
+    wait_for(lambda: cw.get_metric_data(MetricDataQueries=query, StartTime=time.time() - 3600,
+                                        EndTime=time.time() + 60)["MetricDataResults"][0]["Values"],
+             "IncomingRecords in CloudWatch")
     page.goto(f"{endpoint}/#/streams/{name}")
     incoming = page.get_by_test_id("chart").filter(has_text="Incoming records").first
     expect(incoming.locator("canvas")).to_have_count(1)
@@ -330,18 +336,17 @@ def test_dashboards_render_their_widgets(page, endpoint):
     cw = client("cloudwatch", endpoint)
     if not cloudwatch_answers(cw):
         pytest.skip("the server's CloudWatch API does not answer GetDashboard yet")
-    kin = client("kinesis", endpoint)
-    stream = unique("console-dash")
-    kin.create_stream(StreamName=stream, ShardCount=1)
-    kin.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 0.2})
-    kin.put_records(StreamName=stream, Records=[{"Data": b"z", "PartitionKey": str(i)} for i in range(30)])
+    host = unique("host")
+    cw.put_metric_data(Namespace="Console/Test", MetricData=[
+        {"MetricName": "Requests", "Dimensions": [{"Name": "Host", "Value": host}], "Value": v,
+         "Timestamp": time.time() - 60 * i} for i, v in enumerate([3, 5, 8])])
     name = unique("console-dash")
     body = {"widgets": [
         {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2,
          "properties": {"markdown": "# Ops board\nSee **this** <script>alert(1)</script>"}},
         {"type": "metric", "x": 0, "y": 2, "width": 12, "height": 6,
-         "properties": {"title": "Incoming to the stream", "region": REGION, "stat": "Sum", "period": 60,
-                        "metrics": [["AWS/Kinesis", "IncomingRecords", "StreamName", stream, {"id": "m1"}],
+         "properties": {"title": "Requests per host", "region": REGION, "stat": "Sum", "period": 60,
+                        "metrics": [["Console/Test", "Requests", "Host", host, {"id": "m1"}],
                                     [{"expression": "m1 * 2", "label": "Doubled", "id": "e1"}]]}},
     ]}
     cw.put_dashboard(DashboardName=name, DashboardBody=json.dumps(body))
@@ -351,7 +356,7 @@ def test_dashboards_render_their_widgets(page, endpoint):
     expect(dash.locator("h1", has_text="Ops board")).to_be_visible()
     expect(dash).to_contain_text("<script>alert(1)</script>")
     expect(dash.locator("strong", has_text="this")).to_be_visible()
-    chart = dash.get_by_test_id("chart").filter(has_text="Incoming to the stream")
+    chart = dash.get_by_test_id("chart").filter(has_text="Requests per host")
     expect(chart).to_be_visible()
     expect(chart.locator("canvas")).to_have_count(1)
     expect(chart).to_contain_text("Doubled")
@@ -407,3 +412,117 @@ def test_charts_markdown_and_dashboard_queries_work_in_the_browser(page, endpoin
     assert second["MetricStat"]["Stat"] == "Sum"
     assert expr["Expression"] == "w0_m1 + w0_m1"
     assert expr["Label"] == "Twice"
+
+
+def fake_cloudwatch(page) -> list[dict]:
+    """Answers the console's CloudWatch calls in the browser with AWS's documented JSON 1.0
+    shapes (the other services stay real), so the alarm and dashboard pages are checked
+    whatever the server's CloudWatch implements. Returns the GetMetricData requests seen."""
+    now = time.time()
+    seen: list[dict] = []
+    body = {"widgets": [
+        {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2,
+         "properties": {"markdown": "## Fake board\nAll *good* <i>here</i>"}},
+        {"type": "metric", "x": 0, "y": 2, "width": 12, "height": 6,
+         "properties": {"title": "CPU of web-1", "stat": "Average", "period": 60,
+                        "metrics": [["AWS/EC2", "CPUUtilization", "InstanceId", "i-1"]]}},
+        {"type": "metric", "x": 12, "y": 2, "width": 12, "height": 6,
+         "properties": {"title": "Errors doubled",
+                        "metrics": [["App", "Errors", {"id": "m1", "visible": False}],
+                                    [{"expression": "m1 * 2", "id": "e1", "label": "Twice the errors"}]]}},
+    ]}
+
+    def answer(route, request):
+        target = request.headers.get("x-amz-target", "")
+        if not target.startswith("GraniteServiceVersion20100801."):
+            route.continue_()
+            return
+        op = target.split(".", 1)[1]
+        req = json.loads(request.post_data or "{}")
+        if op == "DescribeAlarms":
+            out = {"MetricAlarms": [{
+                "AlarmName": "cpu-high", "StateValue": "ALARM", "Namespace": "AWS/EC2",
+                "StateReason": "Threshold Crossed: 1 datapoint [9.0] was greater than the threshold (5.0).",
+                "MetricName": "CPUUtilization", "Statistic": "Average", "Period": 60, "EvaluationPeriods": 1,
+                "Threshold": 5.0, "ComparisonOperator": "GreaterThanThreshold", "StateUpdatedTimestamp": now}],
+                "CompositeAlarms": []}
+        elif op == "DescribeAlarmHistory":
+            out = {"AlarmHistoryItems": [{"AlarmName": "cpu-high", "Timestamp": now, "HistoryItemType": "StateUpdate",
+                                          "HistorySummary": "Alarm updated from OK to ALARM"}]}
+        elif op == "ListDashboards":
+            out = {"DashboardEntries": [{"DashboardName": "ops", "Size": 300, "LastModified": now}]}
+        elif op == "GetDashboard":
+            out = {"DashboardName": "ops", "DashboardBody": json.dumps(body)}
+        elif op == "GetMetricData":
+            seen.append(req)
+            out = {"MetricDataResults": [
+                {"Id": q["Id"], "Label": q.get("Label") or q["Id"], "StatusCode": "Complete",
+                 "Timestamps": [now - 120, now - 60, now], "Values": [1.0, 4.0, 2.0]}
+                for q in req["MetricDataQueries"] if q.get("ReturnData", True)]}
+        else:
+            out = {}
+        route.fulfill(status=200, content_type="application/x-amz-json-1.0", body=json.dumps(out))
+
+    page.route("**/", answer)
+    return seen
+
+
+def test_alarm_pages_render_aws_response_shapes(page, endpoint):
+    from playwright.sync_api import expect
+    fake_cloudwatch(page)
+    page.goto(f"{endpoint}/#/")
+    expect(page.get_by_test_id("alarming")).to_contain_text("cpu-high")
+    expect(page.get_by_test_id("counts").locator("a.card", has_text="Alarms in ALARM").locator(".n")).to_have_text("1")
+    page.goto(f"{endpoint}/#/alarms/cpu-high")
+    row = page.get_by_test_id("alarms").locator("tbody tr", has_text="cpu-high")
+    expect(row).to_contain_text("ALARM")
+    expect(row).to_contain_text("Average AWS/EC2/CPUUtilization > 5 for 1 × 60s")
+    expect(row).to_contain_text("Threshold Crossed")
+    expect(page.get_by_test_id("alarm-history")).to_contain_text("Alarm updated from OK to ALARM")
+    shot(page, "alarms-fake")
+
+
+def test_dashboard_pages_render_widgets_on_the_grid(page, endpoint):
+    from playwright.sync_api import expect
+    seen = fake_cloudwatch(page)
+    page.goto(f"{endpoint}/#/dashboards")
+    page.get_by_role("link", name="ops").click()
+    dash = page.get_by_test_id("dashboard")
+    expect(dash.locator("h2", has_text="Fake board")).to_be_visible()
+    expect(dash.locator("em")).to_have_text("good")
+    expect(dash).to_contain_text("<i>here</i>")
+    cpu = dash.get_by_test_id("chart").filter(has_text="CPU of web-1")
+    expect(cpu.locator("canvas")).to_have_count(1)
+    doubled = dash.get_by_test_id("chart").filter(has_text="Errors doubled")
+    expect(doubled.locator("canvas")).to_have_count(1)
+    expect(doubled).to_contain_text("Twice the errors")
+    # Both widgets' queries went in one GetMetricData call, ids prefixed per widget.
+    queries = seen[-1]["MetricDataQueries"]
+    assert [q["Id"] for q in queries] == ["w1_auto0", "w2_m1", "w2_e1"]
+    assert queries[2]["Expression"] == "w2_m1 * 2"
+    assert queries[1]["ReturnData"] is False
+    # Side by side on the 24-column grid: the second metric widget starts halfway across.
+    boxes = [dash.get_by_test_id("widget").nth(i).bounding_box() for i in range(3)]
+    assert abs(boxes[1]["y"] - boxes[2]["y"]) < 2
+    assert boxes[2]["x"] > boxes[1]["x"] + boxes[1]["width"] * 0.9
+    assert boxes[0]["width"] > boxes[1]["width"] * 1.9
+    shot(page, "dashboard-fake")
+
+
+def test_stream_detail_charts_draw_what_get_metric_data_answers(page, endpoint):
+    from playwright.sync_api import expect
+    kin = client("kinesis", endpoint)
+    name = unique("console-fakecharts")
+    kin.create_stream(StreamName=name, ShardCount=1)
+    kin.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.2})
+    seen = fake_cloudwatch(page)
+    page.goto(f"{endpoint}/#/streams/{name}")
+    charts = page.get_by_test_id("chart")
+    for title in ["Incoming records", "Incoming bytes", "Iterator age", "Throttled requests"]:
+        expect(charts.filter(has_text=title).locator("canvas")).to_have_count(1)
+    metrics = {q["MetricStat"]["Metric"]["MetricName"]: q["MetricStat"]["Stat"]
+               for q in seen[-1]["MetricDataQueries"]}
+    assert metrics["GetRecords.IteratorAgeMilliseconds"] == "Maximum"
+    assert metrics["IncomingRecords"] == "Sum"
+    dims = seen[-1]["MetricDataQueries"][0]["MetricStat"]["Metric"]["Dimensions"]
+    assert dims == [{"Name": "StreamName", "Value": name}]

@@ -50,10 +50,10 @@ def wait_for(pred, what: str, timeout: float = 60.0):
         time.sleep(0.2)
 
 
-def get(endpoint: str, path: str, headers: dict[str, str] | None = None):
+def get(endpoint: str, path: str, headers: dict[str, str] | None = None, method: str = "GET"):
     u = urllib.parse.urlparse(endpoint)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
-    conn.request("GET", path, headers=headers or {})
+    conn.request(method, path, headers=headers or {})
     r = conn.getresponse()
     return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
 
@@ -85,6 +85,10 @@ def test_the_root_serves_the_console_and_assets_revalidate(endpoint):
     status, _, _ = get(endpoint, "/console/app.js", {"If-None-Match": headers["etag"]})
     assert status == 304
     assert get(endpoint, "/console/nope.js")[0] == 404
+    _, _, full = get(endpoint, "/console/style.css")
+    status, headers, body = get(endpoint, "/console/style.css", method="HEAD")
+    assert (status, body) == (200, b"")
+    assert headers["content-length"] == str(len(full))
 
 
 def test_metrics_are_served_as_prometheus_text(endpoint):

@@ -434,6 +434,11 @@ def fake_cloudwatch(page) -> list[dict]:
          "properties": {"title": "Errors doubled",
                         "metrics": [["App", "Errors", {"id": "m1", "visible": False}],
                                     [{"expression": "m1 * 2", "id": "e1", "label": "Twice the errors"}]]}},
+        {"type": "metric", "x": 0, "y": 8, "width": 6, "height": 3,
+         "properties": {"title": "Queue depth now", "view": "singleValue",
+                        "metrics": [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "jobs"]]}},
+        {"type": "alarm", "x": 6, "y": 8, "width": 6, "height": 3,
+         "properties": {"title": "Alarm states", "alarms": ["arn:aws:cloudwatch:us-east-1:000000000000:alarm:cpu-high"]}},
     ]}
 
     def answer(route, request):
@@ -502,7 +507,11 @@ def test_dashboard_pages_render_widgets_on_the_grid(page, endpoint):
     expect(doubled).to_contain_text("Twice the errors")
     # Both widgets' queries went in one GetMetricData call, ids prefixed per widget.
     queries = seen[-1]["MetricDataQueries"]
-    assert [q["Id"] for q in queries] == ["w1_auto0", "w2_m1", "w2_e1"]
+    assert [q["Id"] for q in queries] == ["w1_auto0", "w2_m1", "w2_e1", "w3_auto0"]
+    single = dash.get_by_test_id("widget").filter(has_text="Queue depth now")
+    expect(single.locator(".card .n")).to_have_text("2")
+    alarm = dash.get_by_test_id("widget").filter(has_text="Alarm states")
+    expect(alarm).to_contain_text("ALARM cpu-high")
     assert queries[2]["Expression"] == "w2_m1 * 2"
     assert queries[1]["ReturnData"] is False
     # Side by side on the 24-column grid: the second metric widget starts halfway across.

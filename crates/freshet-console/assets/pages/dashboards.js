@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Dashboards: the list, and one dashboard's body rendered on CloudWatch's 24-column grid:
 // metric widgets as charts (all of a dashboard's queries in as few GetMetricData calls as
-// possible, expressions included), text widgets as Markdown (escaped, see markdown.js).
+// possible, expressions included; `singleValue` views as numbers), alarm widgets as states,
+// text widgets as Markdown (escaped, see markdown.js).
 
 import * as api from '../api.js';
 import { chart } from '../chart.js';
 import { markdown } from '../markdown.js';
-import { h, fill, table, link, when, bytes, errorBox } from '../ui.js';
+import { h, fill, table, link, when, bytes, num, badge, errorBox } from '../ui.js';
 
 export function mount(el, params, app) {
   return params.length ? detail(el, params[0], app) : list(el);
@@ -102,6 +103,21 @@ function detail(el, name, app) {
         failure = e;
       }
     }
+    const alarmNames = widgets.filter((w) => w.type === 'alarm')
+      .flatMap((w) => (w.properties?.alarms || []).map((arn) => String(arn).split(':alarm:').pop()));
+    const alarmStates = new Map();
+    if (alarmNames.length) {
+      try {
+        for (let j = 0; j < alarmNames.length; j += 100) {
+          const page = await api.cloudwatch('DescribeAlarms', {
+            AlarmNames: alarmNames.slice(j, j + 100), AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100,
+          });
+          for (const a of [...(page.MetricAlarms || []), ...(page.CompositeAlarms || [])]) alarmStates.set(a.AlarmName, a.StateValue);
+        }
+      } catch (e) {
+        failure = failure || e;
+      }
+    }
     fill(errors, failure ? errorBox(failure) : null);
     let autoY = 0;
     fill(grid, widgets.map((w, i) => {
@@ -119,8 +135,19 @@ function detail(el, name, app) {
       } else if (w.type === 'metric') {
         const prefix = `w${i}_`;
         const series = [...data.entries()].filter(([id]) => id.startsWith(prefix)).map(([, s]) => s);
-        cell.append(chart(props.title || 'Metrics', series, { height: Math.max(60, height * 44 - 70) }));
-        cell.firstChild.style.border = 'none';
+        if (props.view === 'singleValue') {
+          cell.append(h('div', { class: 't' }, props.title || 'Metrics'), h('div', { class: 'cards' },
+            series.map((s) => h('div', { class: 'card' },
+              h('div', { class: 'n' }, s.values.length ? num(s.values[s.values.length - 1], 2) : '–'),
+              h('div', { class: 'l' }, s.label)))));
+        } else {
+          cell.append(chart(props.title || 'Metrics', series, { height: Math.max(60, height * 44 - 70) }));
+          cell.firstChild.style.border = 'none';
+        }
+      } else if (w.type === 'alarm') {
+        const names = (props.alarms || []).map((arn) => String(arn).split(':alarm:').pop());
+        const states = h('div', {}, names.map((n) => h('div', {}, badge(alarmStates.get(n) || 'INSUFFICIENT_DATA'), ' ', n)));
+        cell.append(h('div', { class: 't' }, props.title || 'Alarms'), states);
       } else {
         cell.append(h('div', { class: 't' }, props.title || w.type),
           h('p', { class: 'muted' }, `${w.type} widgets are not shown in this console.`));

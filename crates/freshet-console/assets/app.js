@@ -7,6 +7,7 @@
 // at once, and again when the range changes. A route change discards the old page.
 
 import { timeWindow } from './api.js';
+import { setTimeRange } from './chart.js';
 import { h, fill, link, errorBox } from './ui.js';
 import * as overview from './pages/overview.js';
 import * as streams from './pages/streams.js';
@@ -35,7 +36,11 @@ const state = {
 
 const app = {
   get range() { return state.range; },
-  win() { return timeWindow(state.range); },
+  win() {
+    const win = timeWindow(state.range);
+    setTimeRange(win.start, win.end);
+    return win;
+  },
   refresh() { tick(true); },
 };
 

@@ -5,6 +5,15 @@
 
 import { h } from './ui.js';
 
+// The x range of every chart: the console's time range, so sparse data sits where it
+// happened instead of filling the width. Set by the shell each time a page asks for it.
+let xRange = null;
+
+/** Sets the x range (epoch seconds) of the charts drawn from now on. */
+export function setTimeRange(start, end) {
+  xRange = [start, end];
+}
+
 const COLORS = ['#2f6fde', '#e4572e', '#1f8a4c', '#8e44ad', '#b26a00', '#17a2b8', '#d81b60', '#546e7a'];
 
 /**
@@ -28,6 +37,7 @@ export function chart(title, series, { height = 180, testid } = {}) {
   })];
   const body = h('div', {});
   el.append(body);
+  const range = xRange && xs[0] >= xRange[0] - 86400 ? [Math.min(xRange[0], xs[0]), Math.max(xRange[1], xs[xs.length - 1])] : null;
   const draw = () => {
     if (!window.uPlot || !el.isConnected) return;
     const width = Math.max(200, body.clientWidth || el.clientWidth - 16);
@@ -35,7 +45,7 @@ export function chart(title, series, { height = 180, testid } = {}) {
       width,
       height,
       legend: { show: true },
-      scales: { x: { time: true } },
+      scales: { x: { time: true, ...(range ? { range: () => range } : {}) } },
       axes: [{}, { size: 56, values: (_, ticks) => ticks.map(short) }],
       series: [{}, ...series.map((s, i) => ({
         label: s.label,

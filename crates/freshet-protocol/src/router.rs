@@ -882,6 +882,12 @@ mod tests {
         );
         let sqs = headers(&[("authorization", SQS_AUTH)]);
         assert_eq!(route_web(Method::GET, "/", &sqs), Routing::Unrecognized);
+        // Virtual-host style names the bucket in the host: S3's, signed or not.
+        let vhost = headers(&[("host", "console.localhost:4566")]);
+        assert_eq!(
+            route_web(Method::GET, "/", &vhost),
+            Routing::Stream { service: 4 }
+        );
     }
 
     #[test]

@@ -10,10 +10,12 @@
 //!    picks the service by the SigV4 credential scope (`Credential=.../<region>/sqs/aws4_request`)
 //!    or, for unsigned requests, by the `Version` parameter.
 //! 4. A path prefix ([`Route::Rest`]).
+//! 5. An unsigned `GET`/`HEAD` of a browser-facing page ([`Route::Web`]: the console at `/`
+//!    and `/console/...`, `/metrics`).
 //!
 //! Streaming services ([`Route::Streaming`], S3) claim, before steps 2-4: requests signed for
 //! their signing name and requests whose `Host` is a subdomain of one of their virtual-host
-//! suffixes; after step 4, unsigned requests nothing else claimed (when they ask for it).
+//! suffixes; after step 5, unsigned requests nothing else claimed (when they ask for it).
 //!
 //! A request that names a service Freshet does not serve (by target prefix or signing name)
 //! gets [`Routing::NotServed`]: an error that says so plainly, in the envelope that client
@@ -164,6 +166,15 @@ impl Router {
             }
         }
         if signed_for.is_none()
+            && let Some(service) = self.web_page(head)
+        {
+            return Routing::To {
+                service,
+                protocol: Protocol::RestJson,
+                operation: String::new(),
+            };
+        }
+        if signed_for.is_none()
             && let Some(service) = self.unsigned_fallback()
         {
             return Routing::Stream { service };
@@ -195,6 +206,22 @@ impl Router {
                         || host.is_some_and(|h| {
                             virtual_hosts.iter().any(|suffix| is_subdomain(h, suffix))
                         })
+                }
+                _ => false,
+            })
+        })
+    }
+
+    /// The service whose [`Route::Web`] claims this `GET`/`HEAD` path.
+    fn web_page(&self, head: &Head<'_>) -> Option<usize> {
+        if head.method != Method::GET && head.method != Method::HEAD {
+            return None;
+        }
+        self.services.iter().position(|s| {
+            s.info().routes.iter().any(|r| match r {
+                Route::Web { exact, prefixes } => {
+                    exact.contains(&head.path)
+                        || prefixes.iter().any(|p| path_starts_with(head.path, p))
                 }
                 _ => false,
             })
@@ -782,6 +809,109 @@ mod tests {
         assert_eq!(route_s3(Method::GET, "/", None, &h), Routing::Unrecognized);
     }
 
+    fn router_with_web() -> Router {
+        let mut services = router_with_s3().services().to_vec();
+        services.push(Arc::new(Fake(ServiceInfo {
+            name: "Console",
+            signing_name: "console",
+            routes: vec![Route::Web {
+                exact: &["/", "/metrics"],
+                prefixes: &["/console"],
+            }],
+        })));
+        Router::new(services)
+    }
+
+    fn route_web(method: Method, path: &str, h: &HeaderMap) -> Routing {
+        router_with_web().route(&Head {
+            method: &method,
+            path,
+            query: None,
+            headers: h,
+        })
+    }
+
+    #[test]
+    fn unsigned_gets_of_web_pages_reach_the_web_service_before_the_s3_fallback() {
+        let h = headers(&[("host", "localhost:4566")]);
+        for path in [
+            "/",
+            "/metrics",
+            "/console",
+            "/console/app.js",
+            "/console/a/b.css",
+        ] {
+            assert_eq!(
+                route_web(Method::GET, path, &h),
+                to(5, Protocol::RestJson, ""),
+                "{path}"
+            );
+            assert_eq!(
+                route_web(Method::HEAD, path, &h),
+                to(5, Protocol::RestJson, ""),
+                "{path}"
+            );
+        }
+        // Neighbouring paths and other methods stay S3's (path-style buckets and keys).
+        for path in ["/consoles", "/metrics/x", "/metricsx", "/bucket/key"] {
+            assert_eq!(
+                route_web(Method::GET, path, &h),
+                Routing::Stream { service: 4 },
+                "{path}"
+            );
+        }
+        assert_eq!(
+            route_web(Method::PUT, "/console", &h),
+            Routing::Stream { service: 4 }
+        );
+    }
+
+    #[test]
+    fn signed_requests_for_web_paths_go_where_their_signature_says() {
+        let s3 = headers(&[(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x",
+        )]);
+        assert_eq!(
+            route_web(Method::GET, "/console", &s3),
+            Routing::Stream { service: 4 }
+        );
+        assert_eq!(
+            route_web(Method::GET, "/console/key", &s3),
+            Routing::Stream { service: 4 }
+        );
+        let sqs = headers(&[("authorization", SQS_AUTH)]);
+        assert_eq!(route_web(Method::GET, "/", &sqs), Routing::Unrecognized);
+        // Virtual-host style names the bucket in the host: S3's, signed or not.
+        let vhost = headers(&[("host", "console.localhost:4566")]);
+        assert_eq!(
+            route_web(Method::GET, "/", &vhost),
+            Routing::Stream { service: 4 }
+        );
+    }
+
+    #[test]
+    fn aws_routes_keep_their_requests_when_a_web_service_is_present() {
+        let h = headers(&[
+            ("x-amz-target", "Kinesis_20131202.ListStreams"),
+            ("content-type", "application/x-amz-json-1.1"),
+        ]);
+        assert_eq!(
+            route_web(Method::POST, "/", &h),
+            to(0, Protocol::Json11, "ListStreams")
+        );
+        let none = HeaderMap::new();
+        assert_eq!(
+            router_with_web().route(&Head {
+                method: &Method::GET,
+                path: "/",
+                query: Some("Action=ListMetrics&Version=2010-08-01"),
+                headers: &none,
+            }),
+            Routing::Form
+        );
+    }
+
     #[test]
     fn hosts_are_subdomains_only_below_a_dot() {
         assert!(is_subdomain("b.localhost", "localhost"));
@@ -812,6 +942,7 @@ mod tests {
             let head = Head { method: &Method::POST, path: &path, query: query.as_deref(), headers: &h };
             let _ = router().route(&head);
             let _ = router_with_s3().route(&head);
+            let _ = router_with_web().route(&head);
             let _ = router().route_query(&head, &[("Action".into(), "X".into())]);
         }
     }

@@ -92,6 +92,20 @@ pub enum Route {
         /// REST-JSON or REST-XML.
         protocol: Protocol,
     },
+    /// Browser-facing pages that are not an AWS API (the web console, `/metrics`): unsigned
+    /// `GET`/`HEAD` requests whose path is one of `exact` or lies below one of `prefixes`.
+    /// Matched after every AWS route and before the unsigned fallback of
+    /// [`Route::Streaming`], so these paths are reserved for unsigned requests only: a signed
+    /// S3 request for a bucket of the same name still reaches S3. The service is called as a
+    /// REST service ([`crate::Protocol::RestJson`], operation empty) and answers with
+    /// whatever content type the page has.
+    Web {
+        /// Whole paths, e.g. `/` and `/metrics`.
+        exact: &'static [&'static str],
+        /// Path prefixes, matched on a segment boundary: `/console` takes `/console` and
+        /// `/console/app.js`, not `/consoles`.
+        prefixes: &'static [&'static str],
+    },
     /// Streamed requests ([`Service::call_stream`]): every request signed for the service's
     /// signing name (SigV4 `Authorization` or a presigned `X-Amz-Credential`), every request
     /// whose `Host` is a subdomain of one of `virtual_hosts` (S3's

@@ -27,6 +27,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use freshet_cloudwatch::{CloudWatch, CloudWatchService};
+use freshet_console::ConsoleService;
 use freshet_firehose::{Firehose, FirehoseOptions, FirehoseService};
 use freshet_glue::{Glue, GlueService};
 use freshet_kinesis::{KinesisService, ScalerOptions, Streams, StreamsOptions};
@@ -327,6 +328,7 @@ pub async fn start_with(
         Arc::new(FirehoseService::new(firehose.clone())),
         Arc::new(s3.service()),
         Arc::new(GlueService::new(glue.clone())),
+        Arc::new(ConsoleService::new(cloudwatch.clone())),
         Arc::new(CloudWatchService::new(cloudwatch)),
     ];
     let router = Router::new(services);

@@ -107,12 +107,11 @@ impl Search {
         if self.namespace.as_ref().is_some_and(|n| *n != key.namespace) {
             return false;
         }
-        if let Some(dims) = &self.dimensions {
-            if dims.len() != key.dimensions.len()
-                || !dims.iter().all(|d| key.dimension(d).is_some())
-            {
-                return false;
-            }
+        if let Some(dims) = &self.dimensions
+            && (dims.len() != key.dimensions.len()
+                || !dims.iter().all(|d| key.dimension(d).is_some()))
+        {
+            return false;
         }
         let exact = self.exact.iter().all(|(k, v)| match k.as_str() {
             "MetricName" => key.name == *v,

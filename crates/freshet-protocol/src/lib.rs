@@ -22,6 +22,7 @@
 //! [`Protocol`], check the model constraints, call the operation, encode the output or error.
 
 pub mod cbor;
+pub mod encoding;
 pub mod error;
 pub mod eventstream;
 pub mod json;

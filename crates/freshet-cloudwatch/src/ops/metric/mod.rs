@@ -41,6 +41,39 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, op: &str, input: Input<'_>) -> Respo
     }
 }
 
+/// A `Double` member: any number (CBOR clients such as cbor2 write whole numbers as
+/// integers, JSON ones as `1`), refused otherwise.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Num(pub f64);
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Num;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Num, E> {
+                Ok(Num(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Num, E> {
+                Ok(Num(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Num, E> {
+                Ok(Num(v as f64))
+            }
+            fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<Num, E> {
+                Ok(Num(v as f64))
+            }
+            fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<Num, E> {
+                Ok(Num(v as f64))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// `Dimension` as sent.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -245,6 +278,13 @@ mod tests {
         );
         let empty_value = dimensions(Some(JList(vec![dim("a", "")])), "Dimensions");
         assert!(empty_value.is_err());
+    }
+
+    #[test]
+    fn doubles_may_be_written_as_integers() {
+        assert_eq!(serde_json::from_str::<Num>("2.5").expect("float"), Num(2.5));
+        assert_eq!(serde_json::from_str::<Num>("7").expect("int"), Num(7.0));
+        assert!(serde_json::from_str::<Num>("\"7\"").is_err());
     }
 
     #[test]

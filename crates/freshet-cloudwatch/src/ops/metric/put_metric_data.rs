@@ -13,7 +13,7 @@ use freshet_protocol::{ApiError, Operation};
 use serde::Deserialize;
 
 use super::{
-    Ctx, DimensionIn, dimensions, invalid, metric_name, missing, namespace, too_many, unit,
+    Ctx, DimensionIn, Num, dimensions, invalid, metric_name, missing, namespace, too_many, unit,
 };
 use crate::error::CwError;
 
@@ -50,10 +50,10 @@ pub(crate) struct Datum {
     metric_name: Option<JStr>,
     dimensions: Option<JList<DimensionIn>>,
     timestamp: Option<JTimestamp>,
-    value: Option<f64>,
+    value: Option<Num>,
     statistic_values: Option<StatisticSet>,
-    values: Option<JList<f64>>,
-    counts: Option<JList<f64>>,
+    values: Option<JList<Num>>,
+    counts: Option<JList<Num>>,
     unit: Option<JStr>,
     storage_resolution: Option<JInt>,
 }
@@ -61,10 +61,10 @@ pub(crate) struct Datum {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct StatisticSet {
-    sample_count: Option<f64>,
-    sum: Option<f64>,
-    minimum: Option<f64>,
-    maximum: Option<f64>,
+    sample_count: Option<Num>,
+    sum: Option<Num>,
+    minimum: Option<Num>,
+    maximum: Option<Num>,
 }
 
 impl<'a> Operation<Ctx<'a>> for PutMetricData {
@@ -163,10 +163,10 @@ fn check(v: f64, param: impl Fn() -> String) -> Result<f64, CwError> {
 }
 
 fn datapoint(
-    value: Option<f64>,
+    value: Option<Num>,
     set: Option<StatisticSet>,
-    values: Option<JList<f64>>,
-    counts: Option<JList<f64>>,
+    values: Option<JList<Num>>,
+    counts: Option<JList<Num>>,
     at: &str,
     unit: Unit,
 ) -> Result<Datapoint, CwError> {
@@ -195,7 +195,7 @@ fn datapoint(
         )));
     }
     if let Some(v) = value {
-        let v = check(v, || format!("{at}.Value"))?;
+        let v = check(v.0, || format!("{at}.Value"))?;
         let mut sketch = Sketch::new();
         sketch.add(v, 1.0);
         return Ok(Datapoint {
@@ -205,8 +205,10 @@ fn datapoint(
         });
     }
     if let Some(s) = set {
-        let part = |v: Option<f64>, name: &str| {
-            let v = v.ok_or_else(|| missing(format!("{at}.StatisticValues.{name}")))?;
+        let part = |v: Option<Num>, name: &str| {
+            let v = v
+                .ok_or_else(|| missing(format!("{at}.StatisticValues.{name}")))?
+                .0;
             check(v, || format!("{at}.StatisticValues.{name}"))
         };
         let count = part(s.sample_count, "SampleCount")?;
@@ -232,14 +234,16 @@ fn datapoint(
             unit,
         });
     }
-    let values = values.map(|l| l.0).unwrap_or_default();
+    let values: Vec<f64> = values
+        .map(|l| l.0.iter().map(|n| n.0).collect())
+        .unwrap_or_default();
     if values.len() > MAX_VALUES {
         return Err(too_many(format!("{at}.Values"), MAX_VALUES));
     }
     if values.is_empty() {
         return Err(missing(format!("{at}.Values")));
     }
-    let counts = counts.map(|l| l.0);
+    let counts: Option<Vec<f64>> = counts.map(|l| l.0.iter().map(|n| n.0).collect());
     if let Some(c) = &counts
         && c.len() != values.len()
     {

@@ -169,7 +169,11 @@ async fn custom_metrics_come_back_as_statistics_percentiles_and_math() {
     // METRICS() is every MetricStat query: m1 (Sum 13, 20) and p (p50 1, 20), so
     // 2*m1 + (m1 + p) - m1 = 2*m1 + p.
     assert_eq!(results[0].values(), &[27.0, 60.0]);
-    let stamps: Vec<i64> = results[0].timestamps().iter().map(|t| ms(Some(t))).collect();
+    let stamps: Vec<i64> = results[0]
+        .timestamps()
+        .iter()
+        .map(|t| ms(Some(t)))
+        .collect();
     assert_eq!(stamps, vec![t0, t0 + 60_000]);
     assert_eq!(results[0].status_code(), Some(&StatusCode::Complete));
     assert_eq!(results[1].label(), Some("Latency"));
@@ -245,7 +249,11 @@ async fn a_large_compressed_batch_lists_over_pages() {
     assert_eq!(pages[0].metrics().len(), 500);
     let names: std::collections::BTreeSet<String> = pages
         .iter()
-        .flat_map(|p| p.metrics().iter().filter_map(|m| m.metric_name().map(str::to_owned)))
+        .flat_map(|p| {
+            p.metrics()
+                .iter()
+                .filter_map(|m| m.metric_name().map(str::to_owned))
+        })
         .collect();
     assert_eq!(names.len(), 600);
     let one = c
@@ -320,7 +328,12 @@ async fn bad_input_is_refused_as_aws_refuses_it() {
         c.get_metric_data()
             .start_time(dt(t0))
             .end_time(dt(t0 + 60_000))
-            .metric_data_queries(MetricDataQuery::builder().id("e1").expression("FOO(1)").build())
+            .metric_data_queries(
+                MetricDataQuery::builder()
+                    .id("e1")
+                    .expression("FOO(1)")
+                    .build(),
+            )
             .send()
             .await,
         "InvalidParameterValue",
@@ -382,7 +395,10 @@ async fn hand_made_rpc_v2_cbor_timestamps_are_epoch_seconds() {
                     (text("MetricName"), text("M")),
                     (text("Value"), Cbor::Float(2.5)),
                     // botocore writes an unsigned integer of seconds.
-                    (text("Timestamp"), Cbor::Tag(1, Box::new(Cbor::Integer((secs + 5).into())))),
+                    (
+                        text("Timestamp"),
+                        Cbor::Tag(1, Box::new(Cbor::Integer((secs + 5).into()))),
+                    ),
                 ])]),
             ),
         ]),
@@ -397,8 +413,14 @@ async fn hand_made_rpc_v2_cbor_timestamps_are_epoch_seconds() {
             (text("Namespace"), text("Raw")),
             (text("MetricName"), text("M")),
             // The Java SDK writes float64 seconds.
-            (text("StartTime"), Cbor::Tag(1, Box::new(Cbor::Float(secs as f64)))),
-            (text("EndTime"), Cbor::Tag(1, Box::new(Cbor::Float((secs + 60) as f64)))),
+            (
+                text("StartTime"),
+                Cbor::Tag(1, Box::new(Cbor::Float(secs as f64))),
+            ),
+            (
+                text("EndTime"),
+                Cbor::Tag(1, Box::new(Cbor::Float((secs + 60) as f64))),
+            ),
             (text("Period"), Cbor::Integer(60.into())),
             (text("Statistics"), Cbor::Array(vec![text("Sum")])),
         ]),
@@ -429,7 +451,10 @@ async fn gzipped_json_bodies_are_decoded_and_bombs_refused() {
         "MetricData": [{"MetricName": "M", "Value": 1}]
     });
     let headers = [
-        ("x-amz-target", "GraniteServiceVersion20100801.PutMetricData"),
+        (
+            "x-amz-target",
+            "GraniteServiceVersion20100801.PutMetricData",
+        ),
         ("content-type", "application/x-amz-json-1.0"),
         ("content-encoding", "gzip"),
     ];
@@ -451,7 +476,9 @@ async fn gzipped_json_bodies_are_decoded_and_bombs_refused() {
                 ("x-amz-target", "GraniteServiceVersion20100801.ListMetrics"),
                 ("content-type", "application/x-amz-json-1.0"),
             ],
-            serde_json::json!({"Namespace": "Zipped"}).to_string().into(),
+            serde_json::json!({"Namespace": "Zipped"})
+                .to_string()
+                .into(),
         )
         .await
         .expect("list");

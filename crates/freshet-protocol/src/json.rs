@@ -16,6 +16,11 @@
 //!   read as milliseconds, rounded to the nearest one: every number in an AWS CBOR timestamp
 //!   is milliseconds, and reading floats as seconds would make the unit depend on how a client
 //!   happened to encode the value. A tag other than 1 on a timestamp is refused;
+//! - smithy RPC v2 CBOR differs from CBOR 1.1 there: its timestamps are tag 1 + epoch
+//!   **seconds** (integer or float) and answers carry tag 1 + float64 seconds. The codec is
+//!   the same, so [`epoch_seconds`] switches the unit for one decode or encode (a
+//!   thread-local, set only around the synchronous serde call in `decode_input` /
+//!   `encode_output`);
 //! - other tags are ignored (RFC 8949 lets a decoder do so), byte strings where text, numbers
 //!   or booleans belong are refused with a message naming `java.nio.HeapByteBuffer`, the class
 //!   Coral renders blobs with, and integers beyond 64 bits (bignums) are numbers like any other.
@@ -41,6 +46,29 @@ const LIST_FOUND: &str = "Start of list found where not expected";
 
 /// The CBOR tag of an epoch-based date/time (RFC 8949 §3.4.2).
 const EPOCH_TAG: u64 = 1;
+
+thread_local! {
+    /// Whether CBOR timestamps on this thread are epoch seconds (RPC v2 CBOR) rather than
+    /// milliseconds (CBOR 1.1).
+    static CBOR_SECONDS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` (a synchronous decode or encode) with CBOR timestamps in epoch seconds when
+/// `seconds` is set, restoring the previous unit afterwards (also if `f` panics).
+pub fn epoch_seconds<T>(seconds: bool, f: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CBOR_SECONDS.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(CBOR_SECONDS.with(|c| c.replace(seconds)));
+    f()
+}
+
+fn cbor_seconds() -> bool {
+    CBOR_SECONDS.with(std::cell::Cell::get)
+}
 
 /// Rejections every scalar visitor shares: the message names the type found. Every visitor
 /// also looks through CBOR tags.
@@ -359,7 +387,11 @@ impl<'de> Deserialize<'de> for JTimestamp {
                 Err(de::Error::custom(LIST_FOUND))
             }
         }
-        let per_unit = if d.is_human_readable() { 1000 } else { 1 };
+        let per_unit = if d.is_human_readable() || cbor_seconds() {
+            1000
+        } else {
+            1
+        };
         d.deserialize_any(V { per_unit })
     }
 }
@@ -485,6 +517,8 @@ impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if s.is_human_readable() {
             s.serialize_f64(self.0 as f64 / 1000.0)
+        } else if cbor_seconds() {
+            ciborium::tag::Required::<f64, 1>(self.0 as f64 / 1000.0).serialize(s)
         } else {
             ciborium::tag::Required::<i64, 1>(self.0).serialize(s)
         }
@@ -638,6 +672,46 @@ mod tests {
         expected.extend_from_slice(&1_506_440_188_749_u64.to_be_bytes());
         expected.extend_from_slice(&[0x64, b'd', b'a', b't', b'a', 0x42, b'h', b'i']);
         assert_eq!(cbor, expected);
+    }
+
+    #[test]
+    fn rpc_v2_cbor_timestamps_are_seconds_and_cbor_1_1_stays_milliseconds() {
+        #[derive(Debug, Deserialize)]
+        struct In {
+            at: JTimestamp,
+        }
+        #[derive(Serialize)]
+        struct Out {
+            at: Timestamp,
+        }
+        let tagged = |v: ciborium::Value| {
+            let mut b = Vec::new();
+            let map = ciborium::Value::Map(vec![(
+                ciborium::Value::Text("at".into()),
+                ciborium::Value::Tag(1, Box::new(v)),
+            )]);
+            ciborium::into_writer(&map, &mut b).expect("cbor");
+            b
+        };
+        let int = tagged(ciborium::Value::Integer(1_700_000_000.into()));
+        let float = tagged(ciborium::Value::Float(1_700_000_000.25));
+        let read = |b: &[u8], seconds: bool| {
+            epoch_seconds(seconds, || crate::cbor::from_slice::<In>(b))
+                .expect("decodes")
+                .at
+        };
+        assert_eq!(read(&int, true), JTimestamp(1_700_000_000_000));
+        assert_eq!(read(&float, true), JTimestamp(1_700_000_000_250));
+        assert_eq!(read(&int, false), JTimestamp(1_700_000_000));
+        let out = Out {
+            at: Timestamp(1_700_000_000_500),
+        };
+        let bytes = epoch_seconds(true, || crate::cbor::to_vec(&out)).expect("encodes");
+        let mut expected = vec![0xa1, 0x62, b'a', b't', 0xc1, 0xfb];
+        expected.extend_from_slice(&1_700_000_000.5_f64.to_be_bytes());
+        assert_eq!(bytes, expected);
+        // The unit goes back to milliseconds once the call is over.
+        assert_eq!(read(&int, false), JTimestamp(1_700_000_000));
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //! [`Protocol`], check the model constraints, call the operation, encode the output or error.
 
 pub mod cbor;
+pub mod encoding;
 pub mod error;
 pub mod eventstream;
 pub mod json;
@@ -129,7 +130,7 @@ impl Wire {
         let mut resp = Response {
             status: e.status,
             content_type: Cow::Borrowed(protocol.content_type()),
-            headers: Vec::new(),
+            headers: protocol_headers(protocol),
             body: Bytes::from(e.body_with(protocol, self.error_namespace)),
             error_code: Some(e.code),
             events: None,
@@ -176,7 +177,7 @@ impl Response {
         Response {
             status: 200,
             content_type: Cow::Borrowed(protocol.content_type()),
-            headers: Vec::new(),
+            headers: protocol_headers(protocol),
             body,
             error_code: None,
             events: None,
@@ -191,6 +192,15 @@ impl Response {
     /// The response for an error in `protocol`, without a namespace or query header.
     pub fn error_in(e: &ApiError, protocol: Protocol) -> Self {
         Wire::default().error_response(e, protocol)
+    }
+}
+
+/// The headers every answer in `protocol` carries: `smithy-protocol: rpc-v2-cbor` for RPC v2
+/// CBOR (smithy clients check it), none otherwise.
+fn protocol_headers(protocol: Protocol) -> Vec<(Cow<'static, str>, String)> {
+    match protocol {
+        Protocol::RpcV2Cbor => vec![(Cow::Borrowed("smithy-protocol"), "rpc-v2-cbor".to_owned())],
+        _ => Vec::new(),
     }
 }
 
@@ -401,7 +411,8 @@ pub fn decode_input<T: DeserializeOwned>(
         return Err(ApiError::serialization(None));
     }
     let input: T = if protocol.is_cbor() {
-        cbor::from_slice(body).map_err(ApiError::serialization)?
+        json::epoch_seconds(protocol == Protocol::RpcV2Cbor, || cbor::from_slice(body))
+            .map_err(ApiError::serialization)?
     } else {
         json::from_slice(body)?
     };
@@ -416,7 +427,7 @@ pub fn decode_input<T: DeserializeOwned>(
 /// Encodes an operation's output DTO in `protocol`; an encoding failure is an InternalFailure.
 pub fn encode_output<T: Serialize>(protocol: Protocol, output: &T) -> Result<Bytes, ApiError> {
     let encoded = if protocol.is_cbor() {
-        cbor::to_vec(output)
+        json::epoch_seconds(protocol == Protocol::RpcV2Cbor, || cbor::to_vec(output))
     } else {
         serde_json::to_vec(output).map_err(|e| e.to_string())
     };

@@ -431,6 +431,30 @@ async fn read(
         gap: state.body_read_timeout,
     };
     match read_body(incoming, declared, &state.in_flight, limits).await {
+        // RPC and Query bodies may come gzipped (the models' requestcompression trait); REST
+        // services (S3's aws-chunked) read Content-Encoding themselves.
+        Ok(b) if !matches!(protocol, Protocol::RestJson | Protocol::RestXml) => {
+            let coding = head
+                .headers
+                .get(http::header::CONTENT_ENCODING)
+                .and_then(|v| v.to_str().ok());
+            match freshet_protocol::encoding::decode_body(coding, b, max) {
+                Ok(b) => Ok(b),
+                Err(freshet_protocol::encoding::DecodeError::TooLarge { max }) => {
+                    Err(body_error(BodyError::TooLarge { max }, protocol))
+                }
+                Err(e) => {
+                    let e = ApiError::serialization(Some(e.to_string()));
+                    // As for other body errors: Query clients read a JSON error body too.
+                    let protocol = if protocol == Protocol::Query {
+                        Protocol::Json11
+                    } else {
+                        protocol
+                    };
+                    Err(api_response(ApiResponse::error_in(&e, protocol), None))
+                }
+            }
+        }
         Ok(b) => Ok(b),
         Err(BodyError::TooLarge { max }) => match svc.and_then(|s| s.body_too_large(head, max)) {
             Some(answer) => Err(api_response(answer, None)),

@@ -115,3 +115,19 @@ impl From<CwError> for ApiError {
         api
     }
 }
+
+impl From<crate::store::StoreError> for CwError {
+    fn from(e: crate::store::StoreError) -> CwError {
+        use crate::store::StoreError;
+        match e {
+            StoreError::Storage(message) => {
+                tracing::error!(error = %message, "CloudWatch request failed in storage.");
+                CwError::Internal(message)
+            }
+            StoreError::TooManyMetrics { limit } => CwError::LimitExceeded(format!(
+                "The request would create new metrics beyond this server's limit of {limit} \
+                 distinct metrics."
+            )),
+        }
+    }
+}

@@ -245,7 +245,7 @@ async fn read(
             unit: ms.unit,
         })
         .await
-        .map_err(|e| CwError::Internal(e.to_string()))?;
+        .map_err(CwError::from)?;
     Ok(Series {
         label: label.map_or_else(|| ms.key.name.clone(), str::to_owned),
         period_s: ms.period_s,

@@ -145,7 +145,7 @@ impl<'a> Operation<Ctx<'a>> for GetMetricStatistics {
                 unit,
             })
             .await
-            .map_err(|e| CwError::Internal(e.to_string()))?;
+            .map_err(CwError::from)?;
         let datapoints = points
             .iter()
             .map(|(ts, dp)| {

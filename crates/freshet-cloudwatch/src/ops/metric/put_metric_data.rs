@@ -77,11 +77,7 @@ impl<'a> Operation<Ctx<'a>> for PutMetricData {
     async fn call(ctx: &Ctx<'a>, i: Input) -> Result<(), ApiError> {
         let now = ctx.cw.store.clock().now_ms();
         let points = points(i, now)?;
-        ctx.cw
-            .store
-            .put(points)
-            .await
-            .map_err(|e| CwError::Internal(e.to_string()))?;
+        ctx.cw.store.put(points).await.map_err(CwError::from)?;
         Ok(())
     }
 }

@@ -197,7 +197,10 @@ pub fn run(alarms: &Arc<Alarms>, old: &Alarm, new: &Alarm) {
                 Ok(()) => (format!("Successfully executed action {arn}"), "Succeeded"),
                 Err(e) => {
                     tracing::info!(alarm = %name, action = %arn, error = %e, "Alarm action failed.");
-                    (format!("Failed to execute action {arn}. Received error: \"{e}\""), "Failed")
+                    (
+                        format!("Failed to execute action {arn}. Received error: \"{e}\""),
+                        "Failed",
+                    )
                 }
             };
             let mut data = json!({

@@ -163,10 +163,7 @@ pub fn decide(slots: &[Slot], rule: &Rule<'_>, current: State, now_ms: i64) -> D
                     data,
                 };
             }
-            Treat::Breaching => (
-                if n >= m { State::Alarm } else { State::Ok },
-                "Breaching",
-            ),
+            Treat::Breaching => (if n >= m { State::Alarm } else { State::Ok }, "Breaching"),
             Treat::NotBreaching => (State::Ok, "NonBreaching"),
         };
         let reason = format!(
@@ -418,14 +415,30 @@ mod tests {
         // the current state.
         let table: &[(&str, u32, [Option<State>; 4])] = &[
             ("0 0 0", 2, [Some(Ok), Some(Ok), Some(Ok), Some(Ok)]),
-            ("X X X", 3, [Some(Alarm), Some(Alarm), Some(Alarm), Some(Alarm)]),
-            ("0 X X", 2, [Some(Alarm), Some(Alarm), Some(Alarm), Some(Alarm)]),
+            (
+                "X X X",
+                3,
+                [Some(Alarm), Some(Alarm), Some(Alarm), Some(Alarm)],
+            ),
+            (
+                "0 X X",
+                2,
+                [Some(Alarm), Some(Alarm), Some(Alarm), Some(Alarm)],
+            ),
             ("X 0 0", 2, [Some(Ok), Some(Ok), Some(Ok), Some(Ok)]),
-            ("- - -", 2, [Some(InsufficientData), None, Some(Alarm), Some(Ok)]),
+            (
+                "- - -",
+                2,
+                [Some(InsufficientData), None, Some(Alarm), Some(Ok)],
+            ),
             ("- X -", 2, [Some(Alarm), None, Some(Alarm), Some(Ok)]),
             ("- 0 -", 2, [Some(Ok), Some(Ok), Some(Alarm), Some(Ok)]),
             ("0 - X - X", 3, [Some(Ok), Some(Ok), Some(Alarm), Some(Ok)]),
-            ("0 X X - X", 3, [Some(Alarm), Some(Alarm), Some(Alarm), Some(Alarm)]),
+            (
+                "0 X X - X",
+                3,
+                [Some(Alarm), Some(Alarm), Some(Alarm), Some(Alarm)],
+            ),
             ("- - X - -", 3, [Some(Alarm), None, Some(Alarm), Some(Ok)]),
         ];
         for (pattern, m, want) in table {
@@ -441,7 +454,12 @@ mod tests {
 
     #[test]
     fn one_breaching_datapoint_is_explained_as_aws_writes_it() {
-        let d = decide(&slots("X"), &rule(1, Treat::Missing), State::Ok, T0 + 90_000);
+        let d = decide(
+            &slots("X"),
+            &rule(1, Treat::Missing),
+            State::Ok,
+            T0 + 90_000,
+        );
         assert_eq!(d.state, Some(State::Alarm));
         assert_eq!(
             d.reason,

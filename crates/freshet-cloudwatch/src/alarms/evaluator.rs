@@ -139,8 +139,7 @@ pub async fn series(
         };
         let stat = Statistic::parse(&stat_name)?;
         let unit = s.unit.as_deref().and_then(Unit::parse);
-        let mut slots =
-            metric_slots(cw, &s.metric, stat, period_s, unit, start, end).await?;
+        let mut slots = metric_slots(cw, &s.metric, stat, period_s, unit, start, end).await?;
         if low_sample_ignored && let Statistic::Percentile(p) = stat {
             // AWS: too few samples for the percentile to mean anything (fewer than
             // 10 / (1 - p)) leave such periods out; only such periods keep the state.

@@ -96,10 +96,7 @@ impl Alarms {
 
     /// What actions reach.
     pub fn peers(&self) -> actions::Peers {
-        self.peers
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.peers.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The alarm named `name`.

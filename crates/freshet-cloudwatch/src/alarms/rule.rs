@@ -239,7 +239,16 @@ mod tests {
 
     #[test]
     fn malformed_rules_are_refused() {
-        for bad in ["", "ALARM", "ALARM()", "ALARM(a", "TRUE TRUE", "AND", "(TRUE", "x(a)"] {
+        for bad in [
+            "",
+            "ALARM",
+            "ALARM()",
+            "ALARM(a",
+            "TRUE TRUE",
+            "AND",
+            "(TRUE",
+            "x(a)",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
         let deep = format!("{}TRUE{}", "(".repeat(500), ")".repeat(500));

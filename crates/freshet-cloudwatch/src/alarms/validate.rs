@@ -167,7 +167,9 @@ pub fn check_metric(c: &MetricAlarmConfig) -> Result<(), CwError> {
         if let Some(u) = &s.unit
             && freshet_metrics::Unit::parse(u).is_none()
         {
-            return Err(invalid(format!("The value {u} for parameter Unit is not supported.")));
+            return Err(invalid(format!(
+                "The value {u} for parameter Unit is not supported."
+            )));
         }
     } else {
         check_queries(c)?;

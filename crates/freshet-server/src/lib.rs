@@ -87,6 +87,7 @@ pub struct RunningServer {
     logs: Logs,
     functions: Functions,
     firehose: Firehose,
+    cloudwatch: CloudWatch,
     s3: freshet_s3::S3,
     executor: ExecutorHandle,
     _lock: lock::DirLock,
@@ -140,6 +141,11 @@ impl RunningServer {
     /// The Firehose delivery streams, for tests (an in-memory sink) and in-process callers.
     pub fn firehose(&self) -> &Firehose {
         &self.firehose
+    }
+
+    /// CloudWatch (metric store, alarms, dashboards), for tests and in-process callers.
+    pub fn cloudwatch(&self) -> &CloudWatch {
+        &self.cloudwatch
     }
 
     /// The S3 store, for tests and in-process writers (Firehose delivery).
@@ -316,6 +322,11 @@ pub async fn start_with(
         recorder,
         cloudwatch.store.clone(),
     ));
+    cloudwatch.alarms.set_peers(alarm_peers(&config, &sqs));
+    supervisor.start(freshet_cloudwatch::alarms::evaluator::evaluator_every(
+        cloudwatch.clone(),
+        config.cloudwatch.alarm_evaluation_interval,
+    ));
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(KinesisService::new(streams.clone())),
         Arc::new(SqsService::new(sqs.clone())),
@@ -324,7 +335,7 @@ pub async fn start_with(
         Arc::new(FirehoseService::new(firehose.clone())),
         Arc::new(s3.service()),
         Arc::new(GlueService::new(glue.clone())),
-        Arc::new(CloudWatchService::new(cloudwatch)),
+        Arc::new(CloudWatchService::new(cloudwatch.clone())),
     ];
     let router = Router::new(services);
     let tls = match config.server.tls_listen {
@@ -416,6 +427,7 @@ pub async fn start_with(
         logs,
         functions,
         firehose,
+        cloudwatch,
         s3,
         executor: ExecutorHandle(executor),
         _lock: lock,
@@ -450,6 +462,22 @@ async fn open_firehose(
         .map_err(|e| format!("firehose.remote_buckets: {e}"))?;
     firehose.set_sink(Arc::new(sink));
     Ok(firehose)
+}
+
+/// What CloudWatch alarm actions reach: SQS in process, webhooks for SNS topics.
+fn alarm_peers(config: &Config, sqs: &Sqs) -> freshet_cloudwatch::alarms::actions::Peers {
+    let c = &config.cloudwatch;
+    let mut by_topic = c.webhooks.clone();
+    let default = by_topic.remove("default");
+    freshet_cloudwatch::alarms::actions::Peers {
+        sqs: Some(sqs.clone()),
+        webhooks: freshet_cloudwatch::alarms::actions::Webhooks {
+            by_topic,
+            default,
+            timeout: Some(c.webhook_timeout),
+            attempts: Some(c.webhook_attempts),
+        },
+    }
 }
 
 /// The executor of Lambda handlers: warm local processes, logs into CloudWatch Logs, handlers

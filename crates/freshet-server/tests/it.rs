@@ -12,6 +12,7 @@ mod it {
 
     mod arn;
     mod cbor;
+    mod cloudwatch;
     mod efo;
     mod firehose;
     mod glue;

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Alarm evaluation against the metric store, on a manual clock: the evaluator's windows,
+//! transitions with their history, SetAlarmState being corrected by the next evaluation,
+//! and state surviving a reopen of the platform.
+
+use std::sync::Arc;
+
+use freshet_cloudwatch::alarms::evaluator::evaluate_all;
+use freshet_cloudwatch::alarms::model::{
+    Alarm, AlarmKind, MetricAlarmConfig, MetricRef, SingleMetric,
+};
+use freshet_cloudwatch::alarms::{HistoryKind, State};
+use freshet_cloudwatch::{Account, CloudWatch};
+use freshet_log::LogConfig;
+use freshet_metrics::{Datapoint, MetricKey, Point, Recorder, Unit};
+use freshet_runtime::{Platform, Tasks};
+use freshet_types::clock::ManualClock;
+
+/// 2026-12-05T10:00:00Z.
+const T0: i64 = 1_796_464_800_000;
+
+fn open(dir: &std::path::Path, clock: &ManualClock) -> (Platform, CloudWatch) {
+    let platform = Platform::open_local(
+        dir,
+        LogConfig::default(),
+        Arc::new(clock.clone()),
+        Tasks::detached(),
+    )
+    .expect("platform");
+    let cw = CloudWatch::open(
+        &platform,
+        Recorder::new(Arc::new(clock.clone())),
+        Account {
+            id: "000000000000".into(),
+            region: "us-east-1".into(),
+        },
+    )
+    .expect("cloudwatch");
+    (platform, cw)
+}
+
+fn alarm(name: &str, evaluation_periods: u32, m: Option<u32>, treat: Option<&str>) -> Alarm {
+    Alarm {
+        name: name.into(),
+        arn: format!("arn:aws:cloudwatch:us-east-1:000000000000:alarm:{name}"),
+        description: None,
+        actions_enabled: true,
+        ok_actions: vec![],
+        alarm_actions: vec![],
+        insufficient_data_actions: vec![],
+        state: State::InsufficientData,
+        state_reason: String::new(),
+        state_reason_data: None,
+        state_updated_ms: 0,
+        state_transitioned_ms: 0,
+        configuration_updated_ms: 0,
+        kind: AlarmKind::Metric(MetricAlarmConfig {
+            single: Some(SingleMetric {
+                metric: MetricRef {
+                    namespace: "App".into(),
+                    name: "Errors".into(),
+                    dimensions: vec![("Service".into(), "api".into())],
+                },
+                statistic: Some("Maximum".into()),
+                extended_statistic: None,
+                period_s: 10,
+                unit: None,
+            }),
+            metrics: vec![],
+            evaluation_periods,
+            datapoints_to_alarm: m,
+            threshold: Some(1.0),
+            threshold_metric_id: None,
+            comparison_operator: "GreaterThanOrEqualToThreshold".into(),
+            treat_missing_data: treat.map(String::from),
+            evaluate_low_sample_count_percentile: None,
+        }),
+        tags: vec![],
+    }
+}
+
+async fn put(cw: &CloudWatch, ts: i64, v: f64) {
+    let key = MetricKey::new("App", "Errors", [("Service", "api")]);
+    cw.store
+        .put(vec![Point {
+            key: Arc::new(key),
+            timestamp_ms: ts,
+            resolution_s: 1,
+            value: Datapoint::one(v, Unit::None),
+        }])
+        .await
+        .expect("put");
+}
+
+fn state(cw: &CloudWatch, name: &str) -> State {
+    cw.alarms.get(name).expect("alarm").state
+}
+
+#[tokio::test]
+async fn a_new_alarm_is_unchecked_then_follows_its_metric() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = ManualClock::new(T0);
+    let (_p, cw) = open(dir.path(), &clock);
+    cw.alarms.put(alarm("errors", 1, None, None)).expect("put");
+    let a = cw.alarms.get("errors").expect("alarm");
+    assert_eq!(a.state, State::InsufficientData);
+    assert_eq!(a.state_reason, "Unchecked: Initial alarm creation");
+
+    put(&cw, T0 + 1_000, 5.0).await;
+    clock.set(T0 + 13_000);
+    evaluate_all(&cw).await;
+    let a = cw.alarms.get("errors").expect("alarm");
+    assert_eq!(a.state, State::Alarm);
+    assert_eq!(
+        a.state_reason,
+        "Threshold Crossed: 1 datapoint [5.0 (05/12/26 10:00:00)] was greater than or equal to the threshold (1.0)."
+    );
+    let data: serde_json::Value =
+        serde_json::from_str(a.state_reason_data.as_deref().expect("data")).expect("json");
+    assert_eq!(data["recentDatapoints"], serde_json::json!([5.0]));
+
+    // The next period is good: OK again.
+    put(&cw, T0 + 11_000, 0.0).await;
+    clock.set(T0 + 23_000);
+    evaluate_all(&cw).await;
+    assert_eq!(state(&cw, "errors"), State::Ok);
+
+    let history = cw.alarms.history(Some("errors"), true);
+    let summaries: Vec<&str> = history.iter().map(|h| h.summary.as_str()).collect();
+    assert_eq!(
+        summaries,
+        [
+            "Alarm \"errors\" created",
+            "Alarm updated from INSUFFICIENT_DATA to ALARM",
+            "Alarm updated from ALARM to OK"
+        ]
+    );
+    assert_eq!(history[0].kind, HistoryKind::ConfigurationUpdate);
+    let update: serde_json::Value = serde_json::from_str(&history[1].data).expect("json");
+    assert_eq!(update["oldState"]["stateValue"], "INSUFFICIENT_DATA");
+    assert_eq!(update["newState"]["stateValue"], "ALARM");
+}
+
+#[tokio::test]
+async fn m_of_n_needs_m_breaching_periods() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = ManualClock::new(T0);
+    let (_p, cw) = open(dir.path(), &clock);
+    cw.alarms
+        .put(alarm("two-of-three", 3, Some(2), Some("notBreaching")))
+        .expect("put");
+    put(&cw, T0, 5.0).await;
+    clock.set(T0 + 13_000);
+    evaluate_all(&cw).await;
+    assert_eq!(state(&cw, "two-of-three"), State::Ok, "one of three");
+    put(&cw, T0 + 20_000, 7.0).await;
+    clock.set(T0 + 33_000);
+    evaluate_all(&cw).await;
+    assert_eq!(state(&cw, "two-of-three"), State::Alarm, "two of three");
+    let reason = cw.alarms.get("two-of-three").expect("alarm").state_reason;
+    assert!(
+        reason.starts_with("Threshold Crossed: 2 out of the last 3 datapoints [7.0 (05/12/26 10:00:20), 5.0 (05/12/26 10:00:00)]"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn set_alarm_state_is_corrected_by_the_next_evaluation() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = ManualClock::new(T0);
+    let (_p, cw) = open(dir.path(), &clock);
+    cw.alarms.put(alarm("errors", 1, None, None)).expect("put");
+    put(&cw, T0, 0.0).await;
+    clock.set(T0 + 13_000);
+    evaluate_all(&cw).await;
+    assert_eq!(state(&cw, "errors"), State::Ok);
+    freshet_cloudwatch::alarms::evaluator::apply(
+        &cw,
+        "errors",
+        State::Alarm,
+        "testing".into(),
+        None,
+    );
+    assert_eq!(state(&cw, "errors"), State::Alarm);
+    evaluate_all(&cw).await;
+    assert_eq!(state(&cw, "errors"), State::Ok);
+}
+
+#[tokio::test]
+async fn alarm_state_and_history_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = ManualClock::new(T0);
+    {
+        let (p, cw) = open(dir.path(), &clock);
+        cw.alarms
+            .put(alarm("errors", 1, None, Some("breaching")))
+            .expect("put");
+        clock.set(T0 + 13_000);
+        evaluate_all(&cw).await;
+        assert_eq!(state(&cw, "errors"), State::Alarm);
+        p.shutdown();
+    }
+    let (_p, cw) = open(dir.path(), &clock);
+    let a = cw.alarms.get("errors").expect("alarm kept");
+    assert_eq!(a.state, State::Alarm);
+    assert!(a.state_reason.contains("treated as [Breaching]"), "{}", a.state_reason);
+    assert_eq!(cw.alarms.history(Some("errors"), false).len(), 2);
+}
+
+#[tokio::test]
+async fn an_update_keeps_the_state_and_deleting_keeps_the_history() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = ManualClock::new(T0);
+    let (_p, cw) = open(dir.path(), &clock);
+    cw.alarms
+        .put(alarm("errors", 1, None, Some("breaching")))
+        .expect("put");
+    clock.set(T0 + 13_000);
+    evaluate_all(&cw).await;
+    let mut updated = alarm("errors", 2, None, Some("breaching"));
+    updated.description = Some("now two periods".into());
+    cw.alarms.put(updated).expect("update");
+    let a = cw.alarms.get("errors").expect("alarm");
+    assert_eq!(a.state, State::Alarm);
+    assert_eq!(a.description.as_deref(), Some("now two periods"));
+    cw.alarms.delete(&["errors".into()]).expect("delete");
+    assert!(cw.alarms.get("errors").is_none());
+    assert_eq!(cw.alarms.history(Some("errors"), false).len(), 3);
+    let e = cw.alarms.delete(&["errors".into()]).expect_err("gone");
+    assert_eq!(e.code(), "ResourceNotFound");
+}
+
+#[tokio::test]
+async fn composite_alarms_follow_their_rule() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = ManualClock::new(T0);
+    let (_p, cw) = open(dir.path(), &clock);
+    cw.alarms
+        .put(alarm("child", 1, None, Some("breaching")))
+        .expect("put");
+    let mut parent = alarm("parent", 1, None, None);
+    parent.kind = AlarmKind::Composite(freshet_cloudwatch::alarms::model::CompositeConfig {
+        rule: "ALARM(\"child\") AND NOT OK(child)".into(),
+    });
+    cw.alarms.put(parent).expect("composite");
+    clock.set(T0 + 13_000);
+    evaluate_all(&cw).await;
+    assert_eq!(state(&cw, "child"), State::Alarm);
+    assert_eq!(state(&cw, "parent"), State::Alarm);
+}

@@ -203,7 +203,11 @@ async fn alarm_state_and_history_survive_a_restart() {
     let (_p, cw) = open(dir.path(), &clock);
     let a = cw.alarms.get("errors").expect("alarm kept");
     assert_eq!(a.state, State::Alarm);
-    assert!(a.state_reason.contains("treated as [Breaching]"), "{}", a.state_reason);
+    assert!(
+        a.state_reason.contains("treated as [Breaching]"),
+        "{}",
+        a.state_reason
+    );
     assert_eq!(cw.alarms.history(Some("errors"), false).len(), 2);
 }
 
@@ -247,4 +251,127 @@ async fn composite_alarms_follow_their_rule() {
     evaluate_all(&cw).await;
     assert_eq!(state(&cw, "child"), State::Alarm);
     assert_eq!(state(&cw, "parent"), State::Alarm);
+}
+
+/// A one-shot HTTP server on loopback: answers `status` to each request and hands over the
+/// bodies it received.
+async fn webhook(status: u16) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Read headers, then Content-Length bytes of body.
+            loop {
+                let n = sock.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        let _ = tx.send(body.to_owned());
+                        break;
+                    }
+                }
+            }
+            let resp =
+                format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = sock.write_all(resp.as_bytes()).await;
+        }
+    });
+    (format!("http://{addr}/hook"), rx)
+}
+
+async fn action_history(cw: &CloudWatch, name: &str, n: usize) -> Vec<String> {
+    for _ in 0..500 {
+        let items: Vec<String> = cw
+            .alarms
+            .history(Some(name), true)
+            .into_iter()
+            .filter(|h| h.kind == HistoryKind::Action)
+            .map(|h| h.summary)
+            .collect();
+        if items.len() >= n {
+            return items;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no action history for {name}");
+}
+
+#[tokio::test]
+async fn sns_topic_actions_post_the_notification_to_the_configured_webhook() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = ManualClock::new(T0);
+    let (_p, cw) = open(dir.path(), &clock);
+    let (url, mut bodies) = webhook(200).await;
+    let mut webhooks = freshet_cloudwatch::alarms::actions::Webhooks::default();
+    webhooks.by_topic.insert("pager".into(), url);
+    cw.alarms
+        .set_peers(freshet_cloudwatch::alarms::actions::Peers {
+            sqs: None,
+            webhooks,
+            invoker: None,
+        });
+    let topic = "arn:aws:sns:us-east-1:000000000000:pager";
+    let unknown = "arn:aws:sns:us-east-1:000000000000:nobody-listens";
+    let mut a = alarm("errors", 1, None, Some("breaching"));
+    a.alarm_actions = vec![topic.into(), unknown.into()];
+    cw.alarms.put(a).expect("put");
+    clock.set(T0 + 13_000);
+    evaluate_all(&cw).await;
+    let body = bodies.recv().await.expect("a notification");
+    let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(doc["AlarmName"], "errors");
+    assert_eq!(doc["NewStateValue"], "ALARM");
+    assert_eq!(doc["Region"], "US East (N. Virginia)");
+    assert_eq!(doc["Trigger"]["Period"], 10);
+    let summaries = action_history(&cw, "errors", 2).await;
+    assert_eq!(
+        summaries[0],
+        format!("Successfully executed action {topic}")
+    );
+    assert!(
+        summaries[1].starts_with(&format!("Failed to execute action {unknown}")),
+        "{}",
+        summaries[1]
+    );
+}
+
+#[tokio::test]
+async fn disabled_actions_do_not_run() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = ManualClock::new(T0);
+    let (_p, cw) = open(dir.path(), &clock);
+    let mut a = alarm("quiet", 1, None, Some("breaching"));
+    a.alarm_actions = vec!["arn:aws:sns:us-east-1:000000000000:t".into()];
+    cw.alarms.put(a).expect("put");
+    cw.alarms
+        .set_actions_enabled(&["quiet".into()], false)
+        .expect("disable");
+    clock.set(T0 + 13_000);
+    evaluate_all(&cw).await;
+    assert_eq!(state(&cw, "quiet"), State::Alarm);
+    tokio::task::yield_now().await;
+    assert!(
+        cw.alarms
+            .history(Some("quiet"), true)
+            .iter()
+            .all(|h| h.kind != HistoryKind::Action)
+    );
 }

@@ -322,7 +322,9 @@ pub async fn start_with(
         recorder,
         cloudwatch.store.clone(),
     ));
-    cloudwatch.alarms.set_peers(alarm_peers(&config, &sqs));
+    cloudwatch
+        .alarms
+        .set_peers(alarm_peers(&config, &sqs, &functions));
     supervisor.start(freshet_cloudwatch::alarms::evaluator::evaluator_every(
         cloudwatch.clone(),
         config.cloudwatch.alarm_evaluation_interval,
@@ -464,8 +466,12 @@ async fn open_firehose(
     Ok(firehose)
 }
 
-/// What CloudWatch alarm actions reach: SQS in process, webhooks for SNS topics.
-fn alarm_peers(config: &Config, sqs: &Sqs) -> freshet_cloudwatch::alarms::actions::Peers {
+/// What CloudWatch alarm actions reach: SQS and Lambda in process, webhooks for SNS topics.
+fn alarm_peers(
+    config: &Config,
+    sqs: &Sqs,
+    functions: &Functions,
+) -> freshet_cloudwatch::alarms::actions::Peers {
     let c = &config.cloudwatch;
     let mut by_topic = c.webhooks.clone();
     let default = by_topic.remove("default");
@@ -477,6 +483,7 @@ fn alarm_peers(config: &Config, sqs: &Sqs) -> freshet_cloudwatch::alarms::action
             timeout: Some(c.webhook_timeout),
             attempts: Some(c.webhook_attempts),
         },
+        invoker: Some(Arc::new(functions.clone())),
     }
 }
 

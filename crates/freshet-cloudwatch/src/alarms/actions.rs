@@ -4,7 +4,9 @@
 //!   CloudWatch alarms) is sent to the queue through the in-process [`Sqs`] handle;
 //! - `arn:aws:sns:<region>:<acct>:<topic>`: the same document is POSTed to the webhook URL
 //!   configured for the topic (or the default one), with retries and a timeout per attempt;
-//! - anything else (EC2, Auto Scaling, Lambda, Systems Manager) is recorded as failed.
+//! - `arn:aws:lambda:<region>:<acct>:function:<name>`: the function is invoked through the
+//!   in-process [`Invoker`] with the CloudWatch alarm event (`source: aws.cloudwatch`);
+//! - anything else (EC2, Auto Scaling, Systems Manager) is recorded as failed.
 //!
 //! Every attempt is an `Action` history item.
 
@@ -13,6 +15,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
+use freshet_lambda::spec::{Invocation, Invoker};
 use freshet_sqs::Sqs;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -53,6 +56,8 @@ pub struct Peers {
     pub sqs: Option<Sqs>,
     /// Webhooks, for SNS topic actions.
     pub webhooks: Webhooks,
+    /// Lambda, for function actions.
+    pub invoker: Option<Arc<dyn Invoker>>,
 }
 
 impl std::fmt::Debug for Peers {
@@ -60,6 +65,7 @@ impl std::fmt::Debug for Peers {
         f.debug_struct("Peers")
             .field("sqs", &self.sqs.is_some())
             .field("webhooks", &self.webhooks)
+            .field("invoker", &self.invoker.is_some())
             .finish()
     }
 }
@@ -174,6 +180,89 @@ pub fn notification(old: &Alarm, new: &Alarm) -> serde_json::Value {
     doc
 }
 
+/// The event a Lambda function action receives (AWS's CloudWatch alarm event).
+pub fn lambda_event(old: &Alarm, new: &Alarm) -> serde_json::Value {
+    let parts: Vec<&str> = new.arn.split(':').collect();
+    let state = |a: &Alarm| {
+        let mut s = json!({
+            "value": a.state.as_str(),
+            "reason": a.state_reason,
+            "timestamp": iso_time(a.state_updated_ms),
+        });
+        if let Some(d) = &a.state_reason_data {
+            s["reasonData"] = json!(d);
+        }
+        s
+    };
+    let mut configuration = json!({"description": new.description});
+    match &new.kind {
+        AlarmKind::Metric(c) => {
+            let metric = |id: &str,
+                          m: &super::model::MetricRef,
+                          period: u32,
+                          stat: &str,
+                          ret: bool| {
+                let dims: serde_json::Map<String, serde_json::Value> = m
+                    .dimensions
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect();
+                json!({
+                    "id": id,
+                    "metricStat": {
+                        "metric": {"namespace": m.namespace, "name": m.name, "dimensions": dims},
+                        "period": period,
+                        "stat": stat,
+                    },
+                    "returnData": ret,
+                })
+            };
+            let metrics: Vec<serde_json::Value> = match &c.single {
+                Some(s) => {
+                    let stat = s
+                        .statistic
+                        .as_deref()
+                        .or(s.extended_statistic.as_deref())
+                        .unwrap_or_default();
+                    vec![metric("m1", &s.metric, s.period_s, stat, true)]
+                }
+                None => c
+                    .metrics
+                    .iter()
+                    .map(|q| match (&q.metric_stat, &q.expression) {
+                        (Some(s), _) => {
+                            metric(&q.id, &s.metric, s.period_s, &s.stat, q.returns_data())
+                        }
+                        (None, e) => json!({
+                            "id": q.id,
+                            "expression": e,
+                            "label": q.label,
+                            "returnData": q.returns_data(),
+                        }),
+                    })
+                    .collect(),
+            };
+            configuration["metrics"] = json!(metrics);
+        }
+        AlarmKind::Composite(c) => {
+            configuration["alarmRule"] = json!(c.rule);
+        }
+    }
+    json!({
+        "source": "aws.cloudwatch",
+        "alarmArn": new.arn,
+        "accountId": parts.get(4).copied().unwrap_or_default(),
+        "time": iso_time(new.state_updated_ms),
+        "region": parts.get(3).copied().unwrap_or_default(),
+        "alarmData": {
+            "alarmName": new.name,
+            "state": state(new),
+            "previousState": state(old),
+            "configuration": configuration,
+        },
+    })
+}
+
 /// Runs the actions of `new`'s state in the background (when ActionsEnabled), recording an
 /// `Action` history item for each.
 pub fn run(alarms: &Arc<Alarms>, old: &Alarm, new: &Alarm) {
@@ -185,6 +274,7 @@ pub fn run(alarms: &Arc<Alarms>, old: &Alarm, new: &Alarm) {
         return;
     }
     let doc = notification(old, new).to_string();
+    let event = lambda_event(old, new).to_string();
     let peers = alarms.peers();
     let alarms = alarms.clone();
     let name = new.name.clone();
@@ -192,7 +282,7 @@ pub fn run(alarms: &Arc<Alarms>, old: &Alarm, new: &Alarm) {
     let state_updated = new.state_updated_ms;
     tokio::spawn(async move {
         for arn in targets {
-            let outcome = execute(&peers, &arn, &doc).await;
+            let outcome = execute(&peers, &arn, &doc, &event).await;
             let (summary, state) = match &outcome {
                 Ok(()) => (format!("Successfully executed action {arn}"), "Succeeded"),
                 Err(e) => {
@@ -226,7 +316,7 @@ pub fn run(alarms: &Arc<Alarms>, old: &Alarm, new: &Alarm) {
 }
 
 /// Executes one action.
-async fn execute(peers: &Peers, arn: &str, doc: &str) -> Result<(), String> {
+async fn execute(peers: &Peers, arn: &str, doc: &str, event: &str) -> Result<(), String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     match parts.get(2).copied() {
         Some("sqs") => {
@@ -246,6 +336,26 @@ async fn execute(peers: &Peers, arn: &str, doc: &str) -> Result<(), String> {
                 ));
             };
             post(&peers.webhooks, url, doc).await
+        }
+        Some("lambda") => {
+            let Some(invoker) = &peers.invoker else {
+                return Err("Lambda is not available".to_owned());
+            };
+            let invocation = Invocation {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                payload: Bytes::copy_from_slice(event.as_bytes()),
+                invoked_arn: arn.to_owned(),
+                client_context: None,
+                tail_log: false,
+            };
+            match invoker.invoke(arn, invocation).await {
+                Ok(r) if r.function_error.is_none() => Ok(()),
+                Ok(r) => Err(format!(
+                    "the function failed: {}",
+                    String::from_utf8_lossy(&r.payload)
+                )),
+                Err(e) => Err(e.to_string()),
+            }
         }
         _ => Err(format!("Freshet does not run actions of this kind: {arn}")),
     }

@@ -12,7 +12,7 @@ use freshet_metrics::{MetricKey, Unit};
 use freshet_runtime::{Component, Periodic};
 
 use super::eval::{Comparison, Rule, Slot, Treat, decide};
-use super::model::{Alarm, AlarmKind, MetricAlarmConfig, MetricRef, State};
+use super::model::{AlarmKind, MetricAlarmConfig, MetricRef, State};
 use super::{actions, rule};
 use crate::CloudWatch;
 use crate::statistic::Statistic;
@@ -230,13 +230,4 @@ async fn metric_slots(
         }
     }
     Some(slots)
-}
-
-/// Whether `alarm` is evaluated by this pass (metric alarms with a static threshold or
-/// metric math, composite alarms).
-pub fn is_evaluated(alarm: &Alarm) -> bool {
-    match &alarm.kind {
-        AlarmKind::Metric(c) => c.threshold.is_some() || c.threshold_metric_id.is_some(),
-        AlarmKind::Composite(_) => true,
-    }
 }

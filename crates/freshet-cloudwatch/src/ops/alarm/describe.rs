@@ -229,6 +229,7 @@ impl<'a> Operation<Ctx<'a>> for DescribeAlarmsForMetric {
     ) -> Result<DescribeAlarmsForMetricOutput, ApiError> {
         let name = required(i.metric_name, "MetricName")?.0;
         let namespace = required(i.namespace, "Namespace")?.0;
+        // Without Dimensions, alarms on the metric with any dimensions match.
         let mut dims = dimensions_in(i.dimensions)?;
         dims.sort();
         let statistic = i.statistic.map(|s| s.0);
@@ -242,7 +243,7 @@ impl<'a> Operation<Ctx<'a>> for DescribeAlarmsForMetric {
             let same = |m: &crate::alarms::model::MetricRef| {
                 let mut d = m.dimensions.clone();
                 d.sort();
-                m.name == name && m.namespace == namespace && (i_dims_empty(&dims) || d == dims)
+                m.name == name && m.namespace == namespace && (dims.is_empty() || d == dims)
             };
             match &c.single {
                 Some(s) => {
@@ -267,11 +268,6 @@ impl<'a> Operation<Ctx<'a>> for DescribeAlarmsForMetric {
             metric_alarms: alarms.filter_map(|a| metric_alarm_out(&a)).collect(),
         })
     }
-}
-
-/// Without Dimensions, alarms on the metric with any dimensions match.
-fn i_dims_empty(d: &[(String, String)]) -> bool {
-    d.is_empty()
 }
 
 pub(crate) struct DescribeAlarmHistory;

@@ -45,7 +45,10 @@ fn dim() -> Dimension {
 }
 
 /// A simple alarm: Maximum of App/Errors{Service=api} over 10 s ≥ 1.
-fn put_alarm(client: &Client, name: &str) -> aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder {
+fn put_alarm(
+    client: &Client,
+    name: &str,
+) -> aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder {
     client
         .put_metric_alarm()
         .alarm_name(name)
@@ -80,10 +83,19 @@ async fn state_of(client: &Client, name: &str) -> StateValue {
         .send()
         .await
         .expect("describe");
-    out.metric_alarms()[0].state_value().cloned().expect("state")
+    out.metric_alarms()[0]
+        .state_value()
+        .cloned()
+        .expect("state")
 }
 
-async fn wait_for_state(server: &TestServer, client: &Client, name: &str, want: StateValue, v: f64) {
+async fn wait_for_state(
+    server: &TestServer,
+    client: &Client,
+    name: &str,
+    want: StateValue,
+    v: f64,
+) {
     for _ in 0..300 {
         put_point(server, v).await;
         if state_of(client, name).await == want {
@@ -174,23 +186,39 @@ async fn put_metric_alarm_refuses_what_aws_refuses() {
         "InvalidParameterValue",
     );
     assert_code(
-        put_alarm(&client, "a").evaluation_periods(2).datapoints_to_alarm(3).send().await,
+        put_alarm(&client, "a")
+            .evaluation_periods(2)
+            .datapoints_to_alarm(3)
+            .send()
+            .await,
         "InvalidParameterValue",
     );
     assert_code(
-        put_alarm(&client, "a").extended_statistic("p99").send().await,
+        put_alarm(&client, "a")
+            .extended_statistic("p99")
+            .send()
+            .await,
         "InvalidParameterCombination",
     );
     assert_code(
-        put_alarm(&client, "a").evaluation_periods(8641).send().await,
+        put_alarm(&client, "a")
+            .evaluation_periods(8641)
+            .send()
+            .await,
         "InvalidParameterValue",
     );
     assert_code(
-        put_alarm(&client, "a").alarm_actions("arn:aws:sns:us-east-1:bad:t").send().await,
+        put_alarm(&client, "a")
+            .alarm_actions("arn:aws:sns:us-east-1:bad:t")
+            .send()
+            .await,
         "InvalidParameterValue",
     );
     assert_code(
-        put_alarm(&client, "a").treat_missing_data("sometimes").send().await,
+        put_alarm(&client, "a")
+            .treat_missing_data("sometimes")
+            .send()
+            .await,
         "InvalidParameterValue",
     );
     let e = expect_err(
@@ -204,13 +232,7 @@ async fn put_metric_alarm_refuses_what_aws_refuses() {
     );
     assert_eq!(e.code.as_deref(), Some("ResourceNotFound"));
     assert_eq!(e.status, Some(404));
-    let e = expect_err(
-        client
-            .delete_alarms()
-            .alarm_names("nope")
-            .send()
-            .await,
-    );
+    let e = expect_err(client.delete_alarms().alarm_names("nope").send().await);
     assert_eq!(e.code.as_deref(), Some("ResourceNotFound"));
 }
 
@@ -255,7 +277,11 @@ async fn set_alarm_state_is_recorded_in_history() {
     let manual = history
         .alarm_history_items()
         .iter()
-        .find(|h| h.history_data().unwrap_or_default().contains("testing the pager"))
+        .find(|h| {
+            h.history_data()
+                .unwrap_or_default()
+                .contains("testing the pager")
+        })
         .expect("the manual state update");
     assert!(
         manual
@@ -286,7 +312,12 @@ async fn set_alarm_state_is_recorded_in_history() {
         .send()
         .await
         .expect("disable");
-    let out = client.describe_alarms().alarm_names("manual").send().await.expect("d");
+    let out = client
+        .describe_alarms()
+        .alarm_names("manual")
+        .send()
+        .await
+        .expect("d");
     assert_eq!(out.metric_alarms()[0].actions_enabled(), Some(false));
 }
 
@@ -441,10 +472,22 @@ async fn dashboards_round_trip_and_bad_bodies_fail_as_aws_answers() {
         Some("The field DashboardBody must be a valid JSON object")
     );
 
-    let e = expect_err(client.delete_dashboards().dashboard_names("ops").dashboard_names("nope").send().await);
+    let e = expect_err(
+        client
+            .delete_dashboards()
+            .dashboard_names("ops")
+            .dashboard_names("nope")
+            .send()
+            .await,
+    );
     assert_eq!(e.code.as_deref(), Some("ResourceNotFound"));
     assert_eq!(e.status, Some(404));
-    client.get_dashboard().dashboard_name("ops").send().await.expect("still there");
+    client
+        .get_dashboard()
+        .dashboard_name("ops")
+        .send()
+        .await
+        .expect("still there");
     client
         .delete_dashboards()
         .dashboard_names("ops")

@@ -157,6 +157,8 @@ pub struct CompositeConfig {
 }
 
 /// What kind of alarm and its configuration.
+// Alarms are few and live in one map: boxing the metric configuration would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum AlarmKind {
     /// A metric alarm.

@@ -26,7 +26,7 @@ fn combination(msg: impl Into<String>) -> CwError {
 
 /// Whether `p` is a period an alarm may use: 10, 20, 30 or a multiple of 60.
 pub fn valid_period(p: u32) -> bool {
-    matches!(p, 10 | 20 | 30) || (p > 0 && p % 60 == 0)
+    matches!(p, 10 | 20 | 30) || (p > 0 && p.is_multiple_of(60))
 }
 
 /// Checks an alarm about to be put.

@@ -23,7 +23,7 @@ fn hex(s: &str) -> String {
 
 fn unhex(s: &str) -> Result<String, CwError> {
     let bad = || CwError::InvalidNextToken("The service couldn't process the token.".to_owned());
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(bad());
     }
     let bytes = (0..s.len())

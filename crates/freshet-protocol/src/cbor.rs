@@ -185,6 +185,42 @@ pub fn error_body(code: &str, member: &str, message: Option<&str>) -> Vec<u8> {
     to_vec(&Value::Map(map)).unwrap_or_default()
 }
 
+/// [`error_body`] with the error shape's other modeled members.
+pub fn error_body_with(
+    code: &str,
+    member: &str,
+    message: Option<&str>,
+    fields: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<u8> {
+    let mut map = vec![(Value::Text("__type".into()), Value::Text(code.into()))];
+    if let Some(m) = message {
+        map.push((Value::Text(member.into()), Value::Text(m.to_owned())));
+    }
+    for (k, v) in fields {
+        map.push((Value::Text(k.clone()), json_to_cbor(v)));
+    }
+    to_vec(&Value::Map(map)).unwrap_or_default()
+}
+
+fn json_to_cbor(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => Value::Integer(i.into()),
+            (None, Some(u), _) => Value::Integer(u.into()),
+            (_, _, f) => Value::Float(f.unwrap_or_default()),
+        },
+        serde_json::Value::String(s) => Value::Text(s.clone()),
+        serde_json::Value::Array(a) => Value::Array(a.iter().map(json_to_cbor).collect()),
+        serde_json::Value::Object(o) => Value::Map(
+            o.iter()
+                .map(|(k, v)| (Value::Text(k.clone()), json_to_cbor(v)))
+                .collect(),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;

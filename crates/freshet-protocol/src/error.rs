@@ -57,8 +57,9 @@ pub struct ApiError {
     /// the service is query-compatible at all.
     pub query_code: Option<&'static str>,
     /// Modeled members of the error shape beyond its code and message, by member name (Lambda's
-    /// TooManyRequestsException: `Reason`, `retryAfterSeconds`). Only REST-JSON puts them on
-    /// the wire.
+    /// TooManyRequestsException: `Reason`, `retryAfterSeconds`; CloudWatch's
+    /// DashboardInvalidInputError: `dashboardValidationMessages`). REST-JSON, JSON and CBOR
+    /// bodies carry them; Query errors do not.
     pub fields: Option<Box<Map<String, Value>>>,
 }
 
@@ -163,9 +164,32 @@ impl ApiError {
             let fields = self.fields.as_deref().cloned().unwrap_or_default();
             rest_json_error_body(self, self.status, self.message_member(), &fields)
         } else if protocol.is_cbor() {
-            crate::cbor::error_body(&code, self.message_member(), self.message.as_deref())
+            match self.fields.as_deref() {
+                None => {
+                    crate::cbor::error_body(&code, self.message_member(), self.message.as_deref())
+                }
+                Some(fields) => crate::cbor::error_body_with(
+                    &code,
+                    self.message_member(),
+                    self.message.as_deref(),
+                    fields,
+                ),
+            }
         } else {
-            json_error_body(&code, self.message_member(), self.message.as_deref())
+            match self.fields.as_deref() {
+                None => json_error_body(&code, self.message_member(), self.message.as_deref()),
+                Some(fields) => {
+                    let mut body = Map::new();
+                    body.insert("__type".to_owned(), Value::from(code.as_str()));
+                    if let Some(m) = &self.message {
+                        body.insert(self.message_member().to_owned(), Value::from(m.as_str()));
+                    }
+                    for (k, v) in fields {
+                        body.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                    serde_json::to_vec(&Value::Object(body)).unwrap_or_default()
+                }
+            }
         }
     }
 
@@ -224,6 +248,22 @@ fn json_error_body(code: &str, member: &str, message: Option<&str>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_and_cbor_bodies_carry_the_modeled_members() {
+        let e = ApiError::new("DashboardInvalidInputError", 400, "bad").with_field(
+            "dashboardValidationMessages",
+            serde_json::json!([{"DataPath": "/w", "Message": "m"}]),
+        );
+        assert_eq!(
+            String::from_utf8(e.body()).expect("utf8"),
+            r#"{"__type":"DashboardInvalidInputError","dashboardValidationMessages":[{"DataPath":"/w","Message":"m"}],"message":"bad"}"#
+        );
+        let cbor: serde_json::Value =
+            ciborium::from_reader(&e.body_in(Protocol::RpcV2Cbor)[..]).expect("cbor");
+        assert_eq!(cbor["dashboardValidationMessages"][0]["DataPath"], "/w");
+        assert_eq!(cbor["message"], "bad");
+    }
 
     #[test]
     fn bodies_use_the_aws_member_names() {

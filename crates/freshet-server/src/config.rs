@@ -41,6 +41,8 @@ pub struct Config {
     pub firehose: FirehoseConfig,
     /// S3 buckets and objects.
     pub s3: S3Config,
+    /// CloudWatch alarms: evaluation and where SNS topic actions go.
+    pub cloudwatch: CloudWatchConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -295,6 +297,33 @@ pub struct FirehoseConfig {
     /// Buckets whose objects go to an external S3-compatible store, by bucket name.
     pub remote_buckets:
         std::collections::BTreeMap<String, freshet_firehose::sink::remote::RemoteStore>,
+}
+
+/// `[cloudwatch]`: alarm evaluation and actions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CloudWatchConfig {
+    /// How often every alarm is evaluated.
+    #[serde(with = "humantime_serde")]
+    pub alarm_evaluation_interval: Duration,
+    /// Per-attempt timeout of a webhook POST.
+    #[serde(with = "humantime_serde")]
+    pub webhook_timeout: Duration,
+    /// Attempts per webhook notification (at least 1).
+    pub webhook_attempts: u32,
+    /// Webhook URL per SNS topic name; the key `default` serves topics not listed.
+    pub webhooks: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for CloudWatchConfig {
+    fn default() -> Self {
+        Self {
+            alarm_evaluation_interval: Duration::from_secs(10),
+            webhook_timeout: Duration::from_secs(5),
+            webhook_attempts: 3,
+            webhooks: Default::default(),
+        }
+    }
 }
 
 impl Default for FirehoseConfig {

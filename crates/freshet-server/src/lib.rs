@@ -88,6 +88,7 @@ pub struct RunningServer {
     logs: Logs,
     functions: Functions,
     firehose: Firehose,
+    cloudwatch: CloudWatch,
     s3: freshet_s3::S3,
     executor: ExecutorHandle,
     _lock: lock::DirLock,
@@ -141,6 +142,11 @@ impl RunningServer {
     /// The Firehose delivery streams, for tests (an in-memory sink) and in-process callers.
     pub fn firehose(&self) -> &Firehose {
         &self.firehose
+    }
+
+    /// CloudWatch (metric store, alarms, dashboards), for tests and in-process callers.
+    pub fn cloudwatch(&self) -> &CloudWatch {
+        &self.cloudwatch
     }
 
     /// The S3 store, for tests and in-process writers (Firehose delivery).
@@ -320,6 +326,13 @@ pub async fn start_with(
     supervisor.start(freshet_cloudwatch::store::maintenance_component(
         cloudwatch.store.clone(),
     ));
+    cloudwatch
+        .alarms
+        .set_peers(alarm_peers(&config, &sqs, &functions));
+    supervisor.start(freshet_cloudwatch::alarms::evaluator::evaluator_every(
+        cloudwatch.clone(),
+        config.cloudwatch.alarm_evaluation_interval,
+    ));
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(KinesisService::new(streams.clone())),
         Arc::new(SqsService::new(sqs.clone())),
@@ -329,7 +342,7 @@ pub async fn start_with(
         Arc::new(s3.service()),
         Arc::new(GlueService::new(glue.clone())),
         Arc::new(ConsoleService::new(cloudwatch.clone())),
-        Arc::new(CloudWatchService::new(cloudwatch)),
+        Arc::new(CloudWatchService::new(cloudwatch.clone())),
     ];
     let router = Router::new(services);
     let tls = match config.server.tls_listen {
@@ -421,6 +434,7 @@ pub async fn start_with(
         logs,
         functions,
         firehose,
+        cloudwatch,
         s3,
         executor: ExecutorHandle(executor),
         _lock: lock,
@@ -455,6 +469,27 @@ async fn open_firehose(
         .map_err(|e| format!("firehose.remote_buckets: {e}"))?;
     firehose.set_sink(Arc::new(sink));
     Ok(firehose)
+}
+
+/// What CloudWatch alarm actions reach: SQS and Lambda in process, webhooks for SNS topics.
+fn alarm_peers(
+    config: &Config,
+    sqs: &Sqs,
+    functions: &Functions,
+) -> freshet_cloudwatch::alarms::actions::Peers {
+    let c = &config.cloudwatch;
+    let mut by_topic = c.webhooks.clone();
+    let default = by_topic.remove("default");
+    freshet_cloudwatch::alarms::actions::Peers {
+        sqs: Some(sqs.clone()),
+        webhooks: freshet_cloudwatch::alarms::actions::Webhooks {
+            by_topic,
+            default,
+            timeout: Some(c.webhook_timeout),
+            attempts: Some(c.webhook_attempts),
+        },
+        invoker: Some(Arc::new(functions.clone())),
+    }
 }
 
 /// The executor of Lambda handlers: warm local processes, logs into CloudWatch Logs, handlers

@@ -13,7 +13,6 @@ use crate::error::WIRE;
 
 /// What an operation runs with.
 pub(crate) struct Ctx<'a> {
-    #[allow(dead_code)]
     pub cw: &'a CloudWatch,
     #[allow(dead_code)]
     pub protocol: Protocol,

@@ -41,6 +41,8 @@ pub struct Config {
     pub firehose: FirehoseConfig,
     /// S3 buckets and objects.
     pub s3: S3Config,
+    /// CloudWatch metrics.
+    pub cloudwatch: CloudWatchConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -306,6 +308,20 @@ impl Default for FirehoseConfig {
             undelivered_budget: ByteSize(1 << 30),
             remote_buckets: Default::default(),
         }
+    }
+}
+
+/// `[cloudwatch]`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CloudWatchConfig {
+    /// Whether the services publish their AWS/* metrics (off: nothing is recorded).
+    pub metrics: bool,
+}
+
+impl Default for CloudWatchConfig {
+    fn default() -> Self {
+        Self { metrics: true }
     }
 }
 

@@ -215,6 +215,12 @@ pub async fn start_with(
     let supervisor = Supervisor::new(clock.clone());
     let platform = Platform::open_local(&dir, log_config, clock, supervisor.tasks())
         .map_err(|e| storage_err(e.to_string()))?;
+    // One recorder for every service; disabled, it hands out handles that record nothing.
+    let recorder = if config.cloudwatch.metrics {
+        Recorder::new(platform.clock.clone())
+    } else {
+        Recorder::disabled()
+    };
     let k = &config.kinesis;
     let opts = StreamsOptions {
         account_id: config.aws.account_id.clone(),
@@ -235,12 +241,13 @@ pub async fn start_with(
         subscription_heartbeat: k.subscription_heartbeat,
         on_demand_stream_limit: k.on_demand_stream_limit,
         shard_quotas: k.shard_quotas,
+        recorder: recorder.clone(),
     };
     let streams = Streams::open_on(&platform, opts)
         .await
         .map_err(|e| storage_err(e.to_string()))?;
     start_kinesis_components(&supervisor, &streams, &config);
-    let sqs = open_sqs(&platform, &supervisor, &config)
+    let sqs = open_sqs(&platform, &supervisor, &config, &recorder)
         .await
         .map_err(|e| storage_err(e.to_string()))?;
     let logs = open_logs(&platform, &config)
@@ -302,7 +309,6 @@ pub async fn start_with(
         glue: Some(glue.clone()),
     });
     supervisor.start(firehose.component());
-    let recorder = Recorder::new(platform.clock.clone());
     let cloudwatch = CloudWatch::open(
         &platform,
         recorder.clone(),
@@ -538,6 +544,7 @@ async fn open_sqs(
     platform: &Platform,
     supervisor: &Supervisor,
     config: &Config,
+    recorder: &Recorder,
 ) -> Result<Sqs, freshet_sqs::OpenError> {
     let c = &config.sqs;
     let opts = SqsOptions {
@@ -547,6 +554,7 @@ async fn open_sqs(
         max_loaded_messages: c.max_loaded_messages,
         checkpoint_interval: c.checkpoint_interval,
         checkpoint_changes: c.checkpoint_changes,
+        recorder: recorder.clone(),
     };
     let sqs = Sqs::open_on(platform, opts).await?;
     let s = sqs.clone();

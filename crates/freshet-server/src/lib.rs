@@ -268,6 +268,7 @@ pub async fn start_with(
     let functions = open_functions(&platform, &config).map_err(|e| storage_err(e.to_string()))?;
     let executor = start_executor(&config, &logs, addr).map_err(|e| storage_err(e.to_string()))?;
     functions.set_executor(Arc::new(executor.clone()));
+    functions.set_recorder(recorder.clone());
     let async_queue = AsyncQueue::open_on(
         &platform,
         AsyncQueueOptions {

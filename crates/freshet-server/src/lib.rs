@@ -250,7 +250,7 @@ pub async fn start_with(
     let sqs = open_sqs(&platform, &supervisor, &config, &recorder)
         .await
         .map_err(|e| storage_err(e.to_string()))?;
-    let logs = open_logs(&platform, &config)
+    let logs = open_logs(&platform, &config, &recorder)
         .await
         .map_err(|e| storage_err(e.to_string()))?;
     start_logs_components(&supervisor, &logs, &config);
@@ -606,7 +606,11 @@ fn start_kinesis_components(supervisor: &Supervisor, streams: &Streams, config: 
 }
 
 /// Opens CloudWatch Logs on the platform (recovering its groups).
-async fn open_logs(platform: &Platform, config: &Config) -> Result<Logs, freshet_logs::Error> {
+async fn open_logs(
+    platform: &Platform,
+    config: &Config,
+    recorder: &Recorder,
+) -> Result<Logs, freshet_logs::Error> {
     let l = &config.logs;
     Logs::open(
         platform,
@@ -616,6 +620,7 @@ async fn open_logs(platform: &Platform, config: &Config) -> Result<Logs, freshet
             live_tail_interval: l.live_tail_interval,
             live_tail_timeout: l.live_tail_timeout,
             max_log_groups: l.max_log_groups,
+            recorder: recorder.clone(),
         },
     )
     .await

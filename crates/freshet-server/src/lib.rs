@@ -296,7 +296,7 @@ pub async fn start_with(
     .map_err(|e| storage_err(e.to_string()))?;
     supervisor.start(mappings.component());
     let s3 = open_s3(&platform, &config).map_err(|e| storage_err(e.to_string()))?;
-    let firehose = open_firehose(&platform, &config, &s3)
+    let firehose = open_firehose(&platform, &config, &s3, &recorder)
         .await
         .map_err(|e| storage_err(e.to_string()))?;
     let glue = Glue::new(
@@ -436,6 +436,7 @@ async fn open_firehose(
     platform: &Platform,
     config: &Config,
     s3: &freshet_s3::S3,
+    recorder: &Recorder,
 ) -> Result<Firehose, String> {
     let f = &config.firehose;
     let firehose = Firehose::open(
@@ -448,6 +449,7 @@ async fn open_firehose(
             stream_limit: f.stream_limit,
             undelivered_budget_bytes: f.undelivered_budget.0,
             staging_dir: s3.staging_dir().to_path_buf(),
+            recorder: recorder.clone(),
         },
     )
     .await

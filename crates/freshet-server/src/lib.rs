@@ -88,6 +88,7 @@ pub struct RunningServer {
     functions: Functions,
     firehose: Firehose,
     s3: freshet_s3::S3,
+    cloudwatch: CloudWatch,
     executor: ExecutorHandle,
     _lock: lock::DirLock,
 }
@@ -145,6 +146,12 @@ impl RunningServer {
     /// The S3 store, for tests and in-process writers (Firehose delivery).
     pub fn s3(&self) -> &freshet_s3::S3 {
         &self.s3
+    }
+
+    /// CloudWatch: the metric store the services' metrics are collected into, for tests and
+    /// the web routes.
+    pub fn cloudwatch(&self) -> &CloudWatch {
+        &self.cloudwatch
     }
 
     /// Stops accepting connections, lets requests in flight finish (up to the configured
@@ -331,7 +338,7 @@ pub async fn start_with(
         Arc::new(FirehoseService::new(firehose.clone())),
         Arc::new(s3.service()),
         Arc::new(GlueService::new(glue.clone())),
-        Arc::new(CloudWatchService::new(cloudwatch)),
+        Arc::new(CloudWatchService::new(cloudwatch.clone())),
     ];
     let router = Router::new(services);
     let tls = match config.server.tls_listen {
@@ -424,6 +431,7 @@ pub async fn start_with(
         functions,
         firehose,
         s3,
+        cloudwatch,
         executor: ExecutorHandle(executor),
         _lock: lock,
     })

@@ -113,11 +113,13 @@ pub struct Firehose {
 pub(crate) struct Inner {
     pub(crate) platform: Platform,
     pub(crate) opts: FirehoseOptions,
-    live: Mutex<HashMap<String, Arc<Live>>>,
+    pub(crate) live: Mutex<HashMap<String, Arc<Live>>>,
     sink: RwLock<Arc<dyn ObjectSink>>,
     peers: RwLock<Peers>,
     /// Metric handles by stream name.
     pub(crate) metrics: Mutex<HashMap<String, Arc<crate::metrics::StreamMetrics>>>,
+    /// The DataFreshness gauge source (the recorder holds it weakly).
+    freshness: Mutex<Option<Arc<dyn freshet_metrics::GaugeSource>>>,
     /// Woken when streams are created, changed or deleted (the delivery manager listens).
     pub(crate) changed: Notify,
 }
@@ -146,11 +148,21 @@ impl Firehose {
                 opts,
                 live: Mutex::new(HashMap::new()),
                 metrics: Mutex::new(HashMap::new()),
+                freshness: Mutex::new(None),
                 sink: RwLock::new(Arc::new(Unconfigured)),
                 peers: RwLock::new(Peers::default()),
                 changed: Notify::new(),
             }),
         };
+        let freshness: Arc<dyn freshet_metrics::GaugeSource> =
+            Arc::new(crate::metrics::Freshness {
+                fh: Arc::downgrade(&fh.inner),
+            });
+        fh.inner
+            .opts
+            .recorder
+            .add_gauges(Arc::downgrade(&freshness));
+        *lock(&fh.inner.freshness) = Some(freshness);
         for rec in fh.records()? {
             match rec.status {
                 Status::Creating => fh.set_status(&rec.name, &rec.id, Status::Active).await?,

@@ -4,13 +4,14 @@
 //! Handles are built once per stream ([`Firehose::stream_metrics`]) and kept with its live
 //! state, so a put records without looking a metric up. One sample per call: a
 //! PutRecordBatch of 500 records is one IncomingRecords sample valued 500. Delivery records
-//! one sample per object written.
+//! one sample per object written. DeliveryToS3.DataFreshness (the age of the oldest
+//! undelivered DirectPut record, in seconds) is a gauge sampled once a minute.
 
 use std::sync::Arc;
 
-use freshet_metrics::{MetricKey, Recorder, Series, Unit};
+use freshet_metrics::{GaugeSource, MetricKey, Recorder, Series, Unit};
 
-use crate::firehose::Firehose;
+use crate::firehose::{Firehose, Inner, lock};
 
 /// The namespace.
 pub const NAMESPACE: &str = "AWS/Firehose";
@@ -141,5 +142,49 @@ impl Firehose {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(name);
+    }
+}
+
+/// Samples DeliveryToS3.DataFreshness of every DirectPut stream with live state.
+pub(crate) struct Freshness {
+    pub(crate) fh: std::sync::Weak<Inner>,
+}
+
+impl GaugeSource for Freshness {
+    fn sample(&self, now_ms: i64, out: &mut Vec<(MetricKey, Unit, f64)>) {
+        let Some(inner) = self.fh.upgrade() else {
+            return;
+        };
+        let fh = Firehose { inner };
+        let Ok(records) = fh.records() else { return };
+        for rec in records {
+            let Some(live) = lock(&fh.inner.live).get(&rec.id).cloned() else {
+                continue;
+            };
+            let next = fh.checkpoint(&rec.id).map_or(0, |cp| cp.next_offset);
+            // The oldest undelivered record is the first one after the checkpoint.
+            let age_s = if live.log.next_offset() > next {
+                live.log
+                    .read(next, 1, 1 << 20, i64::MIN)
+                    .ok()
+                    .and_then(|b| {
+                        b.records
+                            .first()
+                            .map(|r| (now_ms - r.arrival_ms).max(0) / 1000)
+                    })
+                    .unwrap_or(0)
+            } else {
+                0
+            };
+            out.push((
+                MetricKey::new(
+                    NAMESPACE,
+                    "DeliveryToS3.DataFreshness",
+                    [("DeliveryStreamName", rec.name.as_str())],
+                ),
+                Unit::Seconds,
+                age_s as f64,
+            ));
+        }
     }
 }

@@ -613,7 +613,9 @@ async fn puts_and_deliveries_publish_their_firehose_metrics() {
     fh.put_records_as("s", &puts(1), Some(PutOp::PutRecord))
         .await
         .expect("put");
-    clock.advance(60_000);
+    clock.advance(30_000);
+    recorder.sample_gauges();
+    clock.advance(30_000);
     wait_objects(&sink, 1).await;
     // The delivery is counted just after the sink took the object: drain until it shows.
     let objects = MetricKey::new(
@@ -649,6 +651,11 @@ async fn puts_and_deliveries_publish_their_firehose_metrics() {
     assert_eq!(stat("DeliveryToS3.Bytes").sum, 12.0);
     assert_eq!(stat("DeliveryToS3.ObjectCount").sum, 1.0);
     assert_eq!(stat("DeliveryToS3.Success").sum, 1.0);
+    assert_eq!(
+        stat("DeliveryToS3.DataFreshness").max,
+        30.0,
+        "the oldest undelivered record was 30 s old when sampled"
+    );
     supervisor.shutdown(Duration::from_secs(5)).await;
     platform.shutdown();
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_kinesis::types::ShardLevelMetrics;
+use aws_sdk_kinesis::types::MetricsName;
 use freshet_cloudwatch::store::Query;
 use freshet_metrics::MetricKey;
 
@@ -74,12 +74,15 @@ async fn enhanced_monitoring_turns_shard_level_metrics_on() {
     client
         .enable_enhanced_monitoring()
         .stream_name("shardwise")
-        .shard_level_metrics(ShardLevelMetrics::IncomingRecords)
+        .shard_level_metrics(MetricsName::IncomingRecords)
         .send()
         .await
         .expect("enable");
     put(&client, "shardwise", "k", b"abc").await;
-    let dims = [("StreamName", "shardwise"), ("ShardId", "shardId-000000000000")];
+    let dims = [
+        ("StreamName", "shardwise"),
+        ("ShardId", "shardId-000000000000"),
+    ];
     let got = sum_until(&server, &kinesis("IncomingRecords", &dims), |s| s >= 1.0).await;
     assert_eq!(got, Some(1.0));
     let bytes = kinesis("IncomingBytes", &dims);

@@ -234,7 +234,7 @@ impl Streams {
         let max = stream.record().max_record_size_kib as usize * 1024;
         let size = entry.data.len() + entry.partition_key.len();
         if size > max {
-            return Err(self.too_large(&stream, size, max));
+            return Err(self.too_large(stream, size, max));
         }
         let hash = entry
             .explicit_hash_key

@@ -350,7 +350,7 @@ async fn deliver(
     super::s3::put_file(fh, &plan.stream, &r.bucket, &r.key, &r.file, cancel).await?;
     fh.stream_metrics(&plan.stream).delivered(
         matches!(r.target, super::buffers::Target::Backup),
-        r.records as u64,
+        r.records,
         r.file.len,
     );
     tracing::debug!(stream = %plan.stream, key = %r.key, records = r.records, "Delivered.");

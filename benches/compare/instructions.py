@@ -53,7 +53,7 @@ def callgrind_control(pid: int, *args: str) -> None:
     subprocess.run(["callgrind_control", *args, str(pid)], check=True, capture_output=True)
 
 
-def measure(binary: Path, scenario: list[str], seconds: float) -> dict:
+def measure(binary: Path, scenario: list[str], seconds: float, env: dict[str, str] | None = None) -> dict:
     work = Path(tempfile.mkdtemp(prefix="freshet-instr-", dir=ROOT / "target"))
     port = free_port()
     out = work / "callgrind.out"
@@ -62,7 +62,7 @@ def measure(binary: Path, scenario: list[str], seconds: float) -> dict:
          str(binary), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(work / "data"),
          "--durability", "fsync"],
         env={"PATH": "/usr/bin:/bin", "FRESHET__LOG__LEVEL": "warn",
-             f"FRESHET__{section_of(binary)}__CREATE_DELAY": "0ms"},
+             f"FRESHET__{section_of(binary)}__CREATE_DELAY": "0ms", **(env or {})},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_port(port, server, timeout=120)
@@ -98,15 +98,21 @@ def main() -> int:
     ap.add_argument("--binary", type=Path, action="append",
                     help="a server binary to measure (repeat to compare; default this build)")
     ap.add_argument("--seconds", type=float, default=20.0, help="how long the counted run lasts")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="server environment for an extra run of each binary, e.g. "
+                         "FRESHET__CLOUDWATCH__METRICS=false (repeat for more variants)")
     args = ap.parse_args()
     if shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind (with callgrind_control) is not installed")
     binaries = args.binary or [FRESHET]
+    variants: list[dict[str, str]] = [{}] + [dict([kv.split("=", 1)]) for kv in args.env]
     rows = []
     for b in binaries:
-        log(f"{b}: {args.scenario} under callgrind for {args.seconds:.0f} s")
-        r = measure(b, SCENARIOS[args.scenario], args.seconds)
-        rows.append((b, r))
+        for env in variants:
+            label = " ".join(f"{k}={v}" for k, v in env.items())
+            log(f"{b} {label}: {args.scenario} under callgrind for {args.seconds:.0f} s")
+            r = measure(b, SCENARIOS[args.scenario], args.seconds, env)
+            rows.append((f"{b} {label}".strip(), r))
     print(f"| server binary (`{args.scenario}`) | requests | instructions per request | per record |")
     print("|---|---|---|---|")
     for b, r in rows:

@@ -47,6 +47,8 @@ pub struct FirehoseOptions {
     /// Where delivery assembles objects before handing them to the sink. Must be on the same
     /// file system as the local S3 store so the sink can adopt files by rename.
     pub staging_dir: PathBuf,
+    /// Where the AWS/Firehose metrics are recorded (disabled by default).
+    pub recorder: freshet_metrics::Recorder,
 }
 
 impl Default for FirehoseOptions {
@@ -59,6 +61,7 @@ impl Default for FirehoseOptions {
             stream_limit: 5000,
             undelivered_budget_bytes: DEFAULT_UNDELIVERED_BUDGET,
             staging_dir: std::env::temp_dir().join("freshet-firehose-staging"),
+            recorder: freshet_metrics::Recorder::disabled(),
         }
     }
 }
@@ -97,6 +100,8 @@ pub struct Live {
     /// Bytes appended and not yet delivered (approximate after a restart: counted from the
     /// checkpoint).
     pub undelivered: AtomicU64,
+    /// Its AWS/Firehose metric handles.
+    pub metrics: Arc<crate::metrics::StreamMetrics>,
 }
 
 /// The delivery streams of one server. Cheap to clone.
@@ -108,9 +113,13 @@ pub struct Firehose {
 pub(crate) struct Inner {
     pub(crate) platform: Platform,
     pub(crate) opts: FirehoseOptions,
-    live: Mutex<HashMap<String, Arc<Live>>>,
+    pub(crate) live: Mutex<HashMap<String, Arc<Live>>>,
     sink: RwLock<Arc<dyn ObjectSink>>,
     peers: RwLock<Peers>,
+    /// Metric handles by stream name.
+    pub(crate) metrics: Mutex<HashMap<String, Arc<crate::metrics::StreamMetrics>>>,
+    /// The DataFreshness gauge source (the recorder holds it weakly).
+    freshness: Mutex<Option<Arc<dyn freshet_metrics::GaugeSource>>>,
     /// Woken when streams are created, changed or deleted (the delivery manager listens).
     pub(crate) changed: Notify,
 }
@@ -138,11 +147,22 @@ impl Firehose {
                 platform: platform.clone(),
                 opts,
                 live: Mutex::new(HashMap::new()),
+                metrics: Mutex::new(HashMap::new()),
+                freshness: Mutex::new(None),
                 sink: RwLock::new(Arc::new(Unconfigured)),
                 peers: RwLock::new(Peers::default()),
                 changed: Notify::new(),
             }),
         };
+        let freshness: Arc<dyn freshet_metrics::GaugeSource> =
+            Arc::new(crate::metrics::Freshness {
+                fh: Arc::downgrade(&fh.inner),
+            });
+        fh.inner
+            .opts
+            .recorder
+            .add_gauges(Arc::downgrade(&freshness));
+        *lock(&fh.inner.freshness) = Some(freshness);
         for rec in fh.records()? {
             match rec.status {
                 Status::Creating => fh.set_status(&rec.name, &rec.id, Status::Active).await?,
@@ -254,11 +274,13 @@ impl Firehose {
         } else {
             0
         };
+        let metrics = self.stream_metrics(&rec.name);
         let mut live = lock(&self.inner.live);
         let l = live.entry(rec.id.clone()).or_insert_with(|| {
             Arc::new(Live {
                 log,
                 undelivered: AtomicU64::new(undelivered),
+                metrics,
             })
         });
         Ok(l.clone())
@@ -383,6 +405,7 @@ impl Firehose {
         let (streams, r) = (self.peers().streams, rec.clone());
         blocking(move || crate::engine::kinesis::delete_reader(streams.as_ref(), &r)).await?;
         let live = lock(&self.inner.live).remove(&rec.id);
+        self.forget_metrics(&rec.name);
         let backend = self.inner.platform.logs.clone();
         let log_name = rec.log_name()?;
         blocking(move || {

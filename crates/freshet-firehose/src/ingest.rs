@@ -14,6 +14,7 @@ use freshet_log::RecordIn;
 
 use crate::error::{Error, Result};
 use crate::firehose::Firehose;
+use crate::metrics::PutOp;
 use crate::store::{SourceKind, Status};
 
 /// Largest record (bytes before base64).
@@ -41,6 +42,18 @@ impl Firehose {
     /// Appends `records` to stream `name`; one outcome per record, in order. Whole-call
     /// failures (no such stream, a Kinesis-sourced stream, limits) are errors.
     pub async fn put_records(&self, name: &str, records: &[Bytes]) -> Result<Vec<PutOutcome>> {
+        self.put_records_as(name, records, None).await
+    }
+
+    /// [`Firehose::put_records`] for API call `op` (its PutRecord.* or PutRecordBatch.*
+    /// metrics are recorded too).
+    pub async fn put_records_as(
+        &self,
+        name: &str,
+        records: &[Bytes],
+        op: Option<PutOp>,
+    ) -> Result<Vec<PutOutcome>> {
+        let started = std::time::Instant::now();
         let rec = self.record(name)?;
         if rec.source == SourceKind::KinesisStreamAsSource {
             return Err(Error::InvalidArgument(
@@ -114,6 +127,13 @@ impl Firehose {
                 "Slow down.".to_owned(),
             ));
         }
+        live.metrics.put(
+            op,
+            accepted as u64,
+            reserved,
+            (records.len() - accepted) as u64,
+            started.elapsed().as_secs_f64() * 1000.0,
+        );
         Ok(out)
     }
 }

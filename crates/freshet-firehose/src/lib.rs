@@ -21,6 +21,7 @@ pub mod engine;
 mod error;
 mod firehose;
 pub mod ingest;
+pub mod metrics;
 pub mod model;
 mod ops;
 pub mod rules;

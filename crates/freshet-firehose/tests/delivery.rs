@@ -572,3 +572,92 @@ async fn records_are_converted_to_parquet_with_the_glue_tables_columns() {
     assert_eq!(doc["dataCatalogTable"]["tableName"], "trades");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn puts_and_deliveries_publish_their_firehose_metrics() {
+    use std::collections::HashMap;
+
+    use freshet_firehose::metrics::PutOp;
+    use freshet_metrics::{MetricKey, Recorder, StatSet};
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = Arc::new(ManualClock::new(T0));
+    let supervisor = Supervisor::new(clock.clone());
+    let platform = Platform::open_local(
+        dir.path(),
+        LogConfig::default(),
+        clock.clone(),
+        supervisor.tasks(),
+    )
+    .expect("platform");
+    let recorder = Recorder::new(clock.clone());
+    let fh = Firehose::open(
+        &platform,
+        FirehoseOptions {
+            create_delay: Duration::from_millis(10),
+            delete_delay: Duration::from_millis(10),
+            staging_dir: dir.path().join("staging"),
+            recorder: recorder.clone(),
+            ..FirehoseOptions::default()
+        },
+    )
+    .await
+    .expect("open");
+    let sink = Arc::new(MemorySink::new());
+    fh.set_sink(sink.clone());
+    supervisor.start(fh.component());
+    create(&fh, "s", 5, 60).await;
+    fh.put_records_as("s", &puts(3), Some(PutOp::PutRecordBatch))
+        .await
+        .expect("put");
+    fh.put_records_as("s", &puts(1), Some(PutOp::PutRecord))
+        .await
+        .expect("put");
+    clock.advance(30_000);
+    recorder.sample_gauges();
+    clock.advance(30_000);
+    wait_objects(&sink, 1).await;
+    // Deliveries are counted just after the sink took each object (under load the four
+    // records may go out in more than one): drain until all four are counted.
+    let delivered = MetricKey::new(
+        "AWS/Firehose",
+        "DeliveryToS3.Records",
+        [("DeliveryStreamName", "s")],
+    )
+    .to_string();
+    let mut m: HashMap<String, StatSet> = HashMap::new();
+    for _ in 0..500 {
+        for p in recorder.drain() {
+            m.entry(p.key.to_string())
+                .and_modify(|s| s.merge(&p.value.stats))
+                .or_insert(p.value.stats);
+        }
+        if m.get(&delivered).is_some_and(|s| s.sum >= 4.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stat = |name: &str| {
+        let key = MetricKey::new("AWS/Firehose", name, [("DeliveryStreamName", "s")]);
+        *m.get(&key.to_string())
+            .unwrap_or_else(|| panic!("no {key} in {:?}", m.keys()))
+    };
+    assert_eq!(stat("IncomingRecords").sum, 4.0);
+    assert_eq!(stat("IncomingBytes").sum, 12.0);
+    assert_eq!(stat("IncomingPutRequests").sum, 2.0);
+    assert_eq!(stat("PutRecordBatch.Records").sum, 3.0);
+    assert_eq!(stat("PutRecord.Requests").sum, 1.0);
+    assert_eq!(stat("ThrottledRecords").sum, 0.0);
+    assert_eq!(stat("DeliveryToS3.Records").sum, 4.0);
+    assert_eq!(stat("DeliveryToS3.Bytes").sum, 12.0);
+    let objects = sink.objects().len() as f64;
+    assert_eq!(stat("DeliveryToS3.ObjectCount").sum, objects);
+    assert_eq!(stat("DeliveryToS3.Success").sum, objects);
+    assert_eq!(
+        stat("DeliveryToS3.DataFreshness").max,
+        30.0,
+        "the oldest undelivered record was 30 s old when sampled"
+    );
+    supervisor.shutdown(Duration::from_secs(5)).await;
+    platform.shutdown();
+}

@@ -13,10 +13,12 @@ use freshet_types::limits::{MAX_GET_RECORDS_BYTES, MAX_GET_RECORDS_LIMIT, MAX_PU
 use freshet_types::{SequenceNumber, ShardId, partition_key_hash};
 use futures_util::future::join_all;
 
+use crate::metrics::{PutRecordsOutcome, elapsed_ms};
 use crate::model::{
     GetShardIterator, IteratorStart, PutEntry, PutOutcome, PutResult, RecordOut, RecordsPage,
     ShardRead, StreamRef,
 };
+use crate::quota::THROTTLED_CODE;
 use crate::state::{Shard, ShardSet, Stream, retention_start};
 use crate::token::ShardIterator;
 use crate::{Error, Streams};
@@ -30,6 +32,35 @@ impl Streams {
         entries: &[PutEntry<'_>],
     ) -> Result<Vec<PutOutcome>, Error> {
         let stream = self.data_stream(r)?;
+        let started = std::time::Instant::now();
+        let result = self.put_records_on(&stream, entries).await;
+        let outcome = result.as_ref().ok().map(|out| {
+            let mut o = PutRecordsOutcome {
+                total: entries.len() as u64,
+                ..PutRecordsOutcome::default()
+            };
+            for (e, outcome) in entries.iter().zip(out) {
+                match outcome {
+                    PutOutcome::Stored { .. } => {
+                        o.stored += 1;
+                        o.stored_bytes += (e.data.len() + e.partition_key.len()) as u64;
+                    }
+                    PutOutcome::Failed { code, .. } if *code == THROTTLED_CODE => o.throttled += 1,
+                    PutOutcome::Failed { .. } => {}
+                }
+            }
+            o
+        });
+        stream.metrics.put_records(outcome, elapsed_ms(started));
+        result
+    }
+
+    async fn put_records_on(
+        &self,
+        stream: &Arc<Stream>,
+        entries: &[PutEntry<'_>],
+    ) -> Result<Vec<PutOutcome>, Error> {
+        let stream = stream.clone();
         let max = stream.record().max_record_size_kib as usize * 1024;
         let mut total = 0usize;
         for e in entries {
@@ -72,6 +103,9 @@ impl Streams {
         }
         let size = |i: usize| entries[i].data.len() + entries[i].partition_key.len();
         let throttled = self.throttle_put_groups(&stream, &mut groups, size);
+        if !throttled.is_empty() {
+            self.count_throttled_writes(&stream, &shards, entries, &throttled);
+        }
         let now = self.now();
         let appends = groups.iter().map(|(shard, idx)| {
             let batch: Vec<RecordIn<'_>> = idx
@@ -96,6 +130,11 @@ impl Streams {
         for ((shard, idx), result) in groups.iter().zip(results) {
             match result {
                 Ok(appended) => {
+                    if let Some(m) = stream.metrics.shard(shard.id.0) {
+                        let bytes: usize = idx.iter().map(|&i| size(i)).sum();
+                        m.incoming_bytes.record(bytes as f64);
+                        m.incoming_records.record(idx.len() as f64);
+                    }
                     let encryption = self.shard_encryption(&stream, shard.id.0);
                     for (k, &i) in idx.iter().enumerate() {
                         let offset = appended.first_offset + k as u64;
@@ -120,6 +159,37 @@ impl Streams {
         Ok(out.into_iter().flatten().collect())
     }
 
+    /// Counts the records the write quota refused against their shards'
+    /// WriteProvisionedThroughputExceeded, when shard-level metrics are on.
+    fn count_throttled_writes(
+        &self,
+        stream: &Stream,
+        shards: &ShardSet,
+        entries: &[PutEntry<'_>],
+        throttled: &[(usize, PutOutcome)],
+    ) {
+        if !stream.metrics.shard_level_on() {
+            return;
+        }
+        let mut per_shard: Vec<(u32, u64)> = Vec::new();
+        for (i, _) in throttled {
+            let e = &entries[*i];
+            let hash = e
+                .explicit_hash_key
+                .unwrap_or_else(|| partition_key_hash(e.partition_key));
+            let id = shards.route(hash).id.0;
+            match per_shard.iter_mut().find(|(s, _)| *s == id) {
+                Some((_, n)) => *n += 1,
+                None => per_shard.push((id, 1)),
+            }
+        }
+        for (id, n) in per_shard {
+            if let Some(m) = stream.metrics.shard(id) {
+                m.write_exceeded.record(n as f64);
+            }
+        }
+    }
+
     /// PutRecord. `sequence_for_ordering`, when given, must be a sequence number of this
     /// stream; the new record's number is always greater than every number the shard issued
     /// before, which is the guarantee it asks for.
@@ -130,6 +200,26 @@ impl Streams {
         sequence_for_ordering: Option<&str>,
     ) -> Result<PutResult, Error> {
         let stream = self.data_stream(r)?;
+        let started = std::time::Instant::now();
+        let size = (entry.data.len() + entry.partition_key.len()) as u64;
+        let result = self
+            .put_record_on(&stream, entry, sequence_for_ordering)
+            .await;
+        let throttled = matches!(result, Err(Error::ThroughputExceeded { .. }));
+        stream.metrics.put_record(
+            result.is_ok().then_some(size),
+            throttled,
+            elapsed_ms(started),
+        );
+        result
+    }
+
+    async fn put_record_on(
+        &self,
+        stream: &Stream,
+        entry: PutEntry<'_>,
+        sequence_for_ordering: Option<&str>,
+    ) -> Result<PutResult, Error> {
         if let Some(s) = sequence_for_ordering {
             let ok = s == "0"
                 || SequenceNumber::parse(s).is_some_and(|q| q.incarnation == stream.incarnation);
@@ -144,28 +234,40 @@ impl Streams {
         let max = stream.record().max_record_size_kib as usize * 1024;
         let size = entry.data.len() + entry.partition_key.len();
         if size > max {
-            return Err(self.too_large(&stream, size, max));
+            return Err(self.too_large(stream, size, max));
         }
         let hash = entry
             .explicit_hash_key
             .unwrap_or_else(|| partition_key_hash(entry.partition_key));
         let _gate = stream.gate.read().await;
         let shard = stream.shards().route(hash).clone();
-        self.throttle_put(&stream, shard.id, size)?;
+        let shard_metrics = stream.metrics.shard(shard.id.0);
+        if let Err(e) = self.throttle_put(stream, shard.id, size) {
+            if let Some(m) = &shard_metrics {
+                m.write_exceeded.record(1.0);
+            }
+            return Err(e);
+        }
         let record = [RecordIn {
             partition_key: entry.partition_key,
             data: entry.data,
         }];
         shard.written.add(size as u64, 1);
         match shard.log.append(&record, self.now()).await {
-            Ok(a) => Ok(PutResult {
-                shard: shard.id,
-                sequence: stream.seq(shard.id, a.first_offset),
-                encrypted: self
-                    .shard_encryption(&stream, shard.id.0)
-                    .encrypted(a.first_offset),
+            Ok(a) => Ok({
+                if let Some(m) = &shard_metrics {
+                    m.incoming_bytes.record(size as f64);
+                    m.incoming_records.record(1.0);
+                }
+                PutResult {
+                    shard: shard.id,
+                    sequence: stream.seq(shard.id, a.first_offset),
+                    encrypted: self
+                        .shard_encryption(stream, shard.id.0)
+                        .encrypted(a.first_offset),
+                }
             }),
-            Err(err) => Err(self.append_error(&stream, &shard, err)),
+            Err(err) => Err(self.append_error(stream, &shard, err)),
         }
     }
 
@@ -246,15 +348,56 @@ impl Streams {
             .filter(|s| s.incarnation == it.incarnation)
             .cloned()
             .ok_or_else(|| self.not_found(&it.stream))?;
+        let started = std::time::Instant::now();
         let shards = stream.shards();
         let shard = self.shard_in(&stream, &shards, it.shard)?;
-        let quota = self.throttle_read(&stream, shard.id)?;
-        let read = self.read_page(&stream, &shards, shard, it.offset, limit)?;
-        let read_bytes = read
+        let shard_metrics = stream.metrics.shard(shard.id.0);
+        let m = &stream.metrics;
+        let quota = match self.throttle_read(&stream, shard.id) {
+            Ok(q) => q,
+            Err(e) => {
+                m.read_exceeded.record(1.0);
+                m.get_records_success.record(0.0);
+                if let Some(sm) = &shard_metrics {
+                    sm.read_exceeded.record(1.0);
+                }
+                return Err(e);
+            }
+        };
+        let read = match self.read_page(&stream, &shards, shard, it.offset, limit) {
+            Ok(read) => read,
+            Err(e) => {
+                m.get_records_success.record(0.0);
+                return Err(e);
+            }
+        };
+        let read_bytes: usize = read
             .records
             .iter()
-            .map(|r| r.data.len() + r.partition_key.len());
-        self.charge_read(quota.as_deref(), read_bytes.sum());
+            .map(|r| r.data.len() + r.partition_key.len())
+            .sum();
+        self.charge_read(quota.as_deref(), read_bytes);
+        // AWS: now − arrival of the last record returned; 0 once the reader is caught up.
+        let caught_up = read
+            .next_offset
+            .is_none_or(|o| o >= shard.log.next_offset());
+        let iterator_age = match read.records.last() {
+            Some(last) if !caught_up => (now - last.arrival_ms).max(0),
+            _ => 0,
+        } as f64;
+        let records = read.records.len() as f64;
+        m.get_records_success.record(1.0);
+        m.read_exceeded.record(0.0);
+        m.get_records_bytes.record(read_bytes as f64);
+        m.get_records_records.record(records);
+        m.get_records_iterator_age.record(iterator_age);
+        m.get_records_latency.record(elapsed_ms(started));
+        if let Some(sm) = &shard_metrics {
+            sm.outgoing_bytes.record(read_bytes as f64);
+            sm.outgoing_records.record(records);
+            sm.iterator_age.record(iterator_age);
+            sm.read_exceeded.record(0.0);
+        }
         let next_iterator = read.next_offset.map(|offset| {
             ShardIterator {
                 offset,

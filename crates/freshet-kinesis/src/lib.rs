@@ -28,6 +28,7 @@ mod describe;
 pub mod encryption;
 pub mod error;
 mod lifecycle;
+mod metrics;
 pub mod model;
 pub mod monitoring;
 mod ops;
@@ -105,6 +106,8 @@ pub struct StreamsOptions {
     /// Whether shards of provisioned streams are throttled at the AWS shard limits
     /// (see [`quota`]).
     pub shard_quotas: bool,
+    /// Where the AWS/Kinesis metrics are recorded (disabled by default).
+    pub recorder: freshet_metrics::Recorder,
 }
 
 impl Default for StreamsOptions {
@@ -123,6 +126,7 @@ impl Default for StreamsOptions {
             subscription_heartbeat: Duration::from_secs(5),
             on_demand_stream_limit: 50,
             shard_quotas: false,
+            recorder: freshet_metrics::Recorder::disabled(),
         }
     }
 }
@@ -287,7 +291,12 @@ impl Streams {
         }
         self.remove_unknown_shard_logs(&logs, &rec)?;
         let arn = self.arn(&rec.name);
-        Ok(Stream::new(rec, arn, logs, ShardSet::new(all)))
+        let metrics = metrics::StreamMetrics::new(
+            &self.inner.opts.recorder,
+            &rec.name,
+            &rec.shard_level_metrics,
+        );
+        Ok(Stream::new(rec, arn, logs, ShardSet::new(all), metrics))
     }
 
     /// Removes the logs under a stream's prefix that hold no live shard of `rec`.

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //! Enhanced (shard-level) monitoring: EnableEnhancedMonitoring and DisableEnhancedMonitoring.
 //!
-//! Freshet keeps the setting and reports it (DescribeStream, DescribeStreamSummary); it does
-//! not publish CloudWatch metrics. `ALL` stands for all seven metrics; lists are kept and
+//! Freshet keeps the setting, reports it (DescribeStream, DescribeStreamSummary) and publishes
+//! the enabled shard-level metrics (see `metrics.rs`). `ALL` stands for all seven metrics; lists are kept and
 //! answered in model order.
 
 use crate::record::StreamRecord;
@@ -90,6 +90,7 @@ impl Streams {
             (current, rec.clone())
         };
         self.persist(&rec)?;
+        stream.metrics.set_shard_level(&rec.shard_level_metrics);
         Ok(MonitoringChange {
             stream_name: stream.name.clone(),
             stream_arn: stream.arn.clone(),

@@ -73,7 +73,7 @@ pub const READ_CALLS_PER_SEC: u64 = 5;
 pub const BURST_MS: u64 = 1000;
 
 /// The error code of a throttled PutRecords entry.
-const THROTTLED_CODE: &str = "ProvisionedThroughputExceededException";
+pub(crate) const THROTTLED_CODE: &str = "ProvisionedThroughputExceededException";
 
 /// A token bucket on a millisecond clock, in exact integer arithmetic.
 ///

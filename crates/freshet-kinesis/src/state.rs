@@ -137,10 +137,18 @@ pub(crate) struct Stream {
     /// While a reshard's UPDATING lasts: the shard records before it, which DescribeStream
     /// shows until the stream is ACTIVE (AWS switches the described layout at the end).
     layout_before_update: std::sync::Mutex<Option<Vec<ShardRecord>>>,
+    /// Its AWS/Kinesis metric handles.
+    pub metrics: crate::metrics::StreamMetrics,
 }
 
 impl Stream {
-    pub fn new(record: StreamRecord, arn: String, logs: LogName, shards: ShardSet) -> Self {
+    pub fn new(
+        record: StreamRecord,
+        arn: String,
+        logs: LogName,
+        shards: ShardSet,
+        metrics: crate::metrics::StreamMetrics,
+    ) -> Self {
         Self {
             name: record.name.clone(),
             incarnation: record.incarnation,
@@ -151,6 +159,7 @@ impl Stream {
             gate: tokio::sync::RwLock::new(()),
             quotas: Default::default(),
             layout_before_update: std::sync::Mutex::new(None),
+            metrics,
         }
     }
 

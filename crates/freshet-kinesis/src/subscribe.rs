@@ -158,6 +158,63 @@ pub struct Subscription {
     /// Arrival of the last record delivered, for MillisBehindLatest on heartbeats.
     last_arrival_ms: Option<i64>,
     done: bool,
+    metrics: EventMetrics,
+}
+
+/// SubscribeToShardEvent.* of the subscription's consumer, and the shard's outgoing metrics.
+struct EventMetrics {
+    bytes: freshet_metrics::Series,
+    records: freshet_metrics::Series,
+    millis_behind: freshet_metrics::Series,
+    success: freshet_metrics::Series,
+    shard: Option<Arc<crate::metrics::ShardMetrics>>,
+}
+
+impl std::fmt::Debug for EventMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventMetrics").finish_non_exhaustive()
+    }
+}
+
+impl EventMetrics {
+    fn new(stream: &Stream, consumer: &str, shard: ShardId) -> Self {
+        use freshet_metrics::Unit;
+        let m = &stream.metrics;
+        Self {
+            bytes: m.consumer(consumer, "SubscribeToShardEvent.Bytes", Unit::Bytes),
+            records: m.consumer(consumer, "SubscribeToShardEvent.Records", Unit::Count),
+            millis_behind: m.consumer(
+                consumer,
+                "SubscribeToShardEvent.MillisBehindLatest",
+                Unit::Milliseconds,
+            ),
+            success: m.consumer(consumer, "SubscribeToShardEvent.Success", Unit::Count),
+            shard: m.shard(shard.0),
+        }
+    }
+
+    fn event(&self, result: Option<&Result<ShardEvent, Error>>) {
+        match result {
+            Some(Ok(e)) => {
+                let bytes: usize = e
+                    .records
+                    .iter()
+                    .map(|r| r.data.len() + r.partition_key.len())
+                    .sum();
+                let records = e.records.len() as f64;
+                self.success.record(1.0);
+                self.bytes.record(bytes as f64);
+                self.records.record(records);
+                self.millis_behind.record(e.millis_behind_latest as f64);
+                if let Some(s) = &self.shard {
+                    s.outgoing_bytes.record(bytes as f64);
+                    s.outgoing_records.record(records);
+                }
+            }
+            Some(Err(_)) => self.success.record(0.0),
+            None => {}
+        }
+    }
 }
 
 impl Streams {
@@ -172,9 +229,37 @@ impl Streams {
                 state: consumer.status.as_str(),
             });
         }
+        let success = stream.metrics.consumer(
+            &consumer.name,
+            "SubscribeToShard.Success",
+            freshet_metrics::Unit::Count,
+        );
+        let rate_exceeded = stream.metrics.consumer(
+            &consumer.name,
+            "SubscribeToShard.RateExceeded",
+            freshet_metrics::Unit::Count,
+        );
+        let result = self.subscribe_on(&stream, &consumer, &req);
+        success.record(if result.is_ok() { 1.0 } else { 0.0 });
+        rate_exceeded.record(if matches!(result, Err(Error::SubscriptionInUse { .. })) {
+            1.0
+        } else {
+            0.0
+        });
+        result
+    }
+
+    fn subscribe_on(
+        &self,
+        stream: &Arc<Stream>,
+        consumer: &crate::record::ConsumerRecord,
+        req: &SubscribeToShard,
+    ) -> Result<Subscription, Error> {
+        let stream = stream.clone();
+        let consumer = consumer.clone();
         let shard = self.find_shard(&stream, &req.shard_id)?;
         let now = self.now();
-        let offset = match req.start {
+        let offset = match req.start.clone() {
             // The continuation of a subscription that delivered nothing from the very start of
             // the shard: "before every record".
             IteratorStart::AfterSequence(s) if s == "0" => {
@@ -194,7 +279,9 @@ impl Streams {
         let started = Instant::now();
         let heartbeat = self.inner.opts.subscription_heartbeat;
         tracing::debug!(consumer = %consumer.arn, shard = %shard.id, offset, "Subscription started.");
+        let metrics = EventMetrics::new(&stream, &consumer.name, shard.id);
         Ok(Subscription {
+            metrics,
             streams: self.clone(),
             stream,
             shard,
@@ -233,6 +320,12 @@ impl Subscription {
     /// which the subscription is over. `None` once it is over, including at the end of its
     /// lifetime.
     pub async fn next_event(&mut self) -> Option<Result<ShardEvent, Error>> {
+        let event = self.next_event_inner().await;
+        self.metrics.event(event.as_ref());
+        event
+    }
+
+    async fn next_event_inner(&mut self) -> Option<Result<ShardEvent, Error>> {
         if self.done {
             return None;
         }

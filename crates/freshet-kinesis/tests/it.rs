@@ -16,6 +16,8 @@ use freshet_types::ManualClock;
 mod api;
 #[path = "it/efo.rs"]
 mod efo;
+#[path = "it/metrics.rs"]
+mod metrics;
 #[path = "it/reader.rs"]
 mod reader;
 #[path = "it/reshard.rs"]

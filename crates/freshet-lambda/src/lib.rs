@@ -19,6 +19,7 @@ pub mod async_invoke;
 pub mod esm;
 pub mod exec;
 pub mod functions;
+mod metrics;
 mod ops;
 pub mod spec;
 

@@ -219,6 +219,10 @@ pub trait Invoker: Send + Sync + 'static {
         function: &'a str,
         invocation: Invocation,
     ) -> BoxFuture<'a, Result<InvocationResult, InvokeError>>;
+
+    /// A stream event source mapping's invocation of `function` finished `age_ms` after the
+    /// batch's last record arrived (AWS/Lambda IteratorAge). The default records nothing.
+    fn stream_batch_done(&self, _function: &str, _age_ms: i64) {}
 }
 
 #[cfg(test)]

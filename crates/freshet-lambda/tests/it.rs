@@ -6,4 +6,5 @@ mod it {
     pub mod api;
     mod esm;
     pub mod harness;
+    mod metrics;
 }

@@ -33,7 +33,9 @@ impl Logs {
             group: group.to_owned(),
             stream: stream.to_owned(),
         })?;
-        put(&g, stream, stream_id, events, self.now_ms()).await
+        let out = put(&g, stream, stream_id, events, self.now_ms()).await?;
+        self.count_batch(&g, events, &out);
+        Ok(out)
     }
 
     /// Appends events to a log stream from inside Freshet (Lambda writes `/aws/lambda/<fn>`
@@ -76,7 +78,28 @@ impl Logs {
                 })?
             }
         };
-        put(&g, stream, stream_id, events, self.now_ms()).await
+        let out = put(&g, stream, stream_id, events, self.now_ms()).await?;
+        self.count_batch(&g, events, &out);
+        Ok(out)
+    }
+}
+
+impl Logs {
+    /// Records the stored part of a batch in the AWS/Logs metrics and its metric filters.
+    fn count_batch(&self, g: &Group, events: &[InputEvent], out: &PutOutcome) {
+        if out.accepted == 0 {
+            return;
+        }
+        // The accepted events are one contiguous run; the rejected ones are before or after.
+        let skipped = out
+            .rejected
+            .too_old_log_event_end_index
+            .unwrap_or(0)
+            .max(out.rejected.expired_log_event_end_index.unwrap_or(0));
+        let accepted = events
+            .get(skipped..skipped + out.accepted)
+            .unwrap_or(events);
+        self.inner.metrics.batch(g, accepted);
     }
 }
 

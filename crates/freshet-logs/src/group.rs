@@ -95,6 +95,8 @@ pub struct Group {
     record: RwLock<GroupRecord>,
     data: Mutex<GroupData>,
     deleted: AtomicBool,
+    /// Its AWS/Logs handles and parsed metric filters, built on first use.
+    pub(crate) metrics: std::sync::OnceLock<crate::metrics::GroupMetrics>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -163,6 +165,7 @@ impl Group {
             record: RwLock::new(record),
             data: Mutex::new(data),
             deleted: AtomicBool::new(false),
+            metrics: std::sync::OnceLock::new(),
         }
     }
 

@@ -34,6 +34,7 @@ pub mod index;
 pub mod live_tail;
 mod maintenance;
 pub mod metric_filters;
+mod metrics;
 pub mod model;
 pub mod names;
 mod ops;

@@ -63,6 +63,32 @@ impl MetricFilter {
     /// What the filter emits for one event: for a match, the metric value (with the
     /// dimensions it extracts), for a non-match the default value if there is one; empty when
     /// it emits nothing. AWS aggregates these per minute before publishing.
+    /// What the filter emits for a matching event (`None`: the event does not match).
+    pub fn evaluate_match(&self, message: &str) -> Option<Vec<MetricDatum>> {
+        let m = self.pattern.matches(message)?;
+        let data = self
+            .record
+            .transformations
+            .iter()
+            .filter_map(|t| {
+                let value = metric_value(&t.metric_value, &m)?;
+                let mut dimensions = BTreeMap::new();
+                for (k, reference) in &t.dimensions {
+                    dimensions.insert(k.clone(), m.value(reference)?.into_owned());
+                }
+                Some(MetricDatum {
+                    namespace: t.metric_namespace.clone(),
+                    name: t.metric_name.clone(),
+                    value,
+                    dimensions,
+                    unit: t.unit.clone(),
+                })
+            })
+            .collect();
+        Some(data)
+    }
+
+    /// What the filter emits for one event (see the module doc for defaults).
     pub fn evaluate(&self, message: &str) -> Vec<MetricDatum> {
         let matched = self.pattern.matches(message);
         self.record
@@ -160,6 +186,9 @@ impl Logs {
         })
         .await?;
         g.data().filters.insert(filter.name.clone(), filter);
+        if let Some(m) = g.metrics.get() {
+            m.filters_changed();
+        }
         Ok(())
     }
 
@@ -176,6 +205,9 @@ impl Logs {
         let key = store::child_key(g.id, filter);
         blocking(move || Ok(meta.delete(store::METRIC_FILTERS, &key)?)).await?;
         g.data().filters.remove(filter);
+        if let Some(m) = g.metrics.get() {
+            m.filters_changed();
+        }
         Ok(())
     }
 

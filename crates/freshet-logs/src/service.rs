@@ -40,6 +40,8 @@ pub struct LogsOptions {
     pub live_tail_timeout: Duration,
     /// Most log groups (LimitExceededException beyond; AWS: 1,000,000 per region).
     pub max_log_groups: usize,
+    /// Where the AWS/Logs and metric filter metrics are recorded (disabled by default).
+    pub recorder: freshet_metrics::Recorder,
 }
 
 impl Default for LogsOptions {
@@ -50,6 +52,7 @@ impl Default for LogsOptions {
             live_tail_interval: Duration::from_secs(1),
             live_tail_timeout: Duration::from_secs(3 * 60 * 60),
             max_log_groups: 1_000_000,
+            recorder: freshet_metrics::Recorder::disabled(),
         }
     }
 }
@@ -71,6 +74,8 @@ pub(crate) struct Inner {
     pub(crate) control: tokio::sync::Mutex<()>,
     /// Live Tail sessions open now.
     pub(crate) live_tails: Arc<std::sync::atomic::AtomicUsize>,
+    /// The AWS/Logs metrics.
+    pub(crate) metrics: crate::metrics::LogsMetrics,
 }
 
 /// Runs blocking work (metadata commits, log opens and scans) off the async workers.
@@ -111,6 +116,7 @@ impl Logs {
         .await?;
         let logs = Logs {
             inner: Arc::new(Inner {
+                metrics: crate::metrics::LogsMetrics::new(opts.recorder.clone()),
                 backend: platform.logs.clone(),
                 meta: platform.meta.clone(),
                 clock: platform.clock.clone(),

@@ -8,6 +8,7 @@ mod it {
 
     mod append;
     mod filter;
+    mod metrics;
     mod read;
     mod recovery;
     mod retention;

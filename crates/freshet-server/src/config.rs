@@ -41,7 +41,7 @@ pub struct Config {
     pub firehose: FirehoseConfig,
     /// S3 buckets and objects.
     pub s3: S3Config,
-    /// CloudWatch alarms: evaluation and where SNS topic actions go.
+    /// CloudWatch: whether services publish metrics, alarm evaluation, SNS topic webhooks.
     pub cloudwatch: CloudWatchConfig,
     /// Logging.
     pub log: LogConfig,
@@ -299,10 +299,12 @@ pub struct FirehoseConfig {
         std::collections::BTreeMap<String, freshet_firehose::sink::remote::RemoteStore>,
 }
 
-/// `[cloudwatch]`: alarm evaluation and actions.
+/// `[cloudwatch]`: service metrics, alarm evaluation and actions.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CloudWatchConfig {
+    /// Whether the services publish their AWS/* metrics (off: nothing is recorded).
+    pub metrics: bool,
     /// How often every alarm is evaluated.
     #[serde(with = "humantime_serde")]
     pub alarm_evaluation_interval: Duration,
@@ -318,6 +320,7 @@ pub struct CloudWatchConfig {
 impl Default for CloudWatchConfig {
     fn default() -> Self {
         Self {
+            metrics: true,
             alarm_evaluation_interval: Duration::from_secs(10),
             webhook_timeout: Duration::from_secs(5),
             webhook_attempts: 3,

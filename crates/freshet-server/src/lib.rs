@@ -222,6 +222,12 @@ pub async fn start_with(
     let supervisor = Supervisor::new(clock.clone());
     let platform = Platform::open_local(&dir, log_config, clock, supervisor.tasks())
         .map_err(|e| storage_err(e.to_string()))?;
+    // One recorder for every service; disabled, it hands out handles that record nothing.
+    let recorder = if config.cloudwatch.metrics {
+        Recorder::new(platform.clock.clone())
+    } else {
+        Recorder::disabled()
+    };
     let k = &config.kinesis;
     let opts = StreamsOptions {
         account_id: config.aws.account_id.clone(),
@@ -242,15 +248,16 @@ pub async fn start_with(
         subscription_heartbeat: k.subscription_heartbeat,
         on_demand_stream_limit: k.on_demand_stream_limit,
         shard_quotas: k.shard_quotas,
+        recorder: recorder.clone(),
     };
     let streams = Streams::open_on(&platform, opts)
         .await
         .map_err(|e| storage_err(e.to_string()))?;
     start_kinesis_components(&supervisor, &streams, &config);
-    let sqs = open_sqs(&platform, &supervisor, &config)
+    let sqs = open_sqs(&platform, &supervisor, &config, &recorder)
         .await
         .map_err(|e| storage_err(e.to_string()))?;
-    let logs = open_logs(&platform, &config)
+    let logs = open_logs(&platform, &config, &recorder)
         .await
         .map_err(|e| storage_err(e.to_string()))?;
     start_logs_components(&supervisor, &logs, &config);
@@ -268,6 +275,7 @@ pub async fn start_with(
     let functions = open_functions(&platform, &config).map_err(|e| storage_err(e.to_string()))?;
     let executor = start_executor(&config, &logs, addr).map_err(|e| storage_err(e.to_string()))?;
     functions.set_executor(Arc::new(executor.clone()));
+    functions.set_recorder(recorder.clone());
     let async_queue = AsyncQueue::open_on(
         &platform,
         AsyncQueueOptions {
@@ -295,7 +303,7 @@ pub async fn start_with(
     .map_err(|e| storage_err(e.to_string()))?;
     supervisor.start(mappings.component());
     let s3 = open_s3(&platform, &config).map_err(|e| storage_err(e.to_string()))?;
-    let firehose = open_firehose(&platform, &config, &s3)
+    let firehose = open_firehose(&platform, &config, &s3, &recorder)
         .await
         .map_err(|e| storage_err(e.to_string()))?;
     let glue = Glue::new(
@@ -309,7 +317,6 @@ pub async fn start_with(
         glue: Some(glue.clone()),
     });
     supervisor.start(firehose.component());
-    let recorder = Recorder::new(platform.clock.clone());
     let cloudwatch = CloudWatch::open(
         &platform,
         recorder.clone(),
@@ -448,6 +455,7 @@ async fn open_firehose(
     platform: &Platform,
     config: &Config,
     s3: &freshet_s3::S3,
+    recorder: &Recorder,
 ) -> Result<Firehose, String> {
     let f = &config.firehose;
     let firehose = Firehose::open(
@@ -460,6 +468,7 @@ async fn open_firehose(
             stream_limit: f.stream_limit,
             undelivered_budget_bytes: f.undelivered_budget.0,
             staging_dir: s3.staging_dir().to_path_buf(),
+            recorder: recorder.clone(),
         },
     )
     .await
@@ -578,6 +587,7 @@ async fn open_sqs(
     platform: &Platform,
     supervisor: &Supervisor,
     config: &Config,
+    recorder: &Recorder,
 ) -> Result<Sqs, freshet_sqs::OpenError> {
     let c = &config.sqs;
     let opts = SqsOptions {
@@ -587,6 +597,7 @@ async fn open_sqs(
         max_loaded_messages: c.max_loaded_messages,
         checkpoint_interval: c.checkpoint_interval,
         checkpoint_changes: c.checkpoint_changes,
+        recorder: recorder.clone(),
     };
     let sqs = Sqs::open_on(platform, opts).await?;
     let s = sqs.clone();
@@ -637,7 +648,11 @@ fn start_kinesis_components(supervisor: &Supervisor, streams: &Streams, config: 
 }
 
 /// Opens CloudWatch Logs on the platform (recovering its groups).
-async fn open_logs(platform: &Platform, config: &Config) -> Result<Logs, freshet_logs::Error> {
+async fn open_logs(
+    platform: &Platform,
+    config: &Config,
+    recorder: &Recorder,
+) -> Result<Logs, freshet_logs::Error> {
     let l = &config.logs;
     Logs::open(
         platform,
@@ -647,6 +662,7 @@ async fn open_logs(platform: &Platform, config: &Config) -> Result<Logs, freshet
             live_tail_interval: l.live_tail_interval,
             live_tail_timeout: l.live_tail_timeout,
             max_log_groups: l.max_log_groups,
+            recorder: recorder.clone(),
         },
     )
     .await

@@ -19,6 +19,7 @@ mod it {
     mod lambda;
     mod lifecycle;
     mod logs;
+    mod metrics;
     mod put;
     mod quota;
     mod read;

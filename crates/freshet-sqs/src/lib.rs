@@ -31,6 +31,7 @@ pub mod error;
 pub mod journal;
 pub mod md5;
 pub mod message;
+mod metrics;
 pub mod names;
 mod ops;
 pub mod receipt;

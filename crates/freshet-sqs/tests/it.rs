@@ -8,6 +8,7 @@ mod it {
     pub mod fifo_rules;
     pub mod harness;
     pub mod md5_vectors;
+    pub mod metrics;
     pub mod model;
     pub mod replay;
     pub mod store;

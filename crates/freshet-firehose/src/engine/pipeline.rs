@@ -348,6 +348,11 @@ async fn deliver(
         return super::http::deliver(fh, plan, endpoint, r, cancel).await;
     }
     super::s3::put_file(fh, &plan.stream, &r.bucket, &r.key, &r.file, cancel).await?;
+    fh.stream_metrics(&plan.stream).delivered(
+        matches!(r.target, super::buffers::Target::Backup),
+        r.records,
+        r.file.len,
+    );
     tracing::debug!(stream = %plan.stream, key = %r.key, records = r.records, "Delivered.");
     r.file.remove();
     Ok(())

@@ -60,6 +60,7 @@ where
         match fh.sink().put(put).await {
             Ok(()) => return Ok(()),
             Err(e) => {
+                fh.stream_metrics(stream).s3_success.record(0.0);
                 tracing::warn!(stream = %stream, bucket = %bucket, code = %e.code, error = %e.message, retry_in = ?backoff, "Could not write an object; retrying.");
             }
         }

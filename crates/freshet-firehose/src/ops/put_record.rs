@@ -59,7 +59,11 @@ impl Operation<Firehose> for PutRecord {
             .map(|d| Bytes::from(d.0))
             .unwrap_or_default();
         let encrypted = fh.record(&name)?.encryption.status == "ENABLED";
-        match fh.put_records(&name, &[data]).await?.pop() {
+        match fh
+            .put_records_as(&name, &[data], Some(crate::metrics::PutOp::PutRecord))
+            .await?
+            .pop()
+        {
             Some(PutOutcome::Ok(record_id)) => Ok(Output {
                 record_id,
                 encrypted,

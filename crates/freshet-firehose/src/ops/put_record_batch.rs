@@ -82,7 +82,9 @@ impl Operation<Firehose> for PutRecordBatch {
             .map(|r| r.data.map(|d| Bytes::from(d.0)).unwrap_or_default())
             .collect();
         let encrypted = fh.record(&name)?.encryption.status == "ENABLED";
-        let outcomes = fh.put_records(&name, &records).await?;
+        let outcomes = fh
+            .put_records_as(&name, &records, Some(crate::metrics::PutOp::PutRecordBatch))
+            .await?;
         let mut failed = 0;
         let request_responses = outcomes
             .into_iter()

@@ -251,11 +251,20 @@ impl Pipeline {
                             client_context: None,
                             tail_log: false,
                         };
+                        let last_arrival_ms = offsets
+                            .last()
+                            .and_then(|o| s.machine.record(*o))
+                            .map(|r| r.arrival_ms);
                         let invoker = self.env.invoker.clone();
+                        let clock = self.env.clock.clone();
                         let function = self.rec.function.arn.clone();
                         let shard = *shard;
                         inflight.push(Box::pin(async move {
                             let r = invoker.invoke(&function, inv).await;
+                            if let Some(arrival) = last_arrival_ms {
+                                let age = (clock.now_ms() - arrival).max(0);
+                                invoker.stream_batch_done(&function, age);
+                            }
                             (shard, batch, outcome_of(r))
                         }));
                     }

@@ -263,6 +263,7 @@ impl Functions {
                     s.remove(name);
                 }
                 self.executor().retire(&self.function_arn(name));
+                self.metrics().forget(name);
             }
             Some(LATEST) => {
                 return Err(Error::InvalidParameter(

@@ -136,7 +136,9 @@ impl Functions {
         if req.invocation_type == InvocationType::Event {
             return self.queue_event(r, &resolved, req).await;
         }
-        let (spec, invoked_arn) = self.runnable(&resolved, r.qualifier.as_deref())?;
+        let (spec, invoked_arn) = self
+            .runnable(&resolved, r.qualifier.as_deref())
+            .inspect_err(|e| self.count_refusal(e, &r.name, r.qualifier.as_deref()))?;
         let invocation = Invocation {
             request_id: uuid::Uuid::new_v4().to_string(),
             payload: req.payload,
@@ -147,8 +149,10 @@ impl Functions {
         match req.invocation_type {
             InvocationType::DryRun => Ok(InvokeOutcome::DryRun(spec.version.clone())),
             InvocationType::RequestResponse => {
-                let executor = self.executor();
-                match executor.invoke(spec, invocation).await {
+                match self
+                    .execute(&r.name, r.qualifier.as_deref(), spec, invocation)
+                    .await
+                {
                     Ok(result) => Ok(InvokeOutcome::Ran(result)),
                     Err(e) => Err(from_invoke_error(e)),
                 }
@@ -211,12 +215,35 @@ impl Functions {
         let resolved = self.resolve(&r).map_err(to_invoke_error)?;
         let (spec, invoked_arn) = self
             .runnable(&resolved, qualifier)
+            .inspect_err(|e| self.count_refusal(e, name, qualifier))
             .map_err(to_invoke_error)?;
         let invocation = Invocation {
             invoked_arn,
             ..invocation
         };
-        self.executor().invoke(spec, invocation).await
+        self.execute(name, qualifier, spec, invocation).await
+    }
+
+    /// Runs an invocation on the executor, counting it in the AWS/Lambda metrics.
+    async fn execute(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+        spec: Arc<FunctionSpec>,
+        invocation: Invocation,
+    ) -> Result<InvocationResult, InvokeError> {
+        let metrics = self.metrics();
+        let started = metrics.start(function, qualifier);
+        let result = self.executor().invoke(spec, invocation).await;
+        metrics.finish(started, &result);
+        result
+    }
+
+    /// Counts an invocation refused before it ran (Throttles).
+    fn count_refusal(&self, e: &Error, function: &str, qualifier: Option<&str>) {
+        if matches!(e, Error::Throttled { .. }) {
+            self.metrics().throttled(function, qualifier);
+        }
     }
 
     pub(crate) fn executor(&self) -> Arc<dyn Execute> {
@@ -322,6 +349,7 @@ impl Invoker for Functions {
             let resolved = self.resolve(&r).map_err(to_invoke_error)?;
             let (spec, invoked_arn) = self
                 .runnable(&resolved, r.qualifier.as_deref())
+                .inspect_err(|e| self.count_refusal(e, &r.name, r.qualifier.as_deref()))
                 .map_err(to_invoke_error)?;
             if invocation.payload.len() > MAX_SYNC_PAYLOAD {
                 return Err(InvokeError::RequestTooLarge(payload_too_large(
@@ -334,7 +362,15 @@ impl Invoker for Functions {
                 invoked_arn,
                 ..invocation
             };
-            self.executor().invoke(spec, invocation).await
+            self.execute(&r.name, r.qualifier.as_deref(), spec, invocation)
+                .await
         })
+    }
+
+    fn stream_batch_done(&self, function: &str, age_ms: i64) {
+        if let Ok(r) = self.reference(function, None) {
+            let age = std::time::Duration::from_millis(u64::try_from(age_ms).unwrap_or(0));
+            self.metrics().iterator_age(&r.name, age);
+        }
     }
 }

@@ -99,6 +99,8 @@ pub(crate) struct Inner {
     pub(crate) executor: RwLock<Arc<dyn Execute>>,
     /// Where Event invocations are queued, once installed.
     pub(crate) async_queue: RwLock<Option<AsyncQueue>>,
+    /// The AWS/Lambda metric handles (disabled until [`Functions::set_recorder`]).
+    pub(crate) metrics: RwLock<Arc<crate::metrics::LambdaMetrics>>,
 }
 
 /// A reference resolved to one version of one function.
@@ -162,6 +164,9 @@ impl Functions {
                 write: tokio::sync::Mutex::new(revision),
                 executor: RwLock::new(Arc::new(invoke::NoExecutor)),
                 async_queue: RwLock::new(None),
+                metrics: RwLock::new(Arc::new(crate::metrics::LambdaMetrics::new(
+                    freshet_metrics::Recorder::disabled(),
+                ))),
             }),
         };
         functions.recover()?;
@@ -173,6 +178,21 @@ impl Functions {
         if let Ok(mut e) = self.inner.executor.write() {
             *e = executor;
         }
+    }
+
+    /// Records the AWS/Lambda metrics into `recorder` from now on.
+    pub fn set_recorder(&self, recorder: freshet_metrics::Recorder) {
+        if let Ok(mut m) = self.inner.metrics.write() {
+            *m = Arc::new(crate::metrics::LambdaMetrics::new(recorder));
+        }
+    }
+
+    pub(crate) fn metrics(&self) -> Arc<crate::metrics::LambdaMetrics> {
+        self.inner
+            .metrics
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Queues Event invocations on `queue` from now on (without one, they are refused).

@@ -377,6 +377,17 @@ impl QueueEngine {
 
     /// ApproximateNumberOfMessages, ...NotVisible, ...Delayed at `now_ms`. Exact for loaded
     /// messages; unloaded pristine ones count as visible.
+    /// When the oldest loaded, unexpired message was sent (ApproximateAgeOfOldestMessage).
+    pub fn oldest_sent_ms(&self, now_ms: i64) -> Option<i64> {
+        self.window
+            .slots
+            .values()
+            .filter(|s| !self.expired(s.sent_ms, now_ms))
+            .map(|s| s.sent_ms)
+            .min()
+    }
+
+    /// ApproximateNumberOfMessages* as of `now_ms`.
     pub fn counts(&self, now_ms: i64) -> Counts {
         let mut c = Counts::default();
         for slot in self.window.slots.values() {

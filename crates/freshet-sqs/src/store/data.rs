@@ -123,7 +123,19 @@ impl Sqs {
                 r.sender_id.clone_from(&sender);
             }
         }
-        q.send(reqs, in_batch).await
+        let sizes: Vec<usize> = reqs
+            .iter()
+            .map(|r| crate::validate::message_size(&r.body, &r.attributes))
+            .collect();
+        let results = q.send(reqs, in_batch).await?;
+        q.metrics.sent(
+            sizes
+                .into_iter()
+                .zip(&results)
+                .filter(|(_, r)| r.is_ok())
+                .map(|(s, _)| s),
+        );
+        Ok(results)
     }
 
     /// ReceiveMessage, waiting up to `wait` for a message.
@@ -158,6 +170,7 @@ impl Sqs {
                 self.move_out(q, out.moves.clone()).await;
             }
             if !received.is_empty() {
+                q.metrics.received(received.len());
                 return Ok(out
                     .messages
                     .into_iter()
@@ -170,6 +183,7 @@ impl Sqs {
             }
             let now_real = tokio::time::Instant::now();
             if now_real >= deadline {
+                q.metrics.received(0);
                 return Ok(Vec::new());
             }
             let mut nap = (deadline - now_real).min(MAX_NAP);
@@ -252,6 +266,8 @@ impl Sqs {
         let _gate = q.gate.read().await;
         let entry = q.lock().engine.delete(handle, q.now_ms())?;
         q.persist_opt(entry.as_ref()).await?;
+        // AWS counts a repeated delete with a valid handle too.
+        q.metrics.deleted.record(1.0);
         if entry.is_some() {
             q.notify.notify_waiters();
         }

@@ -63,6 +63,8 @@ pub struct SqsOptions {
     pub checkpoint_interval: Duration,
     /// Checkpoint a queue after this many journal entries and sends, even sooner.
     pub checkpoint_changes: u64,
+    /// Where the AWS/SQS metrics are recorded (disabled by default).
+    pub recorder: freshet_metrics::Recorder,
 }
 
 impl Default for SqsOptions {
@@ -74,6 +76,7 @@ impl Default for SqsOptions {
             max_loaded_messages: 100_000,
             checkpoint_interval: Duration::from_secs(30),
             checkpoint_changes: 50_000,
+            recorder: freshet_metrics::Recorder::disabled(),
         }
     }
 }
@@ -225,6 +228,7 @@ impl Sqs {
                 messages,
                 journal,
                 checkpoint,
+                recorder: &i.opts.recorder,
             },
         )
     }

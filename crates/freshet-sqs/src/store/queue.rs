@@ -83,6 +83,8 @@ pub(crate) struct Queue {
     deleted: AtomicBool,
     changes: AtomicU64,
     last_checkpoint_ms: AtomicI64,
+    /// Its AWS/SQS metric handles.
+    pub metrics: crate::metrics::QueueMetrics,
 }
 
 impl std::fmt::Debug for Queue {
@@ -103,6 +105,7 @@ pub(crate) struct OpenEnv<'a> {
     pub messages: Arc<dyn Log>,
     pub journal: Arc<dyn Log>,
     pub checkpoint: Option<Checkpoint>,
+    pub recorder: &'a freshet_metrics::Recorder,
 }
 
 fn storage(e: LogError) -> SqsError {
@@ -112,6 +115,23 @@ fn storage(e: LogError) -> SqsError {
 /// Polls `fut` once: the local log assigns a batch's offsets in an append's first poll.
 async fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
     std::future::poll_fn(|cx| Poll::Ready(std::pin::Pin::new(&mut *fut).poll(cx))).await
+}
+
+impl freshet_metrics::GaugeSource for Queue {
+    fn sample(
+        &self,
+        now_ms: i64,
+        out: &mut Vec<(freshet_metrics::MetricKey, freshet_metrics::Unit, f64)>,
+    ) {
+        if self.deleted.load(Ordering::Acquire) {
+            return;
+        }
+        let (counts, oldest) = {
+            let st = self.lock();
+            (st.engine.counts(now_ms), st.engine.oldest_sent_ms(now_ms))
+        };
+        crate::metrics::gauges(&self.name, counts, oldest, now_ms, out);
+    }
 }
 
 impl Queue {
@@ -196,7 +216,10 @@ impl Queue {
             deleted: AtomicBool::new(false),
             changes: AtomicU64::new(replayed + tail),
             last_checkpoint_ms: AtomicI64::new(now),
+            metrics: crate::metrics::QueueMetrics::new(env.recorder, &rec.name),
         });
+        let gauges: Arc<dyn freshet_metrics::GaugeSource> = q.clone();
+        env.recorder.add_gauges(Arc::downgrade(&gauges));
         q.fill_blocking()?;
         tracing::info!(
             queue = %q.name,

@@ -14,9 +14,9 @@ use freshet_sqs::message::{AttributeData, AttributeValue};
 use freshet_sqs::{Sqs, SqsOptions};
 use freshet_types::ManualClock;
 
-const T0: i64 = 1_700_000_000_000;
+pub(crate) const T0: i64 = 1_700_000_000_000;
 
-fn platform(dir: &Path, clock: &ManualClock) -> Platform {
+pub(crate) fn platform(dir: &Path, clock: &ManualClock) -> Platform {
     let config = LogConfig {
         segment_bytes: 64 * 1024,
         ..LogConfig::default()
@@ -44,7 +44,7 @@ fn crash(p: Platform, sqs: Sqs) {
     p.shutdown();
 }
 
-fn arn(name: &str) -> String {
+pub(crate) fn arn(name: &str) -> String {
     format!("arn:aws:sqs:us-east-1:000000000000:{name}")
 }
 

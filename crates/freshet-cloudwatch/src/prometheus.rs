@@ -14,7 +14,8 @@
 //!   per dimension, its name snake_cased (`StreamName` → `stream_name`);
 //! - every family a gauge, with the exporter's HELP text.
 //!
-//! The value is each metric's newest datapoint in the store. Families and samples come out
+//! The value is each metric's newest complete datapoint in the store (the minute still
+//! filling is left out, so a scrape never sees a partial sum). Families and samples come out
 //! sorted, so two renders of one store are identical.
 
 use std::collections::BTreeMap;
@@ -27,9 +28,9 @@ use crate::store::MetricStore;
 /// Percentiles rendered for metrics that keep them.
 const PERCENTILES: [(&str, f64); 3] = [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)];
 
-/// The store's newest datapoints in the Prometheus text format (version 0.0.4).
+/// The store's newest complete datapoints in the Prometheus text format (version 0.0.4).
 pub fn render(store: &MetricStore) -> String {
-    let latest = store.latest();
+    let latest = store.latest_complete(store.clock().now_ms());
     render_points(latest.iter().map(|(k, _, dp)| (&**k, dp)))
 }
 

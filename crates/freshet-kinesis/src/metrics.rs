@@ -225,41 +225,45 @@ pub(crate) struct PutRecordsOutcome {
 impl StreamMetrics {
     /// Records one PutRecords call (`None`: it failed as a whole).
     pub fn put_records(&self, o: Option<PutRecordsOutcome>, latency_ms: f64) {
-        self.put_records_latency.record(latency_ms);
+        // One clock read for the call's dozen series.
+        let now = self.recorder.now_ms();
+        self.put_records_latency.record_at(now, latency_ms);
         let Some(o) = o else {
-            self.put_records_success.record(0.0);
+            self.put_records_success.record_at(now, 0.0);
             return;
         };
         self.put_records_success
-            .record(if o.stored > 0 { 1.0 } else { 0.0 });
-        self.put_records_total.record(o.total as f64);
-        self.put_records_successful.record(o.stored as f64);
+            .record_at(now, if o.stored > 0 { 1.0 } else { 0.0 });
+        self.put_records_total.record_at(now, o.total as f64);
+        self.put_records_successful.record_at(now, o.stored as f64);
         self.put_records_failed
-            .record((o.total - o.stored - o.throttled) as f64);
-        self.put_records_throttled.record(o.throttled as f64);
-        self.put_records_records.record(o.stored as f64);
-        self.put_records_bytes.record(o.stored_bytes as f64);
-        self.write_exceeded.record(o.throttled as f64);
+            .record_at(now, (o.total - o.stored - o.throttled) as f64);
+        self.put_records_throttled
+            .record_at(now, o.throttled as f64);
+        self.put_records_records.record_at(now, o.stored as f64);
+        self.put_records_bytes.record_at(now, o.stored_bytes as f64);
+        self.write_exceeded.record_at(now, o.throttled as f64);
         if o.stored > 0 {
-            self.incoming_records.record(o.stored as f64);
-            self.incoming_bytes.record(o.stored_bytes as f64);
+            self.incoming_records.record_at(now, o.stored as f64);
+            self.incoming_bytes.record_at(now, o.stored_bytes as f64);
         }
     }
 
     /// Records one PutRecord call: `Some(bytes)` when stored; `throttled` when refused by
     /// the shard's write quota.
     pub fn put_record(&self, stored_bytes: Option<u64>, throttled: bool, latency_ms: f64) {
-        self.put_record_latency.record(latency_ms);
+        let now = self.recorder.now_ms();
+        self.put_record_latency.record_at(now, latency_ms);
         self.write_exceeded
-            .record(if throttled { 1.0 } else { 0.0 });
+            .record_at(now, if throttled { 1.0 } else { 0.0 });
         match stored_bytes {
             Some(b) => {
-                self.put_record_success.record(1.0);
-                self.put_record_bytes.record(b as f64);
-                self.incoming_records.record(1.0);
-                self.incoming_bytes.record(b as f64);
+                self.put_record_success.record_at(now, 1.0);
+                self.put_record_bytes.record_at(now, b as f64);
+                self.incoming_records.record_at(now, 1.0);
+                self.incoming_bytes.record_at(now, b as f64);
             }
-            None => self.put_record_success.record(0.0),
+            None => self.put_record_success.record_at(now, 0.0),
         }
     }
 }

@@ -98,6 +98,12 @@ impl Recorder {
         Self { inner: None }
     }
 
+    /// The recorder's clock (0 when disabled): a caller recording several series for one
+    /// request reads it once and records each with [`Series::record_at`].
+    pub fn now_ms(&self) -> i64 {
+        self.inner.as_ref().map_or(0, |i| i.clock.now_ms())
+    }
+
     /// Whether it records.
     pub fn enabled(&self) -> bool {
         self.inner.is_some()

@@ -472,6 +472,24 @@ impl MetricStore {
             .collect()
     }
 
+    /// Like [`MetricStore::latest`], but each metric's newest datapoint whose period has ended
+    /// by `now_ms` (a minute still filling would read as a drop at every minute's start).
+    pub fn latest_complete(&self, now_ms: i64) -> Vec<(Arc<MetricKey>, i64, Datapoint)> {
+        let st = lock(&self.state);
+        st.info
+            .values()
+            .filter_map(|i| {
+                let newest = i.latest.as_ref()?;
+                let pick = if newest.0 + i.latest_step_ms <= now_ms {
+                    Some(newest)
+                } else {
+                    i.previous.as_ref()
+                };
+                pick.map(|(ts, dp)| (i.key.clone(), *ts, dp.clone()))
+            })
+            .collect()
+    }
+
     /// Seals complete hours, rolls up complete days and applies retention, now. The
     /// maintenance component calls it periodically; tests call it after moving the clock.
     pub async fn maintain(&self) -> Result<MaintenanceReport, StoreError> {

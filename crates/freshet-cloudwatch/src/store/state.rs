@@ -42,6 +42,11 @@ pub struct SeriesInfo {
     pub persisted_last_ms: Option<i64>,
     /// Its newest datapoint (merged over resolutions at that timestamp).
     pub latest: Option<(i64, Datapoint)>,
+    /// The length of `latest`'s period (1 s or 60 s), to tell whether it is still filling.
+    pub latest_step_ms: i64,
+    /// The datapoint `latest` replaced when newer data arrived: the newest complete one while
+    /// `latest`'s period is still open.
+    pub previous: Option<(i64, Datapoint)>,
 }
 
 /// A window moved out of the memtable for sealing.
@@ -118,7 +123,10 @@ impl State {
             match &mut info.latest {
                 Some((at, dp)) if *at == ts => dp.merge(&p.value),
                 Some((at, _)) if *at > ts => {}
-                latest => *latest = Some((ts, p.value.clone())),
+                latest => {
+                    info.previous = latest.replace((ts, p.value.clone()));
+                    info.latest_step_ms = step;
+                }
             }
         }
         let window = self
@@ -147,6 +155,8 @@ impl State {
                 last_ms: i64::MIN,
                 persisted_last_ms: None,
                 latest: None,
+                latest_step_ms: 60_000,
+                previous: None,
             },
         );
         id
@@ -163,6 +173,8 @@ impl State {
                 last_ms,
                 persisted_last_ms: Some(last_ms),
                 latest: None,
+                latest_step_ms: 60_000,
+                previous: None,
             },
         );
         self.next_id = self.next_id.max(id.saturating_add(1));

@@ -402,6 +402,11 @@ async fn latest_gives_each_metric_its_newest_merged_minute() {
     let latest = s.latest();
     assert_eq!(latest.len(), 1);
     assert_eq!((latest[0].1, latest[0].2.stats.sum), (T0 + 60_000, 5.0));
+    // While the second minute is open, the complete one is the first.
+    let complete = s.latest_complete(T0 + 90_000);
+    assert_eq!((complete[0].1, complete[0].2.stats.sum), (T0, 1.0));
+    let complete = s.latest_complete(T0 + 120_000);
+    assert_eq!((complete[0].1, complete[0].2.stats.sum), (T0 + 60_000, 5.0));
 }
 
 #[tokio::test]

@@ -505,11 +505,18 @@ fn xml_text(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The signing names of the AWS services served (the web pages are not one).
 fn served(state: &State) -> Vec<&'static str> {
     state
         .router
         .services()
         .iter()
+        .filter(|s| {
+            s.info()
+                .routes
+                .iter()
+                .any(|r| !matches!(r, freshet_protocol::Route::Web { .. }))
+        })
         .map(|s| s.info().signing_name)
         .collect()
 }

@@ -5,13 +5,17 @@
 //! state, so a put records without looking a metric up. One sample per call: a
 //! PutRecordBatch of 500 records is one IncomingRecords sample valued 500. Delivery records
 //! one sample per object written. DeliveryToS3.DataFreshness (the age of the oldest
-//! undelivered DirectPut record, in seconds) is a gauge sampled once a minute.
+//! undelivered DirectPut record, in seconds) is a gauge sampled once a minute
+//! (DeliveryToHttpEndpoint.DataFreshness for an HTTP endpoint stream). The transform
+//! records once per Lambda invocation, a Kinesis source once per read batch, an HTTP
+//! endpoint once per request.
 
 use std::sync::Arc;
 
 use freshet_metrics::{GaugeSource, MetricKey, Recorder, Series, Unit};
 
 use crate::firehose::{Firehose, Inner, lock};
+use crate::model::Destination;
 
 /// The namespace.
 pub const NAMESPACE: &str = "AWS/Firehose";
@@ -46,6 +50,16 @@ pub struct StreamMetrics {
     pub(crate) backup_bytes: Series,
     pub(crate) backup_records: Series,
     pub(crate) backup_success: Series,
+    pub(crate) execute_duration: Series,
+    pub(crate) execute_success: Series,
+    pub(crate) succeed_records: Series,
+    pub(crate) succeed_bytes: Series,
+    pub(crate) http_bytes: Series,
+    pub(crate) http_records: Series,
+    pub(crate) http_success: Series,
+    pub(crate) kinesis_read_bytes: Series,
+    pub(crate) kinesis_read_records: Series,
+    pub(crate) kinesis_behind: Series,
 }
 
 impl StreamMetrics {
@@ -73,6 +87,16 @@ impl StreamMetrics {
             backup_bytes: bytes("BackupToS3.Bytes"),
             backup_records: count("BackupToS3.Records"),
             backup_success: count("BackupToS3.Success"),
+            execute_duration: r.distribution(key("ExecuteProcessing.Duration"), Unit::Milliseconds),
+            execute_success: count("ExecuteProcessing.Success"),
+            succeed_records: count("SucceedProcessing.Records"),
+            succeed_bytes: bytes("SucceedProcessing.Bytes"),
+            http_bytes: bytes("DeliveryToHttpEndpoint.Bytes"),
+            http_records: count("DeliveryToHttpEndpoint.Records"),
+            http_success: count("DeliveryToHttpEndpoint.Success"),
+            kinesis_read_bytes: bytes("DataReadFromKinesisStream.Bytes"),
+            kinesis_read_records: count("DataReadFromKinesisStream.Records"),
+            kinesis_behind: r.series(key("KinesisMillisBehindLatest"), Unit::Milliseconds),
         }
     }
 
@@ -122,6 +146,42 @@ impl StreamMetrics {
         s.record(1.0);
         if !backup {
             self.s3_objects.record(1.0);
+        }
+    }
+
+    /// One Lambda invocation of the transform that took `duration_ms` and succeeded or not
+    /// (a failed attempt that is retried counts as one failed invocation).
+    pub(crate) fn executed(&self, duration_ms: f64, ok: bool) {
+        self.execute_duration.record(duration_ms);
+        self.execute_success.record(if ok { 1.0 } else { 0.0 });
+    }
+
+    /// The records (and their bytes) one invocation returned `Ok`.
+    pub(crate) fn processed(&self, records: u64, bytes: u64) {
+        self.succeed_records.record(records as f64);
+        self.succeed_bytes.record(bytes as f64);
+    }
+
+    /// One HTTP endpoint delivery attempt: `Some((records, bytes))` when the endpoint took
+    /// the request, `None` for a failed attempt (Success 0).
+    pub(crate) fn http_attempt(&self, delivered: Option<(u64, u64)>) {
+        match delivered {
+            Some((records, bytes)) => {
+                self.http_records.record(records as f64);
+                self.http_bytes.record(bytes as f64);
+                self.http_success.record(1.0);
+            }
+            None => self.http_success.record(0.0),
+        }
+    }
+
+    /// One read batch of a `KinesisStreamAsSource` stream: its records, their bytes, and how
+    /// far behind the tip of the source stream the read was.
+    pub(crate) fn kinesis_read(&self, records: u64, bytes: u64, behind_ms: Option<i64>) {
+        self.kinesis_read_records.record(records as f64);
+        self.kinesis_read_bytes.record(bytes as f64);
+        if let Some(ms) = behind_ms {
+            self.kinesis_behind.record(ms.max(0) as f64);
         }
     }
 }
@@ -176,10 +236,16 @@ impl GaugeSource for Freshness {
             } else {
                 0
             };
+            // An HTTP endpoint stream's freshness is its endpoint's (its bucket gets only
+            // failures).
+            let metric = match rec.destination {
+                Destination::HttpEndpoint(_) => "DeliveryToHttpEndpoint.DataFreshness",
+                Destination::ExtendedS3(_) => "DeliveryToS3.DataFreshness",
+            };
             out.push((
                 MetricKey::new(
                     NAMESPACE,
-                    "DeliveryToS3.DataFreshness",
+                    metric,
                     [("DeliveryStreamName", rec.name.as_str())],
                 ),
                 Unit::Seconds,

@@ -25,6 +25,7 @@ struct Harness {
     clock: Arc<ManualClock>,
     supervisor: Supervisor,
     platform: Platform,
+    recorder: freshet_metrics::Recorder,
 }
 
 async fn start(dir: &std::path::Path, clock: Arc<ManualClock>) -> Harness {
@@ -36,6 +37,7 @@ async fn start_with(dir: &std::path::Path, clock: Arc<ManualClock>, budget: u64)
     let platform =
         Platform::open_local(dir, LogConfig::default(), clock.clone(), supervisor.tasks())
             .expect("platform");
+    let recorder = freshet_metrics::Recorder::new(clock.clone());
     let fh = Firehose::open(
         &platform,
         FirehoseOptions {
@@ -43,6 +45,7 @@ async fn start_with(dir: &std::path::Path, clock: Arc<ManualClock>, budget: u64)
             delete_delay: Duration::from_millis(10),
             staging_dir: dir.join("staging"),
             undelivered_budget_bytes: budget,
+            recorder: recorder.clone(),
             ..FirehoseOptions::default()
         },
     )
@@ -57,6 +60,24 @@ async fn start_with(dir: &std::path::Path, clock: Arc<ManualClock>, budget: u64)
         clock,
         supervisor,
         platform,
+        recorder,
+    }
+}
+
+impl Harness {
+    /// The Firehose metrics of stream `name` recorded so far, merged per metric name.
+    fn metrics(&self, name: &str) -> std::collections::HashMap<String, freshet_metrics::StatSet> {
+        let mut m: std::collections::HashMap<String, freshet_metrics::StatSet> =
+            std::collections::HashMap::new();
+        for p in self.recorder.drain() {
+            if p.key.dimension("DeliveryStreamName") != Some(name) {
+                continue;
+            }
+            m.entry(p.key.name.clone())
+                .and_modify(|s| s.merge(&p.value.stats))
+                .or_insert(p.value.stats);
+        }
+        m
     }
 }
 
@@ -416,6 +437,15 @@ async fn the_transform_replaces_drops_and_fails_records_as_the_function_says() {
         doc["lambdaArn"],
         "arn:aws:lambda:us-east-1:000000000000:function:upper"
     );
+    // One invocation, which succeeded; two records came back Ok ("A", "B").
+    let m = h.metrics("t");
+    let success = m["ExecuteProcessing.Success"];
+    assert_eq!((success.count, success.sum), (1.0, 1.0));
+    let duration = m["ExecuteProcessing.Duration"];
+    assert_eq!(duration.count, 1.0, "one sample per invocation");
+    assert_eq!(duration.max, 0.0, "the manual clock did not move");
+    assert_eq!(m["SucceedProcessing.Records"].sum, 2.0);
+    assert_eq!(m["SucceedProcessing.Bytes"].sum, 2.0);
     h.stop().await;
 }
 
@@ -445,6 +475,16 @@ async fn a_failing_function_is_retried_then_its_records_go_to_processing_failed(
     assert_eq!(doc["errorCode"], "Lambda.FunctionError");
     assert_eq!(doc["attemptsMade"], 3);
     assert!(doc["errorMessage"].as_str().expect("msg").contains("boom"));
+    // Three failed invocations, and nothing processed.
+    let m = h.metrics("t");
+    let success = m["ExecuteProcessing.Success"];
+    assert_eq!((success.count, success.sum), (3.0, 0.0));
+    assert_eq!(m["ExecuteProcessing.Duration"].count, 3.0);
+    assert!(
+        !m.contains_key("SucceedProcessing.Records"),
+        "{:?}",
+        m.keys()
+    );
     h.stop().await;
 }
 
@@ -660,4 +700,122 @@ async fn puts_and_deliveries_publish_their_firehose_metrics() {
     );
     supervisor.shutdown(Duration::from_secs(5)).await;
     platform.shutdown();
+}
+
+/// An HTTP endpoint that answers every request with `status` (200: the Firehose success
+/// body echoing the request id); returns its URL and the request bodies it was sent.
+async fn endpoint(status: u16) -> (String, Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Incoming;
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen: Arc<std::sync::Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let seen2 = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let seen = seen2.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req: hyper::Request<Incoming>| {
+                    let seen = seen.clone();
+                    async move {
+                        let body = req.into_body().collect().await.expect("body").to_bytes();
+                        let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+                        let id = v["requestId"].as_str().unwrap_or_default().to_owned();
+                        seen.lock().expect("lock").push(v);
+                        let text = if status == 200 {
+                            format!(r#"{{"requestId":"{id}","timestamp":1}}"#)
+                        } else {
+                            r#"{"errorMessage":"no"}"#.to_owned()
+                        };
+                        let mut resp = hyper::Response::new(Full::new(Bytes::from(text)));
+                        *resp.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
+                        Ok::<_, std::convert::Infallible>(resp)
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    (format!("http://{addr}/ingest"), seen)
+}
+
+#[tokio::test]
+async fn an_http_endpoint_delivery_publishes_its_records_bytes_and_success() {
+    use freshet_firehose::model::{EndpointConfiguration, HttpEndpoint, S3Destination};
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let h = start_with(dir.path(), Arc::new(ManualClock::new(T0)), 1 << 30).await;
+    let (url, seen) = endpoint(200).await;
+    h.fh.create(CreateRequest {
+        name: "web".into(),
+        destination: DestinationInput {
+            http_endpoint: Some(HttpEndpoint {
+                endpoint_configuration: Some(EndpointConfiguration {
+                    url: Some(url),
+                    ..EndpointConfiguration::default()
+                }),
+                buffering_hints: Some(BufferingHints {
+                    size_in_mbs: Some(1),
+                    interval_in_seconds: Some(60),
+                }),
+                s3_configuration: Some(S3Destination {
+                    role_arn: Some("arn:aws:iam::000000000000:role/r".into()),
+                    bucket_arn: Some("arn:aws:s3:::bucket".into()),
+                    ..S3Destination::default()
+                }),
+                ..HttpEndpoint::default()
+            }),
+            ..DestinationInput::default()
+        },
+        ..CreateRequest::default()
+    })
+    .await
+    .expect("create");
+    for _ in 0..500 {
+        if h.fh.record("web").expect("record").status == Status::Active {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    h.fh.put_records("web", &puts(3)).await.expect("put");
+    h.clock.advance(30_000);
+    h.recorder.sample_gauges();
+    h.clock.advance(30_000);
+    let mut m = std::collections::HashMap::new();
+    for _ in 0..500 {
+        for (k, v) in h.metrics("web") {
+            m.entry(k)
+                .and_modify(|s: &mut freshet_metrics::StatSet| s.merge(&v))
+                .or_insert(v);
+        }
+        if m.contains_key("DeliveryToHttpEndpoint.Success") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let requests = seen.lock().expect("lock").len() as f64;
+    assert_eq!(requests, 1.0, "one request for the buffer");
+    let success = m["DeliveryToHttpEndpoint.Success"];
+    assert_eq!((success.count, success.sum), (1.0, 1.0));
+    assert_eq!(m["DeliveryToHttpEndpoint.Records"].sum, 3.0);
+    assert_eq!(m["DeliveryToHttpEndpoint.Bytes"].sum, 9.0);
+    assert_eq!(
+        m["DeliveryToHttpEndpoint.DataFreshness"].max, 30.0,
+        "the oldest undelivered record was 30 s old when sampled"
+    );
+    assert!(!m.contains_key("DeliveryToS3.Records"), "{:?}", m.keys());
+    assert!(
+        !m.contains_key("DeliveryToS3.DataFreshness"),
+        "{:?}",
+        m.keys()
+    );
+    h.stop().await;
 }

@@ -19,6 +19,7 @@ use freshet_kinesis::{
     StreamsOptions,
 };
 use freshet_log::LogConfig;
+use freshet_metrics::{MetricKey, Recorder, StatSet};
 use freshet_runtime::{Platform, Tasks};
 use freshet_types::{HASH_KEY_MAX, ManualClock, ShardId, kpl};
 
@@ -31,12 +32,14 @@ struct Harness {
     platform: Platform,
     streams: Streams,
     fh: Firehose,
+    recorder: Recorder,
 }
 
 async fn start(dir: &std::path::Path, clock: &Arc<ManualClock>) -> Harness {
     let platform =
         Platform::open_local(dir, LogConfig::default(), clock.clone(), Tasks::detached())
             .expect("platform");
+    let recorder = Recorder::new(clock.clone());
     let streams = Streams::open_on(
         &platform,
         StreamsOptions {
@@ -54,6 +57,7 @@ async fn start(dir: &std::path::Path, clock: &Arc<ManualClock>) -> Harness {
             create_delay: Duration::from_millis(10),
             delete_delay: Duration::from_millis(10),
             staging_dir: dir.join("staging"),
+            recorder: recorder.clone(),
             ..FirehoseOptions::default()
         },
     )
@@ -67,6 +71,7 @@ async fn start(dir: &std::path::Path, clock: &Arc<ManualClock>) -> Harness {
         platform,
         streams,
         fh,
+        recorder,
     }
 }
 
@@ -484,5 +489,45 @@ async fn deleting_the_delivery_stream_deletes_its_reader() {
         .expect("reader");
     assert_eq!(again.committed().start, StartAt::TrimHorizon);
     assert!(again.committed().shards.is_empty());
+    h.stop();
+}
+
+#[tokio::test]
+async fn each_read_batch_publishes_the_records_and_bytes_read_and_how_far_behind_it_was() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = Arc::new(ManualClock::new(T0));
+    let h = start(dir.path(), &clock).await;
+    create_stream(&h.streams, "src", 1).await;
+    clock.advance(1000);
+    let rec = create_delivery(&h.fh, "fromk").await;
+    for d in ["one", "two", "three"] {
+        clock.advance(1);
+        put(&h.streams, "k", d.as_bytes()).await;
+    }
+    let mut src = KinesisSource::open(&h.fh, &rec).await.expect("open");
+    let batches = drain(&mut src, true).await;
+    assert!(!batches.is_empty());
+    let mut m: BTreeMap<String, StatSet> = BTreeMap::new();
+    for p in h.recorder.drain() {
+        m.entry(p.key.to_string())
+            .and_modify(|s| s.merge(&p.value.stats))
+            .or_insert(p.value.stats);
+    }
+    let stat = |name: &str| {
+        let key = MetricKey::new("AWS/Firehose", name, [("DeliveryStreamName", "fromk")]);
+        *m.get(&key.to_string())
+            .unwrap_or_else(|| panic!("no {key} in {:?}", m.keys()))
+    };
+    let reads = stat("DataReadFromKinesisStream.Records");
+    assert_eq!(reads.sum, 3.0);
+    assert_eq!(
+        reads.count,
+        batches.len() as f64,
+        "one sample per read batch"
+    );
+    assert_eq!(stat("DataReadFromKinesisStream.Bytes").sum, 11.0);
+    let behind = stat("KinesisMillisBehindLatest");
+    assert_eq!(behind.count, batches.len() as f64);
+    assert_eq!(behind.max, 0.0, "the reads reached the newest record");
     h.stop();
 }

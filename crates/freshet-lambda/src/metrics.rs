@@ -9,6 +9,9 @@
 //! published versions; and no dimension (the account). A refused invocation counts in
 //! Throttles. ConcurrentExecutions is sampled at each start (read it with Maximum).
 //! IteratorAge is the age of a stream batch's last record when its invocation finished.
+//! Event invocations add AsyncEventsReceived (1 per event queued), AsyncEventAge (per run
+//! of a queued event: how long since it was queued), AsyncEventsDropped (1 per event given
+//! up) and DestinationDeliveryFailures (1 per invocation record a destination refused).
 //!
 //! Handles are cached per (function, resource); invocations start processes, so one map
 //! lookup per invocation costs nothing measurable.
@@ -60,6 +63,10 @@ struct ResourceMetrics {
     function: Arc<Group>,
     resource: Option<Group>,
     iterator_age: Series,
+    async_received: Series,
+    async_age: Series,
+    async_dropped: Series,
+    destination_failures: Series,
     running: Arc<AtomicI64>,
 }
 
@@ -105,16 +112,28 @@ impl LambdaMetrics {
             .find(|((f, _), _)| f == function)
             .map(|(_, m)| m.running.clone())
             .unwrap_or_default();
+        let fkey = |m: &str| MetricKey::new(NAMESPACE, m, [("FunctionName", function)]);
         let made = Arc::new(ResourceMetrics {
             function: function_group,
             resource: Some(Group::new(
                 &self.recorder,
                 &[("FunctionName", function), ("Resource", &k.1)],
             )),
-            iterator_age: self.recorder.series(
-                MetricKey::new(NAMESPACE, "IteratorAge", [("FunctionName", function)]),
-                Unit::Milliseconds,
-            ),
+            iterator_age: self
+                .recorder
+                .series(fkey("IteratorAge"), Unit::Milliseconds),
+            async_received: self
+                .recorder
+                .series(fkey("AsyncEventsReceived"), Unit::Count),
+            async_age: self
+                .recorder
+                .series(fkey("AsyncEventAge"), Unit::Milliseconds),
+            async_dropped: self
+                .recorder
+                .series(fkey("AsyncEventsDropped"), Unit::Count),
+            destination_failures: self
+                .recorder
+                .series(fkey("DestinationDeliveryFailures"), Unit::Count),
             running,
         });
         Some(map.entry(k).or_insert(made).clone())
@@ -207,6 +226,35 @@ impl LambdaMetrics {
     pub fn iterator_age(&self, function: &str, age: Duration) {
         if let Some(m) = self.resource(function, None) {
             m.iterator_age.record(age.as_secs_f64() * 1000.0);
+        }
+    }
+
+    /// An Event invocation of `function` was queued.
+    pub fn async_received(&self, function: &str) {
+        if let Some(m) = self.resource(function, None) {
+            m.async_received.record(1.0);
+        }
+    }
+
+    /// A queued event of `function` is about to be run, `age_ms` after it was queued.
+    pub fn async_age(&self, function: &str, age_ms: i64) {
+        if let Some(m) = self.resource(function, None) {
+            m.async_age.record(age_ms.max(0) as f64);
+        }
+    }
+
+    /// A queued event of `function` was given up (retries or age exhausted, or the function
+    /// is gone), whether or not an OnFailure destination got its record.
+    pub fn async_dropped(&self, function: &str) {
+        if let Some(m) = self.resource(function, None) {
+            m.async_dropped.record(1.0);
+        }
+    }
+
+    /// A destination refused the invocation record of `function`; the record is lost.
+    pub fn destination_failed(&self, function: &str) {
+        if let Some(m) = self.resource(function, None) {
+            m.destination_failures.record(1.0);
         }
     }
 }

@@ -97,8 +97,14 @@ pub async fn deliver(
     let data = data?;
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut retry = Retry::new(cfg.retry_duration_secs);
+    let metrics = fh.stream_metrics(&plan.stream);
     let failure = loop {
-        match client()?.send(cfg, &data, &request_id, fh.now_ms()).await {
+        let sent = client()?.send(cfg, &data, &request_id, fh.now_ms()).await;
+        metrics.http_attempt(sent.as_ref().ok().map(|_| {
+            let bytes = data.iter().map(|d| d.len() as u64).sum();
+            (data.len() as u64, bytes)
+        }));
+        match sent {
             Ok(()) => break None,
             Err(e) if !e.retryable => break Some(e),
             Err(e) => match retry.on_failure(random_jitter()) {

@@ -21,6 +21,7 @@
 //!   digest or protobuf passes through whole ([`freshet_types::kpl::deaggregate`]).
 //! - [`Source::commit`] commits each shard position in order, durably, before returning.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -31,6 +32,7 @@ use freshet_types::kpl;
 use crate::engine::source::{Position, Source, SourceBatch, SourceRecord};
 use crate::error::{Error, Result};
 use crate::firehose::Firehose;
+use crate::metrics::StreamMetrics;
 use crate::rules::transform::KinesisRecordMetadata;
 use crate::store::StreamRecord;
 
@@ -49,6 +51,8 @@ pub struct KinesisSource {
     reader: StreamReader,
     /// The delivery stream's name, for logs.
     name: String,
+    /// DataReadFromKinesisStream.* and KinesisMillisBehindLatest, once per poll.
+    metrics: Arc<StreamMetrics>,
 }
 
 impl KinesisSource {
@@ -85,6 +89,7 @@ impl KinesisSource {
         Ok(KinesisSource {
             reader,
             name: rec.name.clone(),
+            metrics: fh.stream_metrics(&rec.name),
         })
     }
 
@@ -166,7 +171,11 @@ impl Source for KinesisSource {
         let mut records = Vec::new();
         let mut position = Vec::with_capacity(batches.len());
         let mut bytes = 0u64;
+        let mut read = 0u64;
+        let mut behind: Option<i64> = None;
         for b in batches {
+            read += b.records.len() as u64;
+            behind = behind.max(Some(b.millis_behind_latest));
             if b.skipped > 0 {
                 tracing::warn!(stream = %self.name, shard = %b.shard, skipped = b.skipped, "Records left the source stream's retention period before delivery read them.");
             }
@@ -177,6 +186,8 @@ impl Source for KinesisSource {
             }
             position.push((b.shard, b.next));
         }
+        // Kinesis records as read (before KPL de-aggregation), and the furthest-behind shard.
+        self.metrics.kinesis_read(read, bytes, behind);
         Ok(Some(SourceBatch {
             records,
             position: Position::Shards(position),

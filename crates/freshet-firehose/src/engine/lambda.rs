@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::chain::{Failure, Item};
 use crate::error::{Error, Result};
+use crate::metrics::StreamMetrics;
 use crate::rules::error_doc::ProcessingFailed;
 use crate::rules::processing::LambdaProcessor;
 use crate::rules::transform::{
@@ -48,6 +49,8 @@ pub struct Transform {
     region: String,
     /// Numbers invocations, so record ids are unique per stream run and stable per retry.
     invocations: u64,
+    /// ExecuteProcessing.* and SucceedProcessing.* of the stream (none: not recorded).
+    metrics: Option<Arc<StreamMetrics>>,
 }
 
 impl std::fmt::Debug for Transform {
@@ -95,7 +98,14 @@ impl Transform {
             source_arn,
             region,
             invocations: 0,
+            metrics: None,
         }
+    }
+
+    /// Records each invocation's ExecuteProcessing.* and SucceedProcessing.* in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<StreamMetrics>) -> Transform {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The buffer size and interval (ms) of the processor.
@@ -155,8 +165,20 @@ impl Transform {
         let mut made = 0;
         let last = loop {
             made += 1;
-            match self.attempt(&sent).await {
-                Ok(results) => return Ok(outcomes(items, results, made, &self.cfg, now_ms())),
+            let started = now_ms();
+            let attempt = self.attempt(&sent).await;
+            let ended = now_ms();
+            if let Some(m) = &self.metrics {
+                m.executed((ended - started).max(0) as f64, attempt.is_ok());
+            }
+            match attempt {
+                Ok(results) => {
+                    if let Some(m) = &self.metrics {
+                        let (records, bytes) = succeeded(&results);
+                        m.processed(records, bytes);
+                    }
+                    return Ok(outcomes(items, results, made, &self.cfg, ended));
+                }
                 Err(e) if made >= attempts => break e,
                 Err(e) => {
                     tracing::warn!(function = %self.cfg.lambda_arn, code = %e.code, error = %e.message, retry_in = ?wait, "Firehose transform failed; retrying.");
@@ -253,6 +275,14 @@ impl Transform {
             batch: it.batch,
         }
     }
+}
+
+/// The records an invocation returned `Ok`, and the bytes of their (transformed) data.
+fn succeeded(results: &[TransformResult]) -> (u64, u64) {
+    results.iter().fold((0, 0), |(n, b), r| match r {
+        TransformResult::Ok { data, .. } => (n + 1, b + data.len() as u64),
+        _ => (n, b),
+    })
 }
 
 fn item_event_size(it: &Item) -> usize {

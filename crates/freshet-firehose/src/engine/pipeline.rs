@@ -104,13 +104,16 @@ pub async fn run(fh: &Firehose, name: &str, id: &str, cancel: &CancellationToken
             let invoker = fh.peers().invoker.ok_or_else(|| {
                 Error::Storage("Lambda is not available for the transform".to_owned())
             })?;
-            Some(Transform::new(
-                invoker,
-                l.clone(),
-                plan.stream_arn.clone(),
-                plan.source_arn.clone(),
-                fh.options().region.clone(),
-            ))
+            Some(
+                Transform::new(
+                    invoker,
+                    l.clone(),
+                    plan.stream_arn.clone(),
+                    plan.source_arn.clone(),
+                    fh.options().region.clone(),
+                )
+                .with_metrics(fh.stream_metrics(&plan.stream)),
+            )
         }
         _ => None,
     };

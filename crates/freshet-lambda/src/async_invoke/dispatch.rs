@@ -122,10 +122,12 @@ impl Dispatcher {
             .event_invoke_config_for(&p.function, p.qualifier.as_deref());
         let policy = Policy::from(&config);
         let attempts_so_far = p.attempts.saturating_add(p.not_run);
+        let metrics = self.functions.metrics();
         let (decision, response, count) = if retry::expired(policy, p.accepted_ms, now) {
             let d = Decision::GiveUp(Condition::EventAgeExceeded);
             (d, None, attempts_so_far)
         } else {
+            metrics.async_age(&p.function, now.saturating_sub(p.accepted_ms));
             let (attempt, response) = self.run_once(&p, &rec).await;
             let progress = Progress {
                 accepted_ms: p.accepted_ms,
@@ -149,6 +151,7 @@ impl Dispatcher {
                 self.queue.finish(p.offset).await
             }
             Decision::GiveUp(condition) => {
+                metrics.async_dropped(&p.function);
                 let condition = match condition {
                     Condition::RetriesExhausted => RecordCondition::RetriesExhausted,
                     Condition::EventAgeExceeded => RecordCondition::EventAgeExceeded,
@@ -175,6 +178,7 @@ impl Dispatcher {
                 self.queue.finish(p.offset).await
             }
             Decision::Drop => {
+                metrics.async_dropped(&p.function);
                 tracing::warn!(function = %p.function, request_id = %rec.request_id, "Discarding an asynchronous invocation of a function that no longer exists.");
                 self.queue.finish(p.offset).await
             }
@@ -285,6 +289,7 @@ impl Dispatcher {
             match self.sqs.send(destination, &doc, BTreeMap::new()).await {
                 Ok(_) => return,
                 Err(SqsError::Sqs(error)) => {
+                    self.functions.metrics().destination_failed(&p.function);
                     tracing::warn!(function = %p.function, %destination, %error, "The destination refused an asynchronous invocation record; it is lost (DestinationDeliveryFailures).");
                     return;
                 }

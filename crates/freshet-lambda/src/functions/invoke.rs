@@ -180,6 +180,7 @@ impl Functions {
         let queue = self.async_queue().ok_or_else(|| {
             Error::Service("Freshet has no asynchronous invocation queue configured.".into())
         })?;
+        let function = r.name.clone();
         queue
             .enqueue(NewEvent {
                 function: r.name,
@@ -195,6 +196,7 @@ impl Functions {
                 },
                 QueueError::Storage(m) => Error::Storage(m),
             })?;
+        self.metrics().async_received(&function);
         Ok(InvokeOutcome::Queued(resolved.config.version.clone()))
     }
 

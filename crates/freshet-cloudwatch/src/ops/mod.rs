@@ -5,6 +5,7 @@
 mod alarm;
 mod dashboard;
 mod metric;
+mod shapes;
 
 use freshet_protocol::{ApiError, Input, Protocol, Response};
 

@@ -7,12 +7,13 @@ mod describe;
 mod put;
 mod state;
 
-use freshet_protocol::json::{JBool, JInt, JList, JStr, Timestamp};
+use freshet_protocol::json::{JInt, JList, JStr, Timestamp};
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Input, Operation, Response, run_input};
 use serde::{Deserialize, Serialize};
 
 use super::Ctx;
+pub(crate) use super::shapes::{DimensionIn, DimensionOut, QueryIn};
 use crate::alarms::model::{Alarm, AlarmKind, AlarmQuery, MetricRef, QueryStat};
 use crate::error::{CwError, WIRE};
 
@@ -51,22 +52,6 @@ pub(crate) fn strings(v: Option<JList<JStr>>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `Dimension` in and out.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct DimensionIn {
-    name: Option<JStr>,
-    value: Option<JStr>,
-}
-
-/// `Dimension` as returned.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct DimensionOut {
-    name: String,
-    value: String,
-}
-
 pub(crate) fn dimensions_in(
     v: Option<JList<DimensionIn>>,
 ) -> Result<Vec<(String, String)>, CwError> {
@@ -93,38 +78,6 @@ pub(crate) fn dimensions_out(d: &[(String, String)]) -> Vec<DimensionOut> {
             value: v.clone(),
         })
         .collect()
-}
-
-/// `Metric`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct MetricIn {
-    namespace: Option<JStr>,
-    metric_name: Option<JStr>,
-    dimensions: Option<JList<DimensionIn>>,
-}
-
-/// `MetricStat`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct MetricStatIn {
-    metric: Option<MetricIn>,
-    period: Option<JInt>,
-    stat: Option<JStr>,
-    unit: Option<JStr>,
-}
-
-/// `MetricDataQuery`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct QueryIn {
-    id: Option<JStr>,
-    metric_stat: Option<MetricStatIn>,
-    expression: Option<JStr>,
-    label: Option<JStr>,
-    return_data: Option<JBool>,
-    period: Option<JInt>,
-    account_id: Option<JStr>,
 }
 
 fn period(v: Option<JInt>, name: &str) -> Result<u32, CwError> {

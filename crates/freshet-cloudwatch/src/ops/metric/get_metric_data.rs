@@ -5,17 +5,17 @@
 //! through the results in query order; a result cut by the page end is `PartialData`.
 
 use freshet_metrics::MetricKey;
-use freshet_protocol::json::{JBool, JInt, JList, JStr, JTimestamp, Timestamp};
+use freshet_protocol::json::{JInt, JList, JStr, JTimestamp, Timestamp};
 use freshet_protocol::validate::Validator;
 use freshet_protocol::{ApiError, Operation};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Ctx, DimensionIn, dimensions, hex, invalid, metric_name, missing, namespace, too_many, unhex,
-    unit,
+    Ctx, dimensions, hex, invalid, metric_name, missing, namespace, too_many, unhex, unit,
 };
 use crate::error::CwError;
 use crate::math::{self, MetricQuery, MetricStat, SeriesResult, Status};
+use crate::ops::shapes::{MetricStatIn, QueryIn};
 use crate::statistic::Statistic;
 
 /// The most queries in one request.
@@ -34,36 +34,6 @@ pub(crate) struct Input {
     next_token: Option<JStr>,
     scan_by: Option<JStr>,
     max_datapoints: Option<JInt>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct QueryIn {
-    id: Option<JStr>,
-    metric_stat: Option<MetricStatIn>,
-    expression: Option<JStr>,
-    label: Option<JStr>,
-    return_data: Option<JBool>,
-    period: Option<JInt>,
-    #[allow(dead_code)]
-    account_id: Option<JStr>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct MetricStatIn {
-    metric: Option<MetricIn>,
-    period: Option<JInt>,
-    stat: Option<JStr>,
-    unit: Option<JStr>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct MetricIn {
-    namespace: Option<JStr>,
-    metric_name: Option<JStr>,
-    dimensions: Option<JList<DimensionIn>>,
 }
 
 #[derive(Debug, Serialize)]

@@ -19,6 +19,7 @@ use freshet_protocol::{Input, Response, run_input};
 use serde::{Deserialize, Serialize};
 
 use super::Ctx;
+pub(crate) use super::shapes::{DimensionIn, DimensionOut};
 use crate::error::{CwError, WIRE};
 
 /// Routes one of the metric operations.
@@ -72,22 +73,6 @@ impl<'de> Deserialize<'de> for Num {
         }
         d.deserialize_any(V)
     }
-}
-
-/// `Dimension` as sent.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct DimensionIn {
-    pub name: Option<JStr>,
-    pub value: Option<JStr>,
-}
-
-/// `Dimension` as returned.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct DimensionOut {
-    pub name: String,
-    pub value: String,
 }
 
 /// `Metric` as returned.

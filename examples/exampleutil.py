@@ -198,6 +198,24 @@ def list_keys(s3, bucket: str, prefix: str = "") -> list[str]:
     return keys
 
 
+def create_delivery_stream(run: Run, config: dict) -> str:
+    """CreateDeliveryStream with `config` (the example's settings, filled in), ACTIVE before it
+    returns; deleted at the end. Returns its name."""
+    firehose = run.client("firehose")
+    name = config["DeliveryStreamName"]
+    firehose.create_delivery_stream(**config)
+    run.on_cleanup(f"delivery stream {name}",
+                   lambda: firehose.delete_delivery_stream(DeliveryStreamName=name))
+    desc = run.wait_until(
+        lambda: firehose.describe_delivery_stream(DeliveryStreamName=name)[
+            "DeliveryStreamDescription"],
+        lambda d: d["DeliveryStreamStatus"] == "ACTIVE", f"{name} to be ACTIVE", 60)
+    if desc["DeliveryStreamStatus"] != "ACTIVE":
+        raise SetupFailed(f"delivery stream {name} is {desc['DeliveryStreamStatus']}: "
+                          f"{desc.get('FailureDescription')}")
+    return name
+
+
 def zip_dir(directory: Path) -> bytes:
     """The deployment package of a function: every file of `directory`, at the zip's root."""
     buf = io.BytesIO()

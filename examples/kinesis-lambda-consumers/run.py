@@ -37,7 +37,7 @@ def orders_processed(run: Run, function: str) -> dict[str, dict]:
 
 
 def pipeline(run: Run) -> None:
-    lam, logs, cw = run.client("lambda"), run.client("logs"), run.client("cloudwatch")
+    logs, cw = run.client("logs"), run.client("cloudwatch")
     stream, stream_arn = create_stream(run, "orders")
     py_fn, _ = deploy_function(run, "orders-python", HERE / "python_consumer", "python3.12",
                                "lambda_function.lambda_handler")

@@ -20,8 +20,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from exampleutil import (Run, arguments, create_bucket, create_stream,  # noqa: E402
-                         deploy_function, fill, list_keys, main)
+from exampleutil import (Run, arguments, create_bucket, create_delivery_stream,  # noqa: E402
+                         create_stream, deploy_function, fill, list_keys, main)
 from stock_trades import StockTradeGenerator, send_trades  # noqa: E402
 
 # <YYYY/MM/DD/HH/><delivery stream>-<version>-<YYYY-MM-DD-HH-MM-SS>-<uuid>, as Firehose names
@@ -41,7 +41,6 @@ def delivered(run: Run, bucket: str) -> dict[str, list[dict]]:
 
 
 def pipeline(run: Run) -> None:
-    firehose = run.client("firehose")
     stream, stream_arn = create_stream(run, "stock-trades")
     bucket = create_bucket(run, "stock-trades")
     _, transform_arn = deploy_function(run, "stock-trades-transform", HERE / "transform",
@@ -49,14 +48,7 @@ def pipeline(run: Run) -> None:
     delivery = run.name("stock-trades-to-s3")
     config = fill((HERE / "delivery-stream.json").read_text(), DELIVERY_STREAM=delivery,
                   STREAM_ARN=stream_arn, BUCKET=bucket, TRANSFORM_ARN=transform_arn)
-    firehose.create_delivery_stream(**config)
-    run.on_cleanup(f"delivery stream {delivery}",
-                   lambda: firehose.delete_delivery_stream(DeliveryStreamName=delivery))
-    status = run.wait_until(
-        lambda: firehose.describe_delivery_stream(DeliveryStreamName=delivery)[
-            "DeliveryStreamDescription"]["DeliveryStreamStatus"],
-        lambda s: s == "ACTIVE", f"{delivery} to be ACTIVE", 60)
-    run.check(status == "ACTIVE", f"delivery stream {delivery} is ACTIVE", status)
+    create_delivery_stream(run, config)
 
     generator = StockTradeGenerator()
     trades = [generator.get_random_trade() for _ in range(run.args.count)]

@@ -20,6 +20,7 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 # The examples are run from a clone: leave no __pycache__ in it.
 sys.dont_write_bytecode = True
@@ -77,7 +78,10 @@ def agent_config(run: Run, stream: str, work: Path) -> dict:
     return config
 
 
-def start_agent(run: Run, config: dict, work: Path) -> subprocess.Popen:
+def start_agent(run: Run, config: dict,
+                work: Path) -> tuple[subprocess.Popen, Callable[[], int]]:
+    """Starts `freshet agent --config agent.json`; returns it and a function that stops it
+    (SIGTERM) and returns its exit status. Stopped at the end in any case."""
     binary = run.args.freshet
     if shutil.which(binary) is None:
         raise SetupFailed(f"no `{binary}` to run the agent: pass --freshet PATH or set FRESHET_BIN")
@@ -89,7 +93,7 @@ def start_agent(run: Run, config: dict, work: Path) -> subprocess.Popen:
                              stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                              env=env)
 
-    def stop():
+    def stop() -> int:
         if agent.poll() is None:
             agent.send_signal(signal.SIGTERM)  # the agent flushes and checkpoints, then exits
             try:
@@ -98,9 +102,10 @@ def start_agent(run: Run, config: dict, work: Path) -> subprocess.Popen:
                 agent.kill()
                 agent.wait()
         log.close()
+        return agent.returncode
 
     run.on_cleanup("the agent", stop)
-    return agent
+    return agent, stop
 
 
 def agent_log(work: Path, lines: int = 15) -> str:
@@ -127,7 +132,7 @@ def pipeline(run: Run) -> None:
     run.on_cleanup("the agent's directory", lambda: shutil.rmtree(work, ignore_errors=True))
     (work / "taxi-trips").mkdir()
     config = agent_config(run, stream, work)
-    agent = start_agent(run, config, work)
+    agent, stop_agent = start_agent(run, config, work)
 
     # The trips are written while the agent runs, in two appends, as a logger writes them.
     trips = work / "taxi-trips" / "yellow_tripdata.csv"
@@ -156,6 +161,10 @@ def pipeline(run: Run) -> None:
                             lambda c: sum(c.values()) >= len(rows), "the decoded trips")
     run.check(logged == want, f"the function decoded every trip ({len(rows)}) in its log",
               f"{sum(logged.values())} decoded, {sum((want - logged).values())} missing")
+    status = stop_agent()
+    run.check(status == 0 and Path(config["checkpointFile"]).exists(),
+              "the agent stopped on SIGTERM (exit status 0) and left its checkpoint file",
+              f"exit status {status}; agent log:\n{agent_log(work)}")
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from exampleutil import (Run, arguments, create_mapping, create_stream, deploy_function,  # noqa: E402
-                         fill, log_messages, main, metric_sum)
+from exampleutil import (Run, arguments, create_mapping, create_stream,  # noqa: E402
+                         deploy_function, fill, log_messages, main, metric_sum)
 from producer import generate_orders, put_orders  # noqa: E402
 
 RECORD_DATA = re.compile(r"Record Data: (\{.*\})")

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """A client of the REST API that AWS's tutorial "Create a REST API as an Amazon Kinesis proxy
 in API Gateway" builds, as a web or IoT front end calls it: plain HTTP PUTs with JSON bodies,
-no AWS SDK and no signing. Freshet serves that API at
-`<endpoint>/restapis/kinesis/<stage>` (on AWS: `https://<api-id>.execute-api.<region>.amazonaws.com/<stage>`).
+no AWS SDK and no signing. Freshet serves that API at `<endpoint>/restapis/kinesis/<stage>`
+(on AWS: `https://<api-id>.execute-api.<region>.amazonaws.com/<stage>`).
 
     python3 send_orders.py --api http://127.0.0.1:4567/restapis/kinesis/test --stream orders
 """

@@ -88,7 +88,7 @@ def start_agent(run: Run, config: dict,
     (work / "agent.json").write_text(json.dumps(config, indent=2))
     log = open(work / "agent.log", "wb")  # noqa: SIM115 - closed when the agent is stopped
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
-           "AWS_REGION": "us-east-1"}
+           "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
     agent = subprocess.Popen([binary, "agent", "--config", str(work / "agent.json")],
                              stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                              env=env)

@@ -42,6 +42,12 @@ impl CsvToJson {
         })
     }
 
+    /// Bytes the output adds to the input's in the usual case (keys, quotes, separators), so
+    /// the output buffer is allocated once.
+    pub fn overhead(&self) -> usize {
+        self.keys.iter().map(|(k, _)| k.len() + 6).sum::<usize>() + 16
+    }
+
     /// The output keys in order (each name once).
     #[cfg(test)]
     pub fn keys(&self) -> impl Iterator<Item = &str> {

@@ -184,6 +184,16 @@ impl LogToJson {
         })
     }
 
+    /// Bytes the output adds to the input's in the usual case.
+    pub fn overhead(&self) -> usize {
+        self.parser
+            .keys
+            .iter()
+            .map(|(k, _)| k.len() + 6)
+            .sum::<usize>()
+            + 16
+    }
+
     /// The output keys in order.
     #[cfg(test)]
     pub fn keys(&self) -> impl Iterator<Item = &str> {

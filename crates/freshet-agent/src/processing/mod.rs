@@ -153,6 +153,16 @@ impl Converter {
         })
     }
 
+    /// A guess of the output size, so the buffer is allocated once in the usual case.
+    fn output_capacity(&self, input_len: usize) -> usize {
+        match self {
+            Self::SingleLine(_) | Self::AddEc2Metadata(_) | Self::AddBrackets => input_len + 8,
+            Self::CsvToJson(c) => input_len + c.overhead(),
+            Self::LogToJson(c) => input_len + c.overhead(),
+            Self::AddMetadata(_) => input_len + input_len / 8 + 128,
+        }
+    }
+
     fn convert(&self, input: &[u8], ctx: &RecordContext<'_>, out: &mut Vec<u8>) -> Step {
         let written = match self {
             Self::SingleLine(c) => {
@@ -281,10 +291,11 @@ impl Processors {
         // `current` holds the last converter's output (empty before the first step); `next`
         // receives the next one's, then they swap, so a chain allocates at most two buffers.
         let mut current: Vec<u8> = Vec::new();
-        let mut next: Vec<u8> = Vec::with_capacity(record.len() * 2 + 64);
+        let mut next: Vec<u8> = Vec::new();
         for (step, converter) in self.converters.iter().enumerate() {
             let input: &[u8] = if step == 0 { &record } else { &current };
             next.clear();
+            next.reserve(converter.output_capacity(input.len()));
             match converter.convert(input, ctx, &mut next) {
                 Step::Converted => std::mem::swap(&mut current, &mut next),
                 Step::Filtered => {

@@ -62,6 +62,30 @@ pub const OPTION_NAMES: &[&str] = &[
     "ADDBRACKETS",
 ];
 
+/// The keys each option reads besides `optionName`; the agent ignores others, and so does
+/// this chain, with a warning.
+fn known_keys(option: &str) -> &'static [&'static str] {
+    match option {
+        "SINGLELINE" => &["parseOptions"],
+        "CSVTOJSON" => &["customFieldNames", "delimiter", "jsonFormat"],
+        "LOGTOJSON" => &[
+            "logFormat",
+            "matchPattern",
+            "customFieldNames",
+            "jsonFormat",
+        ],
+        "ADDMETADATA" => &["metadata", "timestamp", "jsonFormat"],
+        "ADDEC2METADATA" => &[
+            "logFormat",
+            "matchPattern",
+            "customFieldNames",
+            "jsonFormat",
+            "metadataTTL",
+        ],
+        _ => &[],
+    }
+}
+
 /// A configuration error in `dataProcessingOptions`, naming the option and what is wrong.
 #[derive(Debug, thiserror::Error)]
 #[error("dataProcessingOptions[{index}] ({option}): {message}")]
@@ -195,6 +219,8 @@ impl Converter {
 #[derive(Debug, Default)]
 pub struct Processors {
     converters: Vec<Converter>,
+    /// Warnings found while reading the options (unknown keys).
+    config_warnings: Vec<String>,
     counters: Counters,
 }
 
@@ -203,6 +229,7 @@ impl Processors {
     /// with `optionName`). An empty slice is the identity chain.
     pub fn from_options(options: &[serde_json::Value]) -> Result<Self, ProcessingError> {
         let mut converters = Vec::with_capacity(options.len());
+        let mut config_warnings = Vec::new();
         for (index, option) in options.iter().enumerate() {
             let unnamed = |message: String| ProcessingError {
                 index,
@@ -232,9 +259,27 @@ impl Processors {
             };
             let reader = OptionReader::new(index, name, object);
             converters.push(Converter::from_option(&reader, name)?);
+            let known = known_keys(name);
+            config_warnings.extend(
+                object
+                    .keys()
+                    .filter(|key| *key != "optionName" && !known.contains(&key.as_str()))
+                    .map(|key| {
+                        format!(
+                            "dataProcessingOptions[{index}] ({name}): unknown key \"{key}\" is \
+                             ignored; {name} reads {}",
+                            if known.is_empty() {
+                                "no other keys".to_owned()
+                            } else {
+                                known.join(", ")
+                            }
+                        )
+                    }),
+            );
         }
         Ok(Self {
             converters,
+            config_warnings,
             counters: Counters::default(),
         })
     }
@@ -244,19 +289,22 @@ impl Processors {
         self.converters.is_empty()
     }
 
-    /// Things worth logging at start: options that cannot do here what they do on AWS.
+    /// Things worth logging at start: keys the agent would ignore too (often typos), and
+    /// options that cannot do here what they do on EC2.
     pub fn warnings(&self) -> Vec<String> {
-        self.converters
-            .iter()
-            .filter_map(|c| match c {
-                Converter::AddEc2Metadata(c) if !c.has_metadata() => Some(
-                    "ADDEC2METADATA: there is no EC2 instance metadata service here, so records \
+        let runtime = self.converters.iter().filter_map(|c| match c {
+            Converter::AddEc2Metadata(c) if !c.has_metadata() => Some(
+                "ADDEC2METADATA: there is no EC2 instance metadata service here, so records \
                      pass through unchanged (as the Kinesis Agent does when the service cannot \
                      be reached)"
-                        .to_owned(),
-                ),
-                _ => None,
-            })
+                    .to_owned(),
+            ),
+            _ => None,
+        });
+        self.config_warnings
+            .iter()
+            .cloned()
+            .chain(runtime)
             .collect()
     }
 

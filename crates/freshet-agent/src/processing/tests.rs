@@ -116,6 +116,23 @@ fn ec2_metadata_without_a_source_warns_and_passes_records_through() {
 }
 
 #[test]
+fn unknown_keys_are_ignored_with_a_warning_naming_them() {
+    let p = chain(json!([
+        {"optionName": "CSVTOJSON", "customFieldNames": ["a"], "delimeter": ";"},
+        {"optionName": "ADDBRACKETS"}
+    ]));
+    let warnings = p.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("\"delimeter\""), "{}", warnings[0]);
+    assert!(
+        warnings[0].contains("customFieldNames, delimiter, jsonFormat"),
+        "{}",
+        warnings[0]
+    );
+    assert_eq!(apply(&p, "x;y\n").unwrap(), "{{\"a\":\"x;y\"}\n}");
+}
+
+#[test]
 fn an_unknown_option_name_is_named_and_the_supported_ones_listed() {
     let err = chain_error(json!([{"optionName": "SINGLELINE"}, {"optionName": "TOUPPER"}]));
     assert_eq!(err.index, 1);

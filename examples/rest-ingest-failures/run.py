@@ -61,6 +61,14 @@ def record_at(run: Run, stream: str, shard: str, sequence_number: str) -> bytes 
     return records[0]["Data"] if records else None
 
 
+def sequence_number(answer: dict) -> str:
+    """PutRecord's SequenceNumber. API Gateway answers 200 whatever Kinesis said (the
+    tutorial maps no error responses), so an error is a 200 with Kinesis's error body."""
+    if "SequenceNumber" not in answer:
+        raise SetupFailed(f"the REST API's PutRecord answered {answer}")
+    return answer["SequenceNumber"]
+
+
 def parse_json(data: bytes | None):
     try:
         return json.loads(data or b"")
@@ -94,10 +102,10 @@ def pipeline(run: Run) -> None:
     try:
         answers = [put_records(api, stream,
                                [(json.dumps(o), o["orderId"]) for o in good[:half]])]
-        bad_seqs = {put_record(api, stream, bad[0], "bad")["SequenceNumber"]: bad[0]}
+        bad_seqs = {sequence_number(put_record(api, stream, bad[0], "bad")): bad[0]}
         answers.append(put_records(api, stream,
                                    [(json.dumps(o), o["orderId"]) for o in good[half:]]))
-        bad_seqs[put_record(api, stream, bad[1], "bad")["SequenceNumber"]] = bad[1]
+        bad_seqs[sequence_number(put_record(api, stream, bad[1], "bad"))] = bad[1]
     except urllib.error.HTTPError as e:
         raise SetupFailed(f"the REST API answered {e.code} {e.read()[:300]!r} ({e.url})") \
             from None

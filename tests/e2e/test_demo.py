@@ -8,8 +8,12 @@ import base64
 import csv
 import json
 import os
+import re
+import signal
 import subprocess
+import time
 
+import pytest
 from aws_kinesis_agg.deaggregator import iter_deaggregate_records
 
 import fhutil
@@ -166,6 +170,44 @@ def test_kpl_runs_at_100_records_a_second_by_default(kinesis, endpoint, stream_n
     kutil.create_stream(kinesis, stream_name, 1)
     out = demo_ok(endpoint, "kpl", "--stream", stream_name, "--duration", "1s")
     assert "sent 100 records" in out, out
+
+
+def test_ctrl_c_finishes_the_requests_in_flight_and_reports_what_was_stored(
+        kinesis, endpoint, stream_name):
+    kutil.create_stream(kinesis, stream_name, 2)
+    env = {**os.environ, "FRESHET_ENDPOINT": endpoint}
+    proc = subprocess.Popen([str(kutil.freshet_bin()), "demo", "covid", "--stream", stream_name,
+                             "--rate", "500"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, stdin=subprocess.DEVNULL)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, (out, err)
+    m = re.search(r"^sent (\d+) records to stream ", out, re.M)
+    assert m, out
+    assert len(read_stream(kinesis, stream_name)) == int(m[1])
+
+
+@pytest.fixture(scope="module")
+def quota_endpoint(tmp_path_factory):
+    root = tmp_path_factory.mktemp("freshet-demo-quotas")
+    srv = kutil.FreshetServer(root / "data", root / "server.log", extra_args=["--shard-quotas"])
+    srv.start()
+    yield srv.endpoint
+    srv.stop()
+
+
+def test_throttled_entries_are_resent_until_every_record_is_stored(quota_endpoint, stream_name):
+    kinesis = kutil.kinesis_client(quota_endpoint)
+    kutil.create_stream(kinesis, stream_name, 1)
+    # Four requests of 500 in flight at once pass a shard's burst of 1,000 records however
+    # fast or slow this machine is, so some entries are refused and must be resent.
+    out = demo_ok(quota_endpoint, "stock-trades", "--stream", stream_name, "--count", "4000")
+    assert f"sent 4000 records to stream {stream_name}" in out, out
+    retried = int(out.split(" retried")[0].rsplit(", ", 1)[1])
+    assert retried > 0 and "0 failed" in out, out
+    trades = [json.loads(r["Data"]) for _, r in read_stream(kinesis, stream_name)]
+    assert sorted(t["id"] for t in trades) == list(range(1, 4001)), "each trade once"
 
 
 def test_a_missing_stream_is_a_clear_error(endpoint, stream_name):

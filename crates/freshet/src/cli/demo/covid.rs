@@ -158,7 +158,7 @@ mod tests {
             );
             assert_eq!(v["reported_at"], "2026-12-06T10:30:00Z");
             let collected = v["collected_at"].as_str().expect("collected");
-            assert!(collected < "2026-12-06T09:30:01Z" && collected >= "2026-12-04T10:30:00Z");
+            assert!(("2026-12-04T10:30:00Z".."2026-12-06T09:30:01Z").contains(&collected));
         }
         assert!(
             (300..700).contains(&positives),

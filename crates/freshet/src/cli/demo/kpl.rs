@@ -150,7 +150,7 @@ mod tests {
         let users = deaggregate(&e.data).expect("an aggregate");
         assert_eq!(users.len(), 100);
         for (u, r) in users.iter().zip(&records) {
-            assert_eq!((u.partition_key, &*u.data), (r.key.as_str(), &r.data[..]));
+            assert_eq!((u.partition_key, u.data), (r.key.as_str(), &r.data[..]));
             assert_eq!(u.explicit_hash_key, Some(hash), "the aggregate's hash key");
         }
     }

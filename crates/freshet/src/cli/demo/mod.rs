@@ -19,6 +19,7 @@ mod kpl;
 mod pace;
 mod records;
 mod report;
+mod setup;
 mod sink;
 mod stock;
 mod taxi;
@@ -31,7 +32,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use aws_sdk_kinesis::types::StreamStatus;
 use clap::{ArgGroup, Args, Subcommand};
 use jiff::Timestamp;
 use rand::rngs::StdRng;
@@ -46,8 +46,7 @@ use self::sink::{Entry, MAX_ENTRIES, Outcome, Target};
 use self::stock::StockFormat;
 use self::taxi::TaxiFormat;
 use crate::cli::GlobalOpts;
-use crate::cli::client::{self, AwsResultExt as _, error_code};
-use crate::cli::streams::wait_for_active;
+use crate::cli::client;
 
 /// The pace of an open-ended run without `--rate`: the stock trades tutorial's writer sends
 /// one trade every 100 ms.
@@ -56,8 +55,6 @@ const DEFAULT_RATE: f64 = 10.0;
 const KPL_DEFAULT_RATE: f64 = 100.0;
 /// User records per KPL aggregate when running as fast as possible.
 const KPL_MAX_BATCH: u64 = 1_000;
-/// How long to wait for a stream to become ACTIVE.
-const ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Mixed into the seed for the KPL packer's random hash keys, so that aggregation does not
 /// change the records' data.
 const PACK_SEED_SALT: u64 = 0x6b70_6c5f_7061_636b;
@@ -145,7 +142,7 @@ pub struct Common {
     #[arg(long, value_parser = humantime::parse_duration)]
     duration: Option<Duration>,
     /// Create the stream if it does not exist, with --shards shards.
-    #[arg(long, requires = "stream")]
+    #[arg(long, conflicts_with_all = ["delivery_stream", "write_file"])]
     create: bool,
     /// Shards of the stream --create makes.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -173,7 +170,7 @@ enum Output {
         /// Firehose: end each record with a newline.
         newline: bool,
         /// kpl: aggregate each batch, drawing hash keys from this.
-        pack: Option<StdRng>,
+        pack: Option<Box<StdRng>>,
     },
     File(BufWriter<File>),
 }
@@ -210,8 +207,8 @@ pub async fn run(global: &GlobalOpts, args: DemoArgs) -> anyhow::Result<ExitCode
     });
     let (output, what, verb) = if let Some(stream) = &common.stream {
         let client = client::build(global);
-        prepare_stream(&client, stream, common.create, common.shards).await?;
-        let pack = is_kpl.then(|| StdRng::seed_from_u64(seed ^ PACK_SEED_SALT));
+        setup::prepare_stream(&client, stream, common.create, common.shards).await?;
+        let pack = is_kpl.then(|| Box::new(StdRng::seed_from_u64(seed ^ PACK_SEED_SALT)));
         let target = Target::Kinesis {
             client,
             stream: stream.clone(),
@@ -224,7 +221,7 @@ pub async fn run(global: &GlobalOpts, args: DemoArgs) -> anyhow::Result<ExitCode
         (output, format!("stream {stream}"), "sent")
     } else if let Some(name) = &common.delivery_stream {
         let client = client::build_firehose(global);
-        prepare_delivery_stream(&client, name).await?;
+        setup::prepare_delivery_stream(&client, name).await?;
         let target = Target::Firehose {
             client,
             name: name.clone(),
@@ -306,84 +303,6 @@ fn limit(rate: Rate, count: Option<u64>, duration: Option<Duration>) -> Option<u
     match (count, by_time) {
         (Some(c), Some(t)) => Some(c.min(t)),
         (c, t) => c.or(t),
-    }
-}
-
-/// Checks that the stream exists (creating it with `create`) and waits until it is ACTIVE.
-async fn prepare_stream(
-    client: &aws_sdk_kinesis::Client,
-    stream: &str,
-    create: bool,
-    shards: u32,
-) -> anyhow::Result<()> {
-    let found = client
-        .describe_stream_summary()
-        .stream_name(stream)
-        .send()
-        .await;
-    match found {
-        Ok(out) => {
-            let active = out
-                .stream_description_summary()
-                .is_some_and(|s| *s.stream_status() == StreamStatus::Active);
-            if !active {
-                wait_for_active(client, stream, ACTIVE_TIMEOUT).await?;
-            }
-            Ok(())
-        }
-        Err(err) if error_code(&err) == Some("ResourceNotFoundException") => {
-            if !create {
-                anyhow::bail!(
-                    "stream {stream} does not exist: create it (freshet streams create \
-                     {stream}) or pass --create"
-                );
-            }
-            let shards = i32::try_from(shards).context("--shards is too large")?;
-            client
-                .create_stream()
-                .stream_name(stream)
-                .shard_count(shards)
-                .send()
-                .await
-                .aws("CreateStream")?;
-            wait_for_active(client, stream, ACTIVE_TIMEOUT).await
-        }
-        Err(err) => Err(err).aws("DescribeStreamSummary"),
-    }
-}
-
-/// Checks that the delivery stream exists and waits until it is ACTIVE.
-async fn prepare_delivery_stream(
-    client: &aws_sdk_firehose::Client,
-    name: &str,
-) -> anyhow::Result<()> {
-    use aws_sdk_firehose::types::DeliveryStreamStatus;
-    let deadline = Instant::now() + ACTIVE_TIMEOUT;
-    loop {
-        let found = client
-            .describe_delivery_stream()
-            .delivery_stream_name(name)
-            .send()
-            .await;
-        let status = match found {
-            Ok(out) => out
-                .delivery_stream_description()
-                .map(|d| d.delivery_stream_status().clone()),
-            Err(err) if error_code(&err) == Some("ResourceNotFoundException") => {
-                anyhow::bail!(
-                    "delivery stream {name} does not exist: create it first (aws firehose \
-                     create-delivery-stream)"
-                );
-            }
-            Err(err) => return Err(err).aws("DescribeDeliveryStream"),
-        };
-        match status {
-            Some(DeliveryStreamStatus::Active) => return Ok(()),
-            Some(s) if Instant::now() >= deadline => {
-                anyhow::bail!("delivery stream {name} is still {s}");
-            }
-            _ => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
     }
 }
 

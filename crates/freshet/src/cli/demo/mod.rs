@@ -259,12 +259,7 @@ pub async fn run(global: &GlobalOpts, args: DemoArgs) -> anyhow::Result<ExitCode
     });
     let live = Arc::new(Live::default());
     let limit = limit(rate, common.count, common.duration);
-    let progress = Progress::start(
-        format!("demo {name}"),
-        limit,
-        Arc::clone(&live),
-        common.quiet,
-    );
+    let progress = Progress::start(name.to_owned(), limit, Arc::clone(&live), common.quiet);
     let run = Run {
         rate,
         limit,

@@ -57,7 +57,7 @@ impl Progress {
                 None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout()),
             };
             let template = if total.is_some() {
-                "{prefix} [{bar:30}] {pos}/{len} {elapsed} {msg}"
+                "{prefix} [{wide_bar}] {pos}/{len} {msg}"
             } else {
                 "{spinner} {prefix} {pos} records {elapsed} {msg}"
             };

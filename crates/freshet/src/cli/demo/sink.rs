@@ -318,9 +318,175 @@ pub fn backoff(attempt: u32) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+
     use proptest::prelude::*;
 
     use super::*;
+    use crate::cli::GlobalOpts;
+    use crate::cli::client;
+
+    /// How the fake server answers.
+    #[derive(Clone, Copy)]
+    enum Script {
+        /// Refuse the first entry of the first request, store everything else.
+        RefuseFirstOnce,
+        /// Answer every request with ResourceNotFoundException.
+        NotFound,
+    }
+
+    /// A one-thread HTTP server speaking just enough PutRecords and PutRecordBatch; returns
+    /// its endpoint and the number of records in each request, in arrival order.
+    fn fake_server(script: Script) -> (GlobalOpts, Arc<Mutex<Vec<usize>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen2 = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { return };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let (head, body_at, len) = loop {
+                    let n = conn.read(&mut chunk).expect("read");
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
+                        let len = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        break (head, i + 4, len);
+                    }
+                };
+                while buf.len() < body_at + len {
+                    let n = conn.read(&mut chunk).expect("read body");
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                let body: serde_json::Value =
+                    serde_json::from_slice(&buf[body_at..body_at + len]).expect("json");
+                let count = body["Records"].as_array().expect("Records").len();
+                let first = {
+                    let mut s = seen2.lock().expect("lock");
+                    s.push(count);
+                    s.len() == 1
+                };
+                let firehose = head.contains("firehose_20150804.putrecordbatch");
+                let refuse =
+                    |i: usize| matches!(script, Script::RefuseFirstOnce) && first && i == 0;
+                let (status, reply) = match script {
+                    Script::NotFound => (
+                        "400 Bad Request",
+                        serde_json::json!({"__type": "ResourceNotFoundException",
+                                           "message": "Stream s not found."}),
+                    ),
+                    Script::RefuseFirstOnce if firehose => (
+                        "200 OK",
+                        serde_json::json!({
+                            "FailedPutCount": usize::from(first),
+                            "Encrypted": false,
+                            "RequestResponses": (0..count).map(|i| if refuse(i) {
+                                serde_json::json!({"ErrorCode": "ServiceUnavailableException",
+                                                   "ErrorMessage": "Slow down."})
+                            } else {
+                                serde_json::json!({"RecordId": format!("r{i}")})
+                            }).collect::<Vec<_>>(),
+                        }),
+                    ),
+                    Script::RefuseFirstOnce => (
+                        "200 OK",
+                        serde_json::json!({
+                            "FailedRecordCount": usize::from(first),
+                            "Records": (0..count).map(|i| if refuse(i) {
+                                serde_json::json!({
+                                    "ErrorCode": "ProvisionedThroughputExceededException",
+                                    "ErrorMessage": "Rate exceeded."})
+                            } else {
+                                serde_json::json!({"SequenceNumber": "1",
+                                                   "ShardId": "shardId-000000000000"})
+                            }).collect::<Vec<_>>(),
+                        }),
+                    ),
+                };
+                let reply = reply.to_string();
+                let response = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.1\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                    reply.len()
+                );
+                conn.write_all(response.as_bytes()).expect("write");
+            }
+        });
+        let opts = GlobalOpts {
+            endpoint,
+            region: "us-east-1".into(),
+        };
+        (opts, seen)
+    }
+
+    fn targets(opts: &GlobalOpts) -> [Target; 2] {
+        [
+            Target::Kinesis {
+                client: client::build(opts),
+                stream: "s".into(),
+            },
+            Target::Firehose {
+                client: client::build_firehose(opts),
+                name: "s".into(),
+            },
+        ]
+    }
+
+    #[tokio::test]
+    async fn refused_entries_alone_are_resent_until_stored() {
+        for index in 0..2 {
+            let (opts, seen) = fake_server(Script::RefuseFirstOnce);
+            let target = targets(&opts)[index].clone();
+            let batch: Vec<Entry> = (0..3).map(|i| entry(&format!("k{i}"), 10)).collect();
+            let outcome = target.send(batch, 5).await.expect("sent");
+            assert_eq!(
+                (outcome.records, outcome.entries, outcome.failed),
+                (3, 3, 0)
+            );
+            assert_eq!(
+                (outcome.retried, outcome.requests, outcome.bytes),
+                (1, 2, 30)
+            );
+            assert_eq!(*seen.lock().expect("lock"), [3, 1], "target {index}");
+        }
+    }
+
+    #[tokio::test]
+    async fn entries_still_refused_after_the_last_attempt_count_as_failed() {
+        let (opts, _) = fake_server(Script::RefuseFirstOnce);
+        let [kinesis, _] = targets(&opts);
+        let outcome = kinesis
+            .send(vec![entry("a", 1), entry("b", 1)], 1)
+            .await
+            .expect("sent");
+        assert_eq!(
+            (outcome.records, outcome.failed, outcome.retried),
+            (1, 1, 0)
+        );
+        assert_eq!(outcome.errors["ProvisionedThroughputExceededException"], 1);
+    }
+
+    #[tokio::test]
+    async fn a_missing_stream_stops_the_run_with_the_aws_error() {
+        for target in targets(&fake_server(Script::NotFound).0) {
+            let err = target
+                .send(vec![entry("a", 1)], 5)
+                .await
+                .expect_err("fatal");
+            assert!(
+                err.to_string().contains("ResourceNotFoundException"),
+                "{err}"
+            );
+        }
+    }
 
     fn entry(key: &str, size: usize) -> Entry {
         Entry {

@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod client;
 pub mod config;
+pub mod demo;
 pub mod inspect;
 pub mod put;
 pub mod serve;
@@ -74,6 +75,9 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Measure an endpoint: throughput, latency, errors, server CPU and memory.
     Bench(bench::BenchArgs),
+    /// Write realistic demo records (stock trades, taxi trips, covid tests, KPL) to a stream,
+    /// a delivery stream or a file.
+    Demo(demo::DemoArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -95,6 +99,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => {
             init_client_tracing();
             runtime()?.block_on(bench::run(&cli.global, args))
+        }
+        Command::Demo(args) => {
+            init_client_tracing();
+            runtime()?.block_on(demo::run(&cli.global, args))
         }
         Command::Tail(args) => {
             init_client_tracing();

@@ -5,11 +5,11 @@
 //! 1. `X-Amz-Target: <prefix>.<Op>`: the service claiming `<prefix>` ([`Route::Target`]); the
 //!    content type picks JSON 1.0, JSON 1.1 or CBOR 1.1.
 //! 2. `POST /service/<Service>/operation/<Op>`: smithy RPC v2 CBOR ([`Route::RpcV2Cbor`]).
-//! 3. A form (`application/x-www-form-urlencoded` body, or `Action=` in a query string): the
+//! 3. A path prefix ([`Route::Rest`]), whatever the body's content type.
+//! 4. A form (`application/x-www-form-urlencoded` body, or `Action=` in a query string): the
 //!    Query protocol. The front door reads the form and calls [`Router::route_query`], which
 //!    picks the service by the SigV4 credential scope (`Credential=.../<region>/sqs/aws4_request`)
 //!    or, for unsigned requests, by the `Version` parameter.
-//! 4. A path prefix ([`Route::Rest`]).
 //! 5. An unsigned `GET`/`HEAD` of a browser-facing page ([`Route::Web`]: the console at `/`
 //!    and `/console/...`, `/metrics`).
 //!
@@ -146,9 +146,9 @@ impl Router {
         {
             return self.route_rpc_v2(service, op);
         }
-        if is_form(head) {
-            return Routing::Form;
-        }
+        // A path a REST service claims is that service's whatever its body: an unsigned form
+        // POST to API Gateway's `/restapis/...` (curl's default `-d` content type) is an API
+        // Gateway request, not a Query one.
         for (i, s) in self.services.iter().enumerate() {
             for r in &s.info().routes {
                 if let Route::Rest {
@@ -164,6 +164,9 @@ impl Router {
                     };
                 }
             }
+        }
+        if is_form(head) {
+            return Routing::Form;
         }
         if signed_for.is_none()
             && let Some(service) = self.web_page(head)
@@ -626,6 +629,31 @@ mod tests {
             route(Method::GET, "/2015-03-31/functionsX", None, &h),
             Routing::Unrecognized
         );
+    }
+
+    #[test]
+    fn forms_sent_to_a_rest_prefix_go_to_the_rest_service() {
+        let h = headers(&[("content-type", FORM)]);
+        assert_eq!(
+            route(
+                Method::POST,
+                "/2015-03-31/functions/f/invocations",
+                None,
+                &h
+            ),
+            to(3, Protocol::RestJson, "")
+        );
+        let none = HeaderMap::new();
+        assert_eq!(
+            route(
+                Method::GET,
+                "/2015-03-31/functions",
+                Some("Action=ListFunctions"),
+                &none
+            ),
+            to(3, Protocol::RestJson, "")
+        );
+        assert_eq!(route(Method::POST, "/", None, &h), Routing::Form);
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub struct Config {
     pub s3: S3Config,
     /// CloudWatch: whether services publish metrics, alarm evaluation, SNS topic webhooks.
     pub cloudwatch: CloudWatchConfig,
+    /// API Gateway REST APIs: the Kinesis proxy and stream-bound ingest APIs.
+    pub apigateway: ApiGatewayConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -370,6 +372,52 @@ pub struct S3Credential {
     pub secret_access_key: String,
 }
 
+/// `[apigateway]`: REST ingest under `/restapis/`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiGatewayConfig {
+    /// Whether the Kinesis proxy tutorial's API is served at `/restapis/kinesis/<stage>/`.
+    pub kinesis_proxy: bool,
+    /// Stream-bound APIs (`/restapis/<name>/<stage>/record` and `/records`).
+    pub kinesis_apis: Vec<KinesisApiConfig>,
+}
+
+impl Default for ApiGatewayConfig {
+    fn default() -> Self {
+        Self {
+            kinesis_proxy: true,
+            kinesis_apis: Vec::new(),
+        }
+    }
+}
+
+impl ApiGatewayConfig {
+    /// The service's options.
+    pub fn options(&self) -> freshet_apigateway::ApiGatewayOptions {
+        freshet_apigateway::ApiGatewayOptions {
+            kinesis_proxy: self.kinesis_proxy,
+            stream_apis: self
+                .kinesis_apis
+                .iter()
+                .map(|a| freshet_apigateway::StreamApi {
+                    name: a.name.clone(),
+                    stream: a.stream.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One `[[apigateway.kinesis_apis]]` entry.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct KinesisApiConfig {
+    /// The API's name in the path.
+    pub name: String,
+    /// The Kinesis stream its records go to.
+    pub stream: String,
+}
+
 /// `[lambda]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -682,6 +730,7 @@ impl Config {
                 problems.push(format!("{key} must be greater than zero"));
             }
         }
+        problems.extend(self.apigateway.options().problems());
         if problems.is_empty() {
             Ok(())
         } else {
@@ -768,6 +817,36 @@ mod tests {
         let from_file: Config = toml::from_str(DEFAULT_CONFIG_TOML).expect("default.toml parses");
         let built_in = Config::default();
         assert_eq!(format!("{from_file:?}"), format!("{built_in:?}"));
+    }
+
+    #[test]
+    fn stream_bound_apis_load_and_bad_ones_fail_with_every_problem() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "[[apigateway.kinesis_apis]]\nname = \"ingest\"\nstream = \"orders\"\n",
+        )
+        .expect("write");
+        let c = Config::load(&LoadOptions {
+            file: Some(path.clone()),
+            ..Default::default()
+        })
+        .expect("loads");
+        let opts = c.apigateway.options();
+        assert!(opts.kinesis_proxy);
+        assert_eq!(opts.stream_apis[0].stream, "orders");
+        std::fs::write(
+            &path,
+            "[[apigateway.kinesis_apis]]\nname = \"kinesis\"\nstream = \"a b\"\n",
+        )
+        .expect("write");
+        let err = Config::load(&LoadOptions {
+            file: Some(path),
+            ..Default::default()
+        })
+        .expect_err("bad api");
+        assert_eq!(err.problems.len(), 2, "{err}");
     }
 
     #[test]

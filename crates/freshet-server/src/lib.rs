@@ -26,6 +26,7 @@ pub mod tls;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use freshet_apigateway::ApiGatewayService;
 use freshet_cloudwatch::{CloudWatch, CloudWatchService};
 use freshet_console::ConsoleService;
 use freshet_firehose::{Firehose, FirehoseOptions, FirehoseService};
@@ -350,6 +351,10 @@ pub async fn start_with(
         Arc::new(GlueService::new(glue.clone())),
         Arc::new(ConsoleService::new(cloudwatch.clone())),
         Arc::new(CloudWatchService::new(cloudwatch.clone())),
+        Arc::new(ApiGatewayService::new(
+            streams.clone(),
+            config.apigateway.options(),
+        )),
     ];
     let router = Router::new(services);
     let tls = match config.server.tls_listen {

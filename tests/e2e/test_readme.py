@@ -10,8 +10,9 @@ without touching this file):
   block's exact standard output, which is compared line by line.
 - The ``sh`` blocks run as one terminal session: each is a fresh ``bash -e -o pipefail``, but
   the working directory and exported variables of one block carry over to the next block and
-  to the ``python`` blocks (run with this interpreter). The session starts in an empty
-  temporary directory with no AWS configuration: no ``AWS_*`` variables and no ``~/.aws`` files.
+  to the ``python`` blocks (run with this interpreter). The session starts in a temporary
+  directory that holds only ``examples`` (a link to the repository's, as a reader works from a
+  clone) and has no AWS configuration: no ``AWS_*`` variables and no ``~/.aws`` files.
 - A block whose command is ``cargo run --release -p freshet -- serve [ARGS]`` (or
   ``freshet serve [ARGS]``) starts ``$FRESHET_BIN serve ARGS`` in the background in the
   session's directory, after stopping (SIGINT, like Ctrl-C) the server an earlier block started,
@@ -193,6 +194,7 @@ class Session:
         self.root = root
         self.cwd = root / "home"
         self.cwd.mkdir()
+        (self.cwd / "examples").symlink_to(kutil.REPO_ROOT / "examples")
         self.harness = root / "harness"
         self.harness.mkdir()
         self.ports = ports

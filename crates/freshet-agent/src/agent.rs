@@ -88,10 +88,12 @@ pub async fn run(
     let mut senders = JoinSet::new();
     for flow in config.flows {
         let entries = shared.checkpoints.for_flow(&flow.id);
-        let tracker = Tracker::new(flow::tracker_options(&flow, opts.once), entries)
-            .map_err(|source| AgentError::Glob {
-                flow: flow.id.clone(),
-                source,
+        let tracker =
+            Tracker::new(flow::tracker_options(&flow, opts.once), entries).map_err(|source| {
+                AgentError::Glob {
+                    flow: flow.id.clone(),
+                    source,
+                }
             })?;
         tracing::info!(flow = %flow.id, destination = %flow.destination.dimension(), "Starting flow.");
         let (tx, rx) = mpsc::channel(8);
@@ -150,11 +152,9 @@ pub async fn run(
     let saver = shared.clone();
     tokio::task::spawn_blocking(move || saver.checkpoints.save())
         .await
-        .map_err(|e| {
-            CheckpointError::Io {
-                path: path.clone(),
-                source: std::io::Error::other(e.to_string()),
-            }
+        .map_err(|e| CheckpointError::Io {
+            path: path.clone(),
+            source: std::io::Error::other(e.to_string()),
         })??;
     tracing::info!("{}", progress.line());
     let (records_parsed, bytes_parsed, records_sent) = progress.totals();

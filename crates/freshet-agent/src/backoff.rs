@@ -58,7 +58,10 @@ mod tests {
     fn delays_double_from_the_initial_to_the_maximum() {
         let mut b = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
         let delays: Vec<u128> = (0..10).map(|_| b.next_delay(0.5).as_millis()).collect();
-        assert_eq!(delays, [100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000, 10_000]);
+        assert_eq!(
+            delays,
+            [100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000, 10_000]
+        );
     }
 
     #[test]

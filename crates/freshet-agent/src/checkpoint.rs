@@ -112,7 +112,10 @@ pub enum CheckpointError {
 
 /// Encodes entries in the file format.
 pub fn encode(entries: &[Entry]) -> Vec<u8> {
-    let body = serde_json::to_vec(&Body { entries: entries.to_vec() }).unwrap_or_default();
+    let body = serde_json::to_vec(&Body {
+        entries: entries.to_vec(),
+    })
+    .unwrap_or_default();
     let mut out = Vec::with_capacity(HEADER + body.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
@@ -133,7 +136,9 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Entry>, String> {
     }
     let version = u16::from_le_bytes([bytes[8], bytes[9]]);
     if version != VERSION {
-        return Err(format!("format version {version}, this agent reads {VERSION}"));
+        return Err(format!(
+            "format version {version}, this agent reads {VERSION}"
+        ));
     }
     if bytes[10] != 0 || bytes[11] != 0 {
         return Err("reserved header bytes are not zero".to_owned());
@@ -235,7 +240,9 @@ pub fn save(path: &Path, entries: &[Entry]) -> Result<(), CheckpointError> {
     f.sync_all().map_err(io)?;
     drop(f);
     std::fs::rename(&tmp, path).map_err(io)?;
-    std::fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(io)?;
+    std::fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io)?;
     Ok(())
 }
 
@@ -257,7 +264,9 @@ mod tests {
 
     #[test]
     fn saved_checkpoints_load_back() {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::tempdir()
+            .map_err(|e| e.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().join("sub").join("checkpoints");
         let entries = vec![entry("kinesis:s:/a/*", 1, 10), entry("fh:d:/b", 2, 20)];
         assert!(save(&path, &entries).is_ok());
@@ -276,13 +285,19 @@ mod tests {
         assert!(Checkpoints::load(&path).is_ok_and(|c| c.snapshot().is_empty()));
         let bytes = encode(&[entry("f", 1, 1)]);
         std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap_or_else(|e| panic!("{e}"));
-        let err = Checkpoints::load(&path).map(|_| ()).unwrap_err().to_string();
+        let err = Checkpoints::load(&path)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("corrupt") && err.contains("cp"), "{err}");
     }
 
     #[test]
     fn expired_entries_are_forgotten() {
-        let mut c = Checkpoints { path: PathBuf::new(), entries: HashMap::new() };
+        let mut c = Checkpoints {
+            path: PathBuf::new(),
+            entries: HashMap::new(),
+        };
         c.set(entry("f", 1, 1));
         let mut newer = entry("f", 2, 1);
         newer.updated_ms += 10;

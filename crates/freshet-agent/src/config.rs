@@ -42,18 +42,36 @@ const GLOBAL_KEYS: &[&str] = &[
 /// Global keys of the Kinesis Agent that Freshet accepts but does not act on, with why.
 const IGNORED_GLOBAL_KEYS: &[(&str, &str)] = &[
     ("sts.endpoint", "roles are not assumed"),
-    ("cloudwatch.tagInstance", "there is no EC2 instance to tag with"),
-    ("cloudwatch.metricsQueueSize", "metrics are aggregated, not queued"),
+    (
+        "cloudwatch.tagInstance",
+        "there is no EC2 instance to tag with",
+    ),
+    (
+        "cloudwatch.metricsQueueSize",
+        "metrics are aggregated, not queued",
+    ),
     ("log.emitMetrics", "metrics go to CloudWatch only"),
-    ("log.emitInternalMetrics", "internal metrics are not emitted"),
+    (
+        "log.emitInternalMetrics",
+        "internal metrics are not emitted",
+    ),
     ("log.level", "use RUST_LOG"),
     ("log.file", "the agent logs to stderr"),
     ("log.maxBackupIndex", "the agent logs to stderr"),
     ("log.maxFileSize", "the agent logs to stderr"),
     ("maxSendingThreads", "each flow sends one buffer at a time"),
-    ("maxSendingThreadsPerCore", "each flow sends one buffer at a time"),
-    ("sendingThreadsMaxQueueSize", "each flow sends one buffer at a time"),
-    ("sendingThreadsKeepAliveMillis", "each flow sends one buffer at a time"),
+    (
+        "maxSendingThreadsPerCore",
+        "each flow sends one buffer at a time",
+    ),
+    (
+        "sendingThreadsMaxQueueSize",
+        "each flow sends one buffer at a time",
+    ),
+    (
+        "sendingThreadsKeepAliveMillis",
+        "each flow sends one buffer at a time",
+    ),
     ("maxConnections", "the SDK client's defaults apply"),
     ("connectionTimeoutMillis", "the SDK client's defaults apply"),
     ("connectionTTLMillis", "the SDK client's defaults apply"),
@@ -94,9 +112,18 @@ const FLOW_KEYS: &[&str] = &[
 
 /// Flow keys of the Kinesis Agent that Freshet accepts but does not act on.
 const IGNORED_FLOW_KEYS: &[(&str, &str)] = &[
-    ("publishQueueCapacity", "each flow sends one buffer at a time"),
-    ("waitOnFullPublishQueueMillis", "each flow sends one buffer at a time"),
-    ("waitOnEmptyPublishQueueMillis", "each flow sends one buffer at a time"),
+    (
+        "publishQueueCapacity",
+        "each flow sends one buffer at a time",
+    ),
+    (
+        "waitOnFullPublishQueueMillis",
+        "each flow sends one buffer at a time",
+    ),
+    (
+        "waitOnEmptyPublishQueueMillis",
+        "each flow sends one buffer at a time",
+    ),
 ];
 
 /// Where a file is read from when the agent has no checkpoint for its flow.
@@ -211,7 +238,9 @@ impl AgentConfig {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| ConfigErrors(vec![format!("not valid JSON: {e}")]))?;
         let Value::Object(root) = value else {
-            return Err(ConfigErrors(vec!["the top level must be a JSON object".to_owned()]));
+            return Err(ConfigErrors(vec![
+                "the top level must be a JSON object".to_owned(),
+            ]));
         };
         let mut cx = Cx::default();
         let config = Self::from_map(&root, &mut cx);
@@ -248,7 +277,10 @@ impl AgentConfig {
                 None => cx.warn(format!("agent.json key {key} is unknown and ignored.")),
             }
         }
-        let g = Scope { map: root, name: "agent.json".to_owned() };
+        let g = Scope {
+            map: root,
+            name: "agent.json".to_owned(),
+        };
         let kinesis_endpoint = g.string(cx, "kinesis.endpoint");
         let firehose_endpoint = g.string(cx, "firehose.endpoint");
         let cloudwatch_endpoint = g.string(cx, "cloudwatch.endpoint");
@@ -267,9 +299,12 @@ impl AgentConfig {
         };
         for key in IDENTITY_KEYS {
             if root.contains_key(*key) {
-                let on_aws = [&kinesis_endpoint, &firehose_endpoint]
-                    .iter()
-                    .any(|e| e.as_deref().is_none_or(|u| u.contains("amazonaws.com")));
+                // No endpoint set means AWS's; any AWS endpoint set means AWS too.
+                let set: Vec<&str> = [&kinesis_endpoint, &firehose_endpoint]
+                    .into_iter()
+                    .filter_map(|e| e.as_deref())
+                    .collect();
+                let on_aws = set.is_empty() || set.iter().any(|u| u.contains("amazonaws.com"));
                 if on_aws {
                     cx.error(format!(
                         "agent.json: {key} is not supported, and against AWS it would change \
@@ -311,7 +346,13 @@ impl AgentConfig {
             metrics_namespace: g
                 .string(cx, "cloudwatch.namespace")
                 .unwrap_or_else(|| "AWSKinesisAgent".to_owned()),
-            metrics_interval: g.millis(cx, "cloudwatch.metricsBufferTimeMillis", 1_000, 3_600_000, 30_000),
+            metrics_interval: g.millis(
+                cx,
+                "cloudwatch.metricsBufferTimeMillis",
+                1_000,
+                3_600_000,
+                30_000,
+            ),
             checkpoint_file: g.string(cx, "checkpointFile").map(PathBuf::from),
             checkpoint_ttl: Duration::from_secs(
                 g.number(cx, "checkpointTimeToLiveDays", 1, 3_650, 7) * 86_400,
@@ -336,15 +377,25 @@ impl FlowConfig {
             cx.error(format!("flows[{index}]: must be an object"));
             return None;
         };
-        let pattern = map.get("filePattern").and_then(Value::as_str).unwrap_or("?");
+        let pattern = map
+            .get("filePattern")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
         let stream = map
             .get("kinesisStream")
             .or_else(|| map.get("deliveryStream"))
             .and_then(Value::as_str)
             .unwrap_or("?");
-        let prefix = if map.contains_key("deliveryStream") { "fh" } else { "kinesis" };
+        let prefix = if map.contains_key("deliveryStream") {
+            "fh"
+        } else {
+            "kinesis"
+        };
         let id = format!("{prefix}:{stream}:{pattern}");
-        let f = Scope { map, name: format!("flows[{index}] ({id})") };
+        let f = Scope {
+            map,
+            name: format!("flows[{index}] ({id})"),
+        };
         for key in map.keys() {
             if FLOW_KEYS.contains(&key.as_str()) {
                 continue;
@@ -372,11 +423,17 @@ impl FlowConfig {
             (Some(k), None) => Destination::KinesisStream(k),
             (None, Some(d)) => Destination::DeliveryStream(d),
             (Some(_), Some(_)) => {
-                cx.error(format!("{}: set kinesisStream or deliveryStream, not both", f.name));
+                cx.error(format!(
+                    "{}: set kinesisStream or deliveryStream, not both",
+                    f.name
+                ));
                 Destination::KinesisStream(String::new())
             }
             (None, None) => {
-                cx.error(format!("{}: kinesisStream or deliveryStream is required", f.name));
+                cx.error(format!(
+                    "{}: kinesisStream or deliveryStream is required",
+                    f.name
+                ));
                 Destination::KinesisStream(String::new())
             }
         };
@@ -506,7 +563,11 @@ fn split_pattern(pattern: &str) -> Result<(PathBuf, String), String> {
             "{pattern:?} has a wildcard in its directory; only the file name may be a glob"
         ));
     }
-    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
     Ok((dir, name.to_owned()))
 }
 
@@ -538,7 +599,10 @@ impl Scope<'_> {
             Value::String(s) => Some(s.clone()),
             Value::Null => None,
             other => {
-                cx.error(format!("{}: {key} must be a string, not {other}", self.name));
+                cx.error(format!(
+                    "{}: {key} must be a string, not {other}",
+                    self.name
+                ));
                 None
             }
         }
@@ -550,7 +614,10 @@ impl Scope<'_> {
             Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
             Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
             other => {
-                cx.error(format!("{}: {key} must be true or false, not {other}", self.name));
+                cx.error(format!(
+                    "{}: {key} must be true or false, not {other}",
+                    self.name
+                ));
                 None
             }
         }
@@ -569,11 +636,17 @@ impl Scope<'_> {
         match n {
             Some(n) if (min..=max).contains(&n) => n,
             Some(n) => {
-                cx.error(format!("{}: {key} is {n}, outside {min}..={max}", self.name));
+                cx.error(format!(
+                    "{}: {key} is {n}, outside {min}..={max}",
+                    self.name
+                ));
                 default
             }
             None => {
-                cx.error(format!("{}: {key} must be a whole number, not {v}", self.name));
+                cx.error(format!(
+                    "{}: {key} must be a whole number, not {v}",
+                    self.name
+                ));
                 default
             }
         }
@@ -589,7 +662,10 @@ impl Scope<'_> {
         match regex::bytes::Regex::new(&format!("^(?:{text})")) {
             Ok(r) => Some(r),
             Err(e) => {
-                cx.error(format!("{}: {key} is not a valid regular expression: {e}", self.name));
+                cx.error(format!(
+                    "{}: {key} is not a valid regular expression: {e}",
+                    self.name
+                ));
                 None
             }
         }
@@ -644,7 +720,10 @@ mod tests {
         let e = errors(
             r#"{"flows":[{"filePattern":"/a/b","deliveryStream":"d","maxBufferSizeBytes":5000000}]}"#,
         );
-        assert!(e[0].contains("flows[0] (fh:d:/a/b): maxBufferSizeBytes is 5000000"), "{e:?}");
+        assert!(
+            e[0].contains("flows[0] (fh:d:/a/b): maxBufferSizeBytes is 5000000"),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -668,8 +747,14 @@ mod tests {
         assert_eq!(e.len(), 4, "{e:?}");
         assert!(e[0].starts_with("flows[0] (kinesis:s:/a/*): maxBufferAgeMillis is 10"));
         assert!(e[1].contains("flows[1]") && e[1].contains("not both"));
-        assert!(e.iter().any(|m| m.contains("flows[2]") && m.contains("initialPosition")));
-        assert!(e.iter().any(|m| m.contains("flows[2]") && m.contains("maxBufferSizeRecords")));
+        assert!(
+            e.iter()
+                .any(|m| m.contains("flows[2]") && m.contains("initialPosition"))
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.contains("flows[2]") && m.contains("maxBufferSizeRecords"))
+        );
     }
 
     #[test]
@@ -681,7 +766,13 @@ mod tests {
                           "colour":"red"}]}"#,
         );
         let all = c.warnings.join("\n");
-        for key in ["cloudwatch.tagInstance", "frobnicate", "assumeRoleARN", "publishQueueCapacity", "colour"] {
+        for key in [
+            "cloudwatch.tagInstance",
+            "frobnicate",
+            "assumeRoleARN",
+            "publishQueueCapacity",
+            "colour",
+        ] {
             assert!(all.contains(key), "{key} missing from {all}");
         }
     }
@@ -698,7 +789,10 @@ mod tests {
     #[test]
     fn a_glob_in_the_directory_is_refused() {
         let e = errors(r#"{"flows":[{"filePattern":"/a/*/b.log","kinesisStream":"s"}]}"#);
-        assert!(e[0].contains("filePattern") && e[0].contains("directory"), "{e:?}");
+        assert!(
+            e[0].contains("filePattern") && e[0].contains("directory"),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -85,7 +85,12 @@ pub(crate) async fn run_reader(
     tx: mpsc::Sender<Msg>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let ReaderParts { tracker, processors, poll_interval, once } = parts;
+    let ReaderParts {
+        tracker,
+        processors,
+        poll_interval,
+        once,
+    } = parts;
     let mut tracker = Some(tracker);
     let mut idle = false;
     loop {
@@ -313,7 +318,8 @@ async fn send(
                     }
                 }
                 m.records_sent.record_n(1.0, sent as f64);
-                m.bytes_sent.record_n(bytes as f64 / sent.max(1) as f64, sent as f64);
+                m.bytes_sent
+                    .record_n(bytes as f64 / sent.max(1) as f64, sent as f64);
                 sent_total += sent;
                 shared.progress.sent(sent);
                 pending = failed;

@@ -125,7 +125,10 @@ mod tests {
         let points = recorder.drain();
         assert_eq!(points.len(), 1);
         assert_eq!(points[0].key.name, "RecordsSent");
-        assert_eq!(points[0].key.dimension("Destination"), Some("KinesisStream:s"));
+        assert_eq!(
+            points[0].key.dimension("Destination"),
+            Some("KinesisStream:s")
+        );
         assert_eq!(points[0].value.stats.sum, 5.0);
     }
 }

@@ -71,7 +71,6 @@ impl CheckpointStore {
         };
         checkpoint::save(&path, &entries)
     }
-
 }
 
 impl Shared {

@@ -163,17 +163,36 @@ mod tests {
 
     #[test]
     fn throttling_and_missing_streams_are_retried_but_validation_is_not() {
-        for code in ["ProvisionedThroughputExceededException", "ResourceNotFoundException"] {
-            assert!(matches!(SendError::from_code(code, ""), SendError::Retriable { .. }));
+        for code in [
+            "ProvisionedThroughputExceededException",
+            "ResourceNotFoundException",
+        ] {
+            assert!(matches!(
+                SendError::from_code(code, ""),
+                SendError::Retriable { .. }
+            ));
         }
-        for code in ["ValidationException", "InvalidArgumentException", "AccessDeniedException"] {
-            assert!(matches!(SendError::from_code(code, ""), SendError::Fatal { .. }));
+        for code in [
+            "ValidationException",
+            "InvalidArgumentException",
+            "AccessDeniedException",
+        ] {
+            assert!(matches!(
+                SendError::from_code(code, ""),
+                SendError::Fatal { .. }
+            ));
         }
     }
 
     #[test]
     fn the_metric_dimension_names_the_kind_of_destination() {
-        assert_eq!(Destination::KinesisStream("a".into()).dimension(), "KinesisStream:a");
-        assert_eq!(Destination::DeliveryStream("b".into()).dimension(), "DeliveryStream:b");
+        assert_eq!(
+            Destination::KinesisStream("a".into()).dimension(),
+            "KinesisStream:a"
+        );
+        assert_eq!(
+            Destination::DeliveryStream("b".into()).dimension(),
+            "DeliveryStream:b"
+        );
     }
 }

@@ -88,7 +88,11 @@ pub struct Splitter {
 impl Splitter {
     /// A splitter for a file read from `offset`.
     pub fn new(rules: Arc<SplitRules>, offset: u64) -> Self {
-        let header_left = if offset == 0 { rules.skip_header_lines } else { 0 };
+        let header_left = if offset == 0 {
+            rules.skip_header_lines
+        } else {
+            0
+        };
         Self {
             rules,
             pos: offset,
@@ -161,7 +165,12 @@ impl Splitter {
             out.push(Piece::Skip { end });
             return;
         }
-        if self.rules.file_footer.as_ref().is_some_and(|r| r.is_match(&line)) {
+        if self
+            .rules
+            .file_footer
+            .as_ref()
+            .is_some_and(|r| r.is_match(&line))
+        {
             self.flush_pending(out);
             self.footer_hit = true;
             out.push(Piece::Skip { end });
@@ -174,7 +183,11 @@ impl Splitter {
         };
         if start_re.is_match(&line) {
             self.flush_pending(out);
-            self.pending = Some(Pending { start, end, data: line });
+            self.pending = Some(Pending {
+                start,
+                end,
+                data: line,
+            });
             return;
         }
         let keep = self.rules.max_record + 1;
@@ -255,7 +268,10 @@ mod tests {
 
     #[test]
     fn header_lines_are_skipped_only_from_offset_zero() {
-        let r = SplitRules { skip_header_lines: 2, ..rules() };
+        let r = SplitRules {
+            skip_header_lines: 2,
+            ..rules()
+        };
         let out = split(r.clone(), &[b"h1\nh2\na\nb\n"]);
         assert_eq!(records(&out), ["a\n", "b\n"]);
         assert_eq!(out[1], Piece::Skip { end: 6 });

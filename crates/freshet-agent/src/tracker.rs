@@ -205,7 +205,10 @@ impl Tracker {
         for (path, meta) in listing {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let matched = self.glob.is_match(name);
-            let key = FileKey { dev: meta.dev(), ino: meta.ino() };
+            let key = FileKey {
+                dev: meta.dev(),
+                ino: meta.ino(),
+            };
             if let Some(t) = self.files.iter_mut().find(|t| t.key == key) {
                 if matched {
                     t.matched = true;
@@ -235,7 +238,10 @@ impl Tracker {
         for (path, meta) in fresh {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let matched = self.glob.is_match(name);
-            let key = FileKey { dev: meta.dev(), ino: meta.ino() };
+            let key = FileKey {
+                dev: meta.dev(),
+                ino: meta.ino(),
+            };
             let file = match File::open(&path) {
                 Ok(f) => f,
                 Err(error) => {
@@ -275,7 +281,9 @@ impl Tracker {
             }
         }
         for t in &mut self.files {
-            let Ok(meta) = t.file.metadata() else { continue };
+            let Ok(meta) = t.file.metadata() else {
+                continue;
+            };
             let pos = t.splitter.position();
             let head = head_fingerprint(&t.file, t.fingerprint.len as usize);
             if meta.len() < pos || head != t.fingerprint {

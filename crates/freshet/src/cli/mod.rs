@@ -4,6 +4,7 @@
 //! Each subcommand lives in its own module and exposes an `Args` struct plus a `run` function.
 //! Commands that talk to a server share [`client`] for building the AWS SDK client.
 
+pub mod agent;
 pub mod bench;
 pub mod client;
 pub mod config;
@@ -44,6 +45,10 @@ pub struct GlobalOpts {
         default_value = "http://127.0.0.1:4567"
     )]
     pub endpoint: String,
+    /// Whether `--endpoint` was given on the command line (not defaulted or from the
+    /// environment): `freshet agent` then points every agent.json endpoint at it.
+    #[arg(skip)]
+    pub endpoint_given: bool,
     /// Region used to sign requests.
     #[arg(
         long,
@@ -74,6 +79,8 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Measure an endpoint: throughput, latency, errors, server CPU and memory.
     Bench(bench::BenchArgs),
+    /// Tail files into streams or delivery streams, reading the Kinesis Agent's agent.json.
+    Agent(agent::AgentArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -82,6 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Config(cmd) => config::run(cmd),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Agent(args) => agent::run(&cli.global, args),
         Command::Streams(cmd) => {
             init_client_tracing();
             let client = client::build(&cli.global);

@@ -72,6 +72,9 @@ else
 fi
 
 printf '\n==================== summary (%d s) ====================\n' $((SECONDS - started))
+# Disk use, so a run that fills the machine says how close it came.
+du -sh "$target_dir" 2>/dev/null || true
+df -h "$repo_root" 2>/dev/null | tail -1 || true
 if [[ ${#failed[@]} -gt 0 ]]; then
     printf 'FAILED: %s\n' "${failed[@]}"
     exit 1

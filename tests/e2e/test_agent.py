@@ -305,3 +305,38 @@ def test_unsupported_keys_are_warned_about_by_name(tmp_path, kinesis, endpoint, 
     for key in ("publishQueueCapacity", "cloudwatch.tagInstance", "assumeRoleARN"):
         assert key in err
     assert len(stream_data(kinesis, stream_name)) == 3
+
+
+def test_csv_lines_become_json_records_with_csvtojson(tmp_path, kinesis, endpoint, stream_name):
+    kutil.create_stream(kinesis, stream_name, 1)
+    data = tmp_path / "data"
+    data.mkdir()
+    append(data / "trips.csv", ["vendor_id,fare\n", "1,12.5\n", "2,7\n"])
+    f = flow(data / "trips.csv", stream_name, skipHeaderLines=1, dataProcessingOptions=[
+        {"optionName": "CSVTOJSON", "customFieldNames": ["vendor_id", "fare"]}])
+    run_once(agent_json(tmp_path, endpoint, [f]))
+    got = [json.loads(r) for r in stream_data(kinesis, stream_name)]
+    assert got == [{"vendor_id": "1", "fare": "12.5"}, {"vendor_id": "2", "fare": "7"}]
+
+
+def test_logtojson_drops_unparsable_lines_and_addmetadata_wraps_records(
+        tmp_path, kinesis, endpoint, stream_name):
+    kutil.create_stream(kinesis, stream_name, 1)
+    data = tmp_path / "data"
+    data.mkdir()
+    good = '64.242.88.10 - - [07/Mar/2004:16:05:49 -0800] "GET /x HTTP/1.1" 401 12846\n'
+    append(data / "access.log", [good, "not an apache line\n", good])
+    f = flow(data / "access.log", stream_name, dataProcessingOptions=[
+        {"optionName": "LOGTOJSON", "logFormat": "COMMONAPACHELOG"},
+        {"optionName": "ADDMETADATA", "metadata": {"env": "test"}, "timestamp": "false"}])
+    cfg = agent_json(tmp_path, endpoint, [f])
+    run_once(cfg)
+    got = [json.loads(r) for r in stream_data(kinesis, stream_name)]
+    assert len(got) == 2
+    for doc in got:
+        assert doc["metadata"] == {"env": "test"}
+        inner = doc["data"] if isinstance(doc["data"], dict) else json.loads(doc["data"])
+        assert inner["host"] == "64.242.88.10" and inner["response"] == "401"
+    # The dropped line counted as read: nothing is sent again.
+    run_once(cfg)
+    assert len(stream_data(kinesis, stream_name)) == 2

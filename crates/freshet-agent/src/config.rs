@@ -500,7 +500,12 @@ impl FlowConfig {
             }
         };
         let processors = match Processors::from_options(&options) {
-            Ok(p) => Some(p),
+            Ok(p) => {
+                for w in p.warnings() {
+                    cx.warn(format!("{}: {w}", f.name));
+                }
+                Some(p)
+            }
             Err(e) => {
                 cx.error(format!("{}: {e}", f.name));
                 None

@@ -28,7 +28,34 @@ pub fn build_for_bench(opts: &GlobalOpts) -> aws_sdk_kinesis::Client {
 }
 
 fn build_with(opts: &GlobalOpts, retry: RetryConfig) -> aws_sdk_kinesis::Client {
-    let credentials = match (
+    let config = aws_sdk_kinesis::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(opts.region.clone()))
+        .credentials_provider(credentials())
+        .endpoint_url(opts.endpoint.clone())
+        .retry_config(retry)
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build();
+    aws_sdk_kinesis::Client::from_conf(config)
+}
+
+/// Builds a Firehose client for `opts.endpoint`, with the same credentials and retries as
+/// [`build`].
+pub fn build_firehose(opts: &GlobalOpts) -> aws_sdk_firehose::Client {
+    let config = aws_sdk_firehose::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(opts.region.clone()))
+        .credentials_provider(credentials())
+        .endpoint_url(opts.endpoint.clone())
+        .retry_config(RetryConfig::standard())
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build();
+    aws_sdk_firehose::Client::from_conf(config)
+}
+
+/// The environment's keys when both are set, dummy keys otherwise.
+fn credentials() -> Credentials {
+    match (
         std::env::var("AWS_ACCESS_KEY_ID"),
         std::env::var("AWS_SECRET_ACCESS_KEY"),
     ) {
@@ -42,16 +69,7 @@ fn build_with(opts: &GlobalOpts, retry: RetryConfig) -> aws_sdk_kinesis::Client 
             "environment",
         ),
         _ => Credentials::new(DUMMY_KEY, DUMMY_KEY, None, None, DUMMY_KEY),
-    };
-    let config = aws_sdk_kinesis::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(opts.region.clone()))
-        .credentials_provider(credentials)
-        .endpoint_url(opts.endpoint.clone())
-        .retry_config(retry)
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_kinesis::Client::from_conf(config)
+    }
 }
 
 /// Converts an SDK error into one line: `<Operation>: <AwsCode>: <message>` for service

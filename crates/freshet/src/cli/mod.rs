@@ -8,6 +8,7 @@ pub mod agent;
 pub mod bench;
 pub mod client;
 pub mod config;
+pub mod demo;
 pub mod inspect;
 pub mod put;
 pub mod serve;
@@ -81,6 +82,9 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Tail files into streams or delivery streams, reading the Kinesis Agent's agent.json.
     Agent(agent::AgentArgs),
+    /// Write realistic demo records (stock trades, taxi trips, covid tests, KPL) to a stream,
+    /// a delivery stream or a file.
+    Demo(demo::DemoArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -103,6 +107,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => {
             init_client_tracing();
             runtime()?.block_on(bench::run(&cli.global, args))
+        }
+        Command::Demo(args) => {
+            init_client_tracing();
+            runtime()?.block_on(demo::run(&cli.global, args))
         }
         Command::Tail(args) => {
             init_client_tracing();

@@ -19,7 +19,7 @@ mod process;
 mod raw;
 mod scenarios;
 mod sqs;
-mod stats;
+pub(crate) mod stats;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;

@@ -215,7 +215,8 @@ def test_throttling_is_retried_until_every_line_arrives(tmp_path):
     srv = kutil.FreshetServer(tmp_path / "srv", tmp_path / "srv.log", extra_args=["--shard-quotas"])
     srv.start()
     try:
-        kinesis = kutil.kinesis_client(srv.endpoint)
+        # Reads are throttled too (5 GetRecords/s per shard): let the reader retry.
+        kinesis = kutil.kinesis_client(srv.endpoint, max_attempts=20)
         name = kutil.unique("agent-throttle")
         kutil.create_stream(kinesis, name, 1)
         data = tmp_path / "data"

@@ -341,3 +341,16 @@ def test_logtojson_drops_unparsable_lines_and_addmetadata_wraps_records(
     # The dropped line counted as read: nothing is sent again.
     run_once(cfg)
     assert len(stream_data(kinesis, stream_name)) == 2
+
+
+def test_the_endpoint_flag_replaces_every_endpoint_of_agent_json(
+        tmp_path, kinesis, endpoint, stream_name):
+    kutil.create_stream(kinesis, stream_name, 1)
+    data = tmp_path / "data"
+    data.mkdir()
+    append(data / "e.log", lines("e", 5))
+    cfg = agent_json(tmp_path, "http://127.0.0.1:9", [flow(data / "e.log", stream_name)])
+    proc = subprocess.run([str(kutil.freshet_bin()), "agent", "-c", str(cfg), "--once",
+                           "--endpoint", endpoint], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert stream_data(kinesis, stream_name) == lines("e", 5)

@@ -216,7 +216,6 @@ pub(crate) async fn run_sender(
         }
     }
     send(&mut parts, &shared, &mut buf, &stop).await;
-    let _ = stop.borrow_and_update();
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
@@ -297,7 +296,6 @@ async fn send(
     let m = &parts.metrics;
     let mut pending: Vec<SinkRecord> = records;
     let mut stopping_since: Option<Instant> = None;
-    let mut sent_total = 0u64;
     while !pending.is_empty() {
         m.record_send_attempts.record_n(1.0, pending.len() as f64);
         let delay = match shared.sink.put(&parts.destination, &pending).await {
@@ -320,7 +318,6 @@ async fn send(
                 m.records_sent.record_n(1.0, sent as f64);
                 m.bytes_sent
                     .record_n(bytes as f64 / sent.max(1) as f64, sent as f64);
-                sent_total += sent;
                 shared.progress.sent(sent);
                 pending = failed;
                 if pending.is_empty() {
@@ -365,7 +362,6 @@ async fn send(
         }
         tokio::time::sleep(delay).await;
     }
-    let _ = sent_total;
     commit(shared, &parts.flow_id, marks.into_values());
 }
 

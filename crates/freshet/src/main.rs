@@ -22,7 +22,9 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(err) => err.exit(),
     };
-    args.global.endpoint_given = matches.value_source("endpoint") == Some(ValueSource::CommandLine);
+    if let cli::Command::Agent(agent) = &mut args.command {
+        agent.endpoint_given = matches.value_source("endpoint") == Some(ValueSource::CommandLine);
+    }
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {

@@ -33,6 +33,10 @@ pub struct AgentArgs {
     /// (default ~/.local/state/freshet/agent/checkpoints).
     #[arg(long)]
     pub checkpoint_file: Option<PathBuf>,
+    /// Whether `--endpoint` was given on the command line (not defaulted or from the
+    /// environment); set by `main` from the parsed matches.
+    #[arg(skip)]
+    pub endpoint_given: bool,
 }
 
 /// Runs the agent until a signal (or, with `--once`, until every file is sent).
@@ -46,7 +50,7 @@ pub fn run(global: &GlobalOpts, args: AgentArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    if global.endpoint_given {
+    if args.endpoint_given {
         config.override_endpoints(&global.endpoint);
     }
     let default_checkpoint_file = args

@@ -46,10 +46,6 @@ pub struct GlobalOpts {
         default_value = "http://127.0.0.1:4567"
     )]
     pub endpoint: String,
-    /// Whether `--endpoint` was given on the command line (not defaulted or from the
-    /// environment): `freshet agent` then points every agent.json endpoint at it.
-    #[arg(skip)]
-    pub endpoint_given: bool,
     /// Region used to sign requests.
     #[arg(
         long,

@@ -978,7 +978,6 @@ mod tests {
             client: crate::cli::client::build(&GlobalOpts {
                 endpoint,
                 region: "us-east-1".into(),
-                endpoint_given: false,
             }),
             stream: "s".into(),
             max_attempts: 3,

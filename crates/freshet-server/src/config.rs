@@ -45,6 +45,8 @@ pub struct Config {
     pub cloudwatch: CloudWatchConfig,
     /// API Gateway REST APIs: the Kinesis proxy and stream-bound ingest APIs.
     pub apigateway: ApiGatewayConfig,
+    /// The file-tailing agent run inside the server.
+    pub agent: AgentSection,
     /// Logging.
     pub log: LogConfig,
 }
@@ -299,6 +301,14 @@ pub struct FirehoseConfig {
     /// Buckets whose objects go to an external S3-compatible store, by bucket name.
     pub remote_buckets:
         std::collections::BTreeMap<String, freshet_firehose::sink::remote::RemoteStore>,
+}
+
+/// `[agent]`: a Kinesis Agent `agent.json` the server runs with its in-process sink.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentSection {
+    /// Path of the agent.json; empty: no agent.
+    pub config: PathBuf,
 }
 
 /// `[cloudwatch]`: service metrics, alarm evaluation and actions.

@@ -18,6 +18,7 @@
 //! cancel the components, shut each service down, then make the logs durable and close the
 //! metadata store.
 
+pub mod agent;
 pub mod config;
 mod http;
 mod lock;
@@ -63,6 +64,9 @@ pub enum ServerError {
     /// The TLS port's certificate could not be loaded or generated.
     #[error("cannot set up TLS: {0}")]
     Tls(String),
+    /// The `[agent] config` file is unreadable or invalid.
+    #[error("{0}")]
+    Agent(String),
     /// Storage could not be opened or recovered.
     #[error("cannot open data directory {dir}: {reason}")]
     Storage {
@@ -318,6 +322,13 @@ pub async fn start_with(
         glue: Some(glue.clone()),
     });
     supervisor.start(firehose.component());
+    if !config.agent.config.as_os_str().is_empty() {
+        let sink = Arc::new(agent::InProcessSink::new(streams.clone(), firehose.clone()));
+        let component =
+            agent::AgentComponent::new(config.agent.config.clone(), &dir, sink, recorder.clone())
+                .map_err(ServerError::Agent)?;
+        supervisor.start(component);
+    }
     let cloudwatch = CloudWatch::open(
         &platform,
         recorder.clone(),

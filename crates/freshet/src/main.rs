@@ -7,7 +7,8 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 /// mimalloc rather than glibc's malloc: a request allocates a few dozen small objects (header
 /// maps, strings, futures, decoded records), and glibc's allocator was about a tenth of the
@@ -16,7 +17,14 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let matches = cli::Cli::command().get_matches();
+    let mut args = match cli::Cli::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(err) => err.exit(),
+    };
+    if let cli::Command::Agent(agent) = &mut args.command {
+        agent.endpoint_given = matches.value_source("endpoint") == Some(ValueSource::CommandLine);
+    }
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {

@@ -4,6 +4,7 @@
 //! Each subcommand lives in its own module and exposes an `Args` struct plus a `run` function.
 //! Commands that talk to a server share [`client`] for building the AWS SDK client.
 
+pub mod agent;
 pub mod bench;
 pub mod client;
 pub mod config;
@@ -75,6 +76,8 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Measure an endpoint: throughput, latency, errors, server CPU and memory.
     Bench(bench::BenchArgs),
+    /// Tail files into streams or delivery streams, reading the Kinesis Agent's agent.json.
+    Agent(agent::AgentArgs),
     /// Write realistic demo records (stock trades, taxi trips, covid tests, KPL) to a stream,
     /// a delivery stream or a file.
     Demo(demo::DemoArgs),
@@ -86,6 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Config(cmd) => config::run(cmd),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Agent(args) => agent::run(&cli.global, args),
         Command::Streams(cmd) => {
             init_client_tracing();
             let client = client::build(&cli.global);

@@ -116,7 +116,7 @@ def test_a_service_freshet_does_not_serve_says_so(aws):
     assert proc.returncode != 0
     assert "NotImplemented" in proc.stderr, proc.stderr
     assert "Freshet does not serve service 'dynamodb'" in proc.stderr, proc.stderr
-    assert "It serves: kinesis, sqs, logs, lambda, firehose, s3, glue, monitoring." in proc.stderr, proc.stderr
+    assert "It serves: kinesis, sqs, logs, lambda, firehose, s3, glue, monitoring, execute-api." in proc.stderr, proc.stderr
 
 
 def test_cli_reports_errors(aws):

@@ -188,13 +188,7 @@ impl Sink for SdkSink {
                 Ok(out
                     .records()
                     .iter()
-                    .map(|r| match r.error_code() {
-                        None => EntryOutcome::Sent,
-                        Some(code) => EntryOutcome::Failed {
-                            code: code.to_owned(),
-                            message: r.error_message().unwrap_or("").to_owned(),
-                        },
-                    })
+                    .map(|r| entry_outcome(r.error_code(), r.error_message()))
                     .collect())
             }
             Destination::DeliveryStream(name) => {
@@ -218,13 +212,7 @@ impl Sink for SdkSink {
                 Ok(out
                     .request_responses()
                     .iter()
-                    .map(|r| match r.error_code() {
-                        None => EntryOutcome::Sent,
-                        Some(code) => EntryOutcome::Failed {
-                            code: code.to_owned(),
-                            message: r.error_message().unwrap_or("").to_owned(),
-                        },
-                    })
+                    .map(|r| entry_outcome(r.error_code(), r.error_message()))
                     .collect())
             }
         }
@@ -314,5 +302,16 @@ async fn put_points(client: &aws_sdk_cloudwatch::Client, points: Vec<Point>) {
                 tracing::warn!(namespace = %ns, error = %aws_sdk_cloudwatch::error::DisplayErrorContext(&e), "Cannot publish agent metrics.");
             }
         }
+    }
+}
+
+/// One entry of a PutRecords or PutRecordBatch answer: sent, or refused with its code.
+fn entry_outcome(code: Option<&str>, message: Option<&str>) -> EntryOutcome {
+    match code {
+        None => EntryOutcome::Sent,
+        Some(code) => EntryOutcome::Failed {
+            code: code.to_owned(),
+            message: message.unwrap_or("").to_owned(),
+        },
     }
 }

@@ -422,6 +422,105 @@ def test_charts_markdown_and_dashboard_queries_work_in_the_browser(page, endpoin
     assert expr["Label"] == "Twice"
 
 
+def test_insights_results_become_tables_series_and_bars_in_the_browser(page, endpoint):
+    """insights.js without a server: dashboards' `SOURCE` prefixes split into log groups,
+    GetQueryResults rows become one chart series per group value, and bar views size by the
+    first numeric field."""
+    from playwright.sync_api import expect
+    page.goto(f"{endpoint}/#/nowhere")
+    got = page.evaluate("""async () => {
+      const ins = await import('/console/insights.js');
+      const cell = (field, value) => ({ field, value });
+      const stats = ins.rowsOf([
+        [cell('bin(1m)', '2026-12-06 10:01:00.000'), cell('level', 'error'), cell('n', '2')],
+        [cell('bin(1m)', '2026-12-06 10:00:00.000'), cell('level', 'error'), cell('n', '1')],
+        [cell('bin(1m)', '2026-12-06 10:00:00.000'), cell('level', 'info'), cell('n', '7')],
+      ]);
+      const main = document.querySelector('main');
+      const bars = ins.render({ status: 'Complete', statistics: {}, ...ins.rowsOf([
+        [cell('level', 'info'), cell('count(*)', '8')], [cell('level', 'error'), cell('count(*)', '2')]]) },
+        { view: 'bar', title: 'By level' });
+      bars.id = 'bars';
+      main.prepend(bars);
+      const plain = ins.render({ status: 'Complete', statistics: { recordsMatched: 1, recordsScanned: 3 },
+        ...ins.rowsOf([[cell('@timestamp', '2026-12-06 10:00:00.000'), cell('@message', '<b>hi</b>'), cell('@ptr', 'p')]]) });
+      plain.id = 'plain';
+      main.prepend(plain);
+      return {
+        split: [ins.splitSource("SOURCE '/aws/lambda/a' | SOURCE \"b c\" | fields @message | limit 5"),
+                ins.splitSource("SOURCE 'only'")],
+        series: ins.seriesOf(stats),
+        none: ins.seriesOf(ins.rowsOf([[cell('level', 'x'), cell('n', '1')]])),
+      };
+    }""")
+    assert got["split"] == [{"groups": ["/aws/lambda/a", "b c"], "query": "fields @message | limit 5"},
+                            {"groups": ["only"], "query": "fields @timestamp, @message"}]
+    by_label = {s["label"]: s for s in got["series"]}
+    assert set(by_label) == {"error", "info"}
+    assert by_label["error"]["values"] == [1, 2]
+    assert by_label["error"]["timestamps"][1] - by_label["error"]["timestamps"][0] == 60
+    assert got["none"] is None
+    bars = page.locator("#bars")
+    expect(bars.locator(".barrow")).to_have_count(2)
+    assert bars.locator(".barrow").first.locator(".bar").get_attribute("style") == "width: 100%;"
+    plain = page.locator("#plain")
+    expect(plain.locator("th")).to_have_text(["@timestamp", "@message"])
+    expect(plain.locator("td").nth(1)).to_have_text("<b>hi</b>")
+    expect(plain.get_by_test_id("insights-status")).to_contain_text("1 of 3 records matched")
+
+
+def test_log_widgets_and_the_logs_page_run_insights_queries(real_cloudwatch, page, endpoint):
+    from playwright.sync_api import expect
+    logs = client("logs", endpoint)
+    group = unique("/console/insights")
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    now = int(time.time() * 1000)
+    levels = ["info"] * 5 + ["error"] * 3
+    logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
+        {"timestamp": now - 1000 * (len(levels) - i), "message": json.dumps({"level": lv, "n": i})}
+        for i, lv in enumerate(levels)])
+    name = unique("console-logdash")
+    source = f"SOURCE '{group}'"
+    body = {"widgets": [
+        {"type": "log", "x": 0, "y": 0, "width": 12, "height": 6, "properties": {
+            "title": "Recent errors", "region": REGION, "view": "table",
+            "query": f"{source} | fields @timestamp, @message\n| filter level = 'error'\n| sort @timestamp desc\n| limit 20"}},
+        {"type": "log", "x": 12, "y": 0, "width": 12, "height": 6, "properties": {
+            "title": "By level", "region": REGION, "view": "bar",
+            "query": f"{source} | stats count(*) as events by level"}},
+        {"type": "log", "x": 0, "y": 6, "width": 24, "height": 6, "properties": {
+            "title": "Events per minute", "region": REGION, "view": "timeSeries",
+            "query": f"{source} | stats count(*) as events by bin(1m)"}},
+    ]}
+    boto_cw = client("cloudwatch", endpoint)
+    boto_cw.put_dashboard(DashboardName=name, DashboardBody=json.dumps(body))
+    page.goto(f"{endpoint}/#/dashboards/{urllib.parse.quote(name)}")
+    widgets = page.get_by_test_id("log-widget")
+    expect(widgets).to_have_count(3)
+    errors_table = widgets.nth(0).get_by_test_id("insights-table")
+    expect(errors_table.locator("tbody tr")).to_have_count(3)
+    expect(errors_table).to_contain_text('"level": "error"')
+    expect(errors_table).not_to_contain_text('"level": "info"')
+    bars = widgets.nth(1).get_by_test_id("insights-bars")
+    expect(bars.locator(".barrow", has_text="info")).to_contain_text("5")
+    expect(bars.locator(".barrow", has_text="error")).to_contain_text("3")
+    chart = widgets.nth(2).get_by_test_id("insights-chart")
+    expect(chart.locator("canvas")).to_have_count(1)
+    assert int(chart.get_attribute("data-points")) >= 1
+    shot(page, "dashboard-log-widgets")
+
+    page.goto(f"{endpoint}/#/logs/{urllib.parse.quote(group, safe='')}")
+    box = page.get_by_label("Logs Insights query")
+    box.fill("fields level, n | filter n >= 6 | sort n asc")
+    page.get_by_role("button", name="Run query").click()
+    result = page.get_by_test_id("insights-result").get_by_test_id("insights-table")
+    expect(result.locator("tbody tr")).to_have_count(2)
+    expect(result.locator("tbody tr").first).to_contain_text("error")
+    expect(page.get_by_test_id("insights-status")).to_contain_text("Complete")
+    shot(page, "logs-insights")
+
+
 def fake_cloudwatch(page) -> list[dict]:
     """Answers the console's CloudWatch calls in the browser with AWS's documented JSON 1.0
     shapes (the other services stay real), so the alarm and dashboard pages are checked

@@ -42,6 +42,7 @@ const FILES: &[(&str, &[u8])] = embed![
     "ui.js",
     "chart.js",
     "markdown.js",
+    "insights.js",
     "pages/overview.js",
     "pages/streams.js",
     "pages/firehose.js",

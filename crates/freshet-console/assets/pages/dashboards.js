@@ -2,10 +2,12 @@
 // Dashboards: the list, and one dashboard's body rendered on CloudWatch's 24-column grid:
 // metric widgets as charts (all of a dashboard's queries in as few GetMetricData calls as
 // possible, expressions included; `singleValue` views as numbers), alarm widgets as states,
-// text widgets as Markdown (escaped, see markdown.js).
+// text widgets as Markdown (escaped, see markdown.js), log widgets as the results of their
+// Logs Insights query (see insights.js).
 
 import * as api from '../api.js';
 import { chart } from '../chart.js';
+import * as insights from '../insights.js';
 import { markdown } from '../markdown.js';
 import { h, fill, table, link, when, bytes, num, badge, errorBox } from '../ui.js';
 
@@ -80,6 +82,33 @@ function detail(el, name, app) {
   const grid = h('div', { class: 'dash', 'data-testid': 'dashboard' });
   const errors = h('div', {});
   el.append(h('h1', {}, name), errors, grid);
+  // Log widgets' latest results by widget index and query; a query still running when the
+  // next update comes is not started again. `redraw` holds each log widget's current cell
+  // filler, so a query that ends redraws the widget as it is now on the page.
+  const logs = new Map();
+  const redraw = new Map();
+  function logWidget(i, props, win, height) {
+    const title = props.title || 'Logs Insights';
+    const key = `${i}\u0000${props.query}\u0000${win.start}`;
+    let entry = logs.get(i);
+    if (!entry || entry.key !== key || (!entry.running && entry.at < Date.now() - 5000)) {
+      const { groups, query } = insights.splitSource(props.query);
+      const next = { key, at: Date.now(), running: true, result: entry?.key === key ? entry.result : null, error: null };
+      logs.set(i, next);
+      entry = next;
+      (groups.length ? insights.runQuery(groups, query, win)
+        : Promise.reject(new Error("The widget's query names no log group (SOURCE 'group' | ...)")))
+        .then((r) => { next.result = r; next.error = null; }, (e) => { next.error = e; })
+        .finally(() => {
+          next.running = false;
+          next.at = Date.now();
+          if (logs.get(i) === next) redraw.get(i)?.();
+        });
+    }
+    if (entry.error) return [h('div', { class: 't' }, title), errorBox(entry.error)];
+    if (!entry.result) return [h('div', { class: 't' }, title), h('p', { class: 'muted', 'data-testid': 'insights-running' }, 'Running query…')];
+    return insights.render(entry.result, { view: props.view || 'table', title, height });
+  }
   async function update() {
     const win = app.win();
     const { DashboardBody } = await api.cloudwatch('GetDashboard', { DashboardName: name });
@@ -144,6 +173,12 @@ function detail(el, name, app) {
           cell.append(chart(props.title || 'Metrics', series, { height: Math.max(60, height * 44 - 70) }));
           cell.firstChild.style.border = 'none';
         }
+      } else if (w.type === 'log') {
+        const body = h('div', { class: 'logw', 'data-testid': 'log-widget' });
+        const draw = () => fill(body, logWidget(i, props, win, height));
+        redraw.set(i, draw);
+        draw();
+        cell.append(body);
       } else if (w.type === 'alarm') {
         const names = (props.alarms || []).map((arn) => String(arn).split(':alarm:').pop());
         const states = h('div', {}, names.map((n) => h('div', {}, badge(alarmStates.get(n) || 'INSUFFICIENT_DATA'), ' ', n)));

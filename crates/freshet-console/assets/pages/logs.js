@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Logs: log groups, their streams, and a viewer that runs FilterLogEvents with a filter
 // pattern over the time range and, when live, tails new events by polling from the newest
-// timestamp it has shown.
+// timestamp it has shown; and a Logs Insights query box over the group and the time range.
 
 import * as api from '../api.js';
+import * as insights from '../insights.js';
 import { h, fill, when, bytes, errorBox, route } from '../ui.js';
 
 const MAX_LINES = 2000;
@@ -96,7 +97,7 @@ function groupViewer(el, group, app) {
   const apply = h('button', { class: 'b', type: 'submit' }, 'Filter');
   const box = h('div', { class: 'logs', 'data-testid': 'log-events' });
   const form = h('form', { class: 'toolbar' }, pattern, streamSel, apply);
-  el.append(form, box);
+  el.append(form, box, queryBox(group, app));
   const view = tail(box, group, {
     pattern: () => pattern.value.trim(),
     streams: () => (streamSel.value ? [streamSel.value] : []),
@@ -123,4 +124,29 @@ function groupViewer(el, group, app) {
     await view.poll(win);
   }
   return { update };
+}
+
+/** Logs Insights over `group` and the console's time range, run when asked. */
+function queryBox(group, app) {
+  const text = h('textarea', { class: 'wide', rows: '3', 'aria-label': 'Logs Insights query', spellcheck: 'false' });
+  text.value = 'fields @timestamp, @message, @logStream\n| sort @timestamp desc\n| limit 100';
+  const run = h('button', { class: 'b', type: 'submit' }, 'Run query');
+  const out = h('div', { 'data-testid': 'insights-result' });
+  const form = h('form', { class: 'insights' }, h('h2', {}, 'Logs Insights'), text, h('div', { class: 'toolbar' }, run), out);
+  let generation = 0;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const gen = ++generation;
+    run.disabled = true;
+    fill(out, h('p', { class: 'muted', 'data-testid': 'insights-running' }, 'Running query…'));
+    try {
+      const result = await insights.runQuery([group], text.value, app.win());
+      if (gen === generation) fill(out, insights.render(result, { view: 'table' }));
+    } catch (err) {
+      if (gen === generation) fill(out, errorBox(err));
+    } finally {
+      if (gen === generation) run.disabled = false;
+    }
+  });
+  return form;
 }

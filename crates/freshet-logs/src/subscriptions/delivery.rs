@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: Apache-2.0
+//! [`SubscriptionDelivery`]: the component that delivers each subscription filter's events.
+//!
+//! One task per filter follows its group's log from the filter's cursor: it reads at most
+//! [`READ_RECORDS`] records / [`READ_BYTES`] bytes, keeps the events of live streams that
+//! match the pattern, cuts them per log stream into gzip data messages that fit the
+//! destination (`payload.rs`), sends them, and commits the cursor past the read only when the
+//! destination acknowledged every message (at least once: a crash between the
+//! acknowledgement and the commit sends those messages again). It waits on the log's
+//! visibility watch, so new events go out as soon as they are durable.
+//!
+//! Failures: a refused record or a failed send is retried with exponential back-off (100 ms
+//! up to [`MAX_BACKOFF`]), indefinitely, with a warning per failed attempt; nothing after it
+//! is sent meanwhile (events of one filter stay in order). A deleted destination therefore
+//! holds the filter's events until it exists again or the filter is deleted; if retention
+//! deletes events the filter had not delivered, delivery resumes at the log's start with a
+//! warning. An event too large for the destination even compressed alone is skipped with a
+//! warning (only Lambda's 256 KB can be smaller than one event).
+//!
+//! Memory per filter: one read (at most [`READ_BYTES`]) and its messages.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use freshet_runtime::{Component, ComponentError, Context};
+use futures_util::future::BoxFuture;
+use md5::{Digest, Md5};
+
+use super::payload::{self, Origin, PayloadEvent};
+use super::{Destination, Distribution, Entry, OutRecord, RecordOutcome};
+use crate::codec;
+use crate::service::Logs;
+
+/// Records read per step.
+pub const READ_RECORDS: usize = 10_000;
+/// Bytes read per step.
+pub const READ_BYTES: usize = 4 * 1024 * 1024;
+/// Longest wait between retries.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Most records per send (PutRecords, PutRecordBatch).
+const SEND_RECORDS: usize = 500;
+/// Most bytes per send (PutRecordBatch's 4 MiB).
+const SEND_BYTES: usize = 4 * 1024 * 1024;
+
+/// Delivers every subscription filter's events.
+#[derive(Debug)]
+pub struct SubscriptionDelivery {
+    logs: Logs,
+}
+
+impl SubscriptionDelivery {
+    pub(crate) fn new(logs: Logs) -> Arc<Self> {
+        Arc::new(SubscriptionDelivery { logs })
+    }
+}
+
+type Key = (u64, String);
+
+impl Component for SubscriptionDelivery {
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("logs-subscriptions")
+    }
+
+    fn run(self: Arc<Self>, ctx: Context) -> BoxFuture<'static, Result<(), ComponentError>> {
+        Box::pin(async move {
+            let registry = &self.logs.inner.subscriptions;
+            let mut changed = registry.watch();
+            let mut running: HashMap<Key, (u64, tokio::task::JoinHandle<()>)> = HashMap::new();
+            loop {
+                changed.borrow_and_update();
+                let live: BTreeMap<Key, Arc<Entry>> = registry
+                    .snapshot()
+                    .into_iter()
+                    .map(|e| ((e.group.id, e.record.name.clone()), e))
+                    .collect();
+                running.retain(|k, (id, task)| {
+                    let keep =
+                        live.get(k).is_some_and(|e| e.record.id == *id) && !task.is_finished();
+                    if !keep {
+                        task.abort();
+                    }
+                    keep
+                });
+                for (k, e) in live {
+                    if !running.contains_key(&k) {
+                        let id = e.record.id;
+                        let task = tokio::spawn(follow(self.logs.clone(), e));
+                        running.insert(k, (id, task));
+                    }
+                }
+                tokio::select! {
+                    () = ctx.cancelled() => break,
+                    r = changed.changed() => if r.is_err() { break },
+                }
+            }
+            for (_, (_, task)) in running {
+                task.abort();
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The partition key of a message: by log stream, the same for every message of the stream
+/// (so one stream's messages stay in one shard, in order); random otherwise.
+pub fn partition_key(distribution: Distribution, group: &str, stream: &str) -> String {
+    match distribution {
+        Distribution::ByLogStream => {
+            let mut h = Md5::new();
+            h.update(group.as_bytes());
+            h.update(b"\n");
+            h.update(stream.as_bytes());
+            h.finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        }
+        Distribution::Random => uuid::Uuid::new_v4().simple().to_string(),
+    }
+}
+
+/// Follows one filter until it is deleted, replaced, or its group is.
+async fn follow(logs: Logs, e: Arc<Entry>) {
+    let g = e.group.clone();
+    let mut visible = g.log.watch_visible();
+    let mut cursor = e.cursor.load(Ordering::SeqCst);
+    let owner = logs.inner.opts.account_id.clone();
+    loop {
+        if g.is_deleted() {
+            return;
+        }
+        visible.borrow_and_update();
+        let start = g.log.start_offset();
+        if cursor < start {
+            tracing::warn!(group = %g.name, filter = %e.record.name, from = cursor, to = start,
+                "Retention deleted events the subscription filter had not delivered; resuming at the log's start.");
+            cursor = start;
+        }
+        let log = g.log.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            log.read(cursor, READ_RECORDS, READ_BYTES, i64::MIN)
+        })
+        .await;
+        let batch = match read {
+            Ok(Ok(b)) => b,
+            Ok(Err(error)) => {
+                if g.is_deleted() {
+                    return;
+                }
+                tracing::warn!(group = %g.name, filter = %e.record.name, %error, "Cannot read the log for a subscription filter.");
+                tokio::time::sleep(MAX_BACKOFF).await;
+                continue;
+            }
+            Err(_) => return,
+        };
+        if batch.records.is_empty() {
+            if visible.changed().await.is_err() {
+                return;
+            }
+            continue;
+        }
+        let records = messages(&e, &owner, &batch.records);
+        if !deliver(&logs, &e, records).await {
+            return;
+        }
+        let next = batch.next_offset;
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match logs.commit_cursor(&e, next).await {
+                Ok(true) => break,
+                Ok(false) => return,
+                Err(error) => {
+                    tracing::warn!(group = %g.name, filter = %e.record.name, %error, "Cannot commit a subscription filter's cursor; retrying.");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+        cursor = next;
+        e.cursor.store(next, Ordering::SeqCst);
+    }
+}
+
+/// The records to send for one read: the matching events of live streams, per stream, in
+/// messages that fit the destination.
+pub(crate) fn messages(
+    e: &Entry,
+    owner: &str,
+    records: &[freshet_log::StoredRecord],
+) -> Vec<OutRecord> {
+    let g = &e.group;
+    let live: HashMap<String, u64> = g
+        .data()
+        .streams
+        .iter()
+        .map(|(n, s)| (n.clone(), s.id))
+        .collect();
+    let mut per_stream: Vec<(String, Vec<PayloadEvent>)> = Vec::new();
+    let mut slot: HashMap<&str, usize> = HashMap::new();
+    for r in records {
+        let Ok(ev) = codec::decode(&r.data) else {
+            continue;
+        };
+        if live.get(&r.partition_key) != Some(&ev.stream_id)
+            || e.pattern.matches(ev.message).is_none()
+        {
+            continue;
+        }
+        let i = *slot.entry(r.partition_key.as_str()).or_insert_with(|| {
+            per_stream.push((r.partition_key.clone(), Vec::new()));
+            per_stream.len() - 1
+        });
+        per_stream[i].1.push(PayloadEvent {
+            id: crate::token::event_id(g.id, r.offset),
+            timestamp: ev.timestamp_ms,
+            message: ev.message.to_owned(),
+        });
+    }
+    let mut out = Vec::new();
+    for (stream, events) in per_stream {
+        let origin = Origin {
+            owner,
+            group: &g.name,
+            stream: &stream,
+            filter: &e.record.name,
+        };
+        let (compressed, oversized) = payload::batches(origin, &events, e.destination.gzip_limit());
+        for id in oversized.ids {
+            tracing::warn!(group = %g.name, stream = %stream, filter = %e.record.name, event = %id,
+                "Skipping a log event too large for the subscription destination even compressed.");
+        }
+        for c in compressed {
+            let data = match &e.destination {
+                Destination::Lambda { .. } => payload::lambda_event(&c.data),
+                Destination::Kinesis { .. } | Destination::Firehose { .. } => c.data,
+            };
+            out.push(OutRecord {
+                partition_key: partition_key(e.record.distribution, &g.name, &stream),
+                data: Bytes::from(data),
+            });
+        }
+    }
+    out
+}
+
+/// Sends `records` until the destination acknowledged every one. `false`: the filter or its
+/// group went away meanwhile.
+pub(crate) async fn deliver(logs: &Logs, e: &Entry, mut records: Vec<OutRecord>) -> bool {
+    let mut backoff = Duration::from_millis(100);
+    while !records.is_empty() {
+        if e.group.is_deleted() {
+            return false;
+        }
+        let Some(dest) = logs.inner.subscriptions.destinations() else {
+            tracing::warn!(filter = %e.record.name, "No subscription destinations are configured; waiting.");
+            tokio::time::sleep(MAX_BACKOFF).await;
+            continue;
+        };
+        let mut count = 0;
+        let mut bytes = 0;
+        for r in &records {
+            if count == SEND_RECORDS || (count > 0 && bytes + r.data.len() > SEND_BYTES) {
+                break;
+            }
+            count += 1;
+            bytes += r.data.len();
+        }
+        let chunk: Vec<OutRecord> = records.drain(..count).collect();
+        let failed: Vec<OutRecord> = match dest.send(&e.destination, &chunk).await {
+            Ok(outcomes) => {
+                let mut failed = Vec::new();
+                let mut first_error = None;
+                for (i, r) in chunk.into_iter().enumerate() {
+                    match outcomes.get(i) {
+                        Some(RecordOutcome::Delivered) => {}
+                        Some(RecordOutcome::Failed { code, message }) => {
+                            first_error.get_or_insert_with(|| format!("{code}: {message}"));
+                            failed.push(r);
+                        }
+                        None => failed.push(r),
+                    }
+                }
+                if let Some(error) = first_error {
+                    tracing::warn!(group = %e.group.name, filter = %e.record.name, failed = failed.len(), %error,
+                        "The subscription destination refused records; retrying them.");
+                }
+                failed
+            }
+            Err(error) => {
+                tracing::warn!(group = %e.group.name, filter = %e.record.name, %error,
+                    "Cannot deliver to the subscription destination; retrying.");
+                chunk
+            }
+        };
+        if failed.is_empty() {
+            backoff = Duration::from_millis(100);
+            continue;
+        }
+        // Retried first, ahead of the rest, keeping order.
+        records.splice(0..0, failed);
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+    true
+}

@@ -86,10 +86,9 @@ impl Component for SubscriptionDelivery {
                     keep
                 });
                 for (k, e) in live {
-                    if !running.contains_key(&k) {
-                        let id = e.record.id;
-                        let task = tokio::spawn(follow(self.logs.clone(), e));
-                        running.insert(k, (id, task));
+                    if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(k) {
+                        let task = tokio::spawn(follow(self.logs.clone(), e.clone()));
+                        slot.insert((e.record.id, task));
                     }
                 }
                 tokio::select! {

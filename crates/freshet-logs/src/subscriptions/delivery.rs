@@ -39,6 +39,8 @@ use crate::service::Logs;
 pub const READ_RECORDS: usize = 10_000;
 /// Bytes read per step.
 pub const READ_BYTES: usize = 4 * 1024 * 1024;
+/// Records a filter may read past without committing its cursor when none of them matched.
+const UNCOMMITTED_RECORDS: u64 = 100_000;
 /// Longest wait between retries.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Most records per send (PutRecords, PutRecordBatch).
@@ -127,6 +129,7 @@ async fn follow(logs: Logs, e: Arc<Entry>) {
     let g = e.group.clone();
     let mut visible = g.log.watch_visible();
     let mut cursor = e.cursor.load(Ordering::SeqCst);
+    let mut committed = cursor;
     let owner = logs.inner.opts.account_id.clone();
     loop {
         if g.is_deleted() {
@@ -163,24 +166,38 @@ async fn follow(logs: Logs, e: Arc<Entry>) {
             continue;
         }
         let records = messages(&e, &owner, &batch.records);
+        let sent = !records.is_empty();
         if !deliver(&logs, &e, records).await {
             return;
         }
         let next = batch.next_offset;
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            match logs.commit_cursor(&e, next).await {
-                Ok(true) => break,
-                Ok(false) => return,
-                Err(error) => {
-                    tracing::warn!(group = %g.name, filter = %e.record.name, %error, "Cannot commit a subscription filter's cursor; retrying.");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
+        // A step that matched nothing need not cost a metadata commit: after a crash the
+        // filter only reads those records again.
+        let must_commit = sent || next.saturating_sub(committed) >= UNCOMMITTED_RECORDS;
+        if must_commit {
+            if !commit(&logs, &e, next).await {
+                return;
             }
+            committed = next;
         }
         cursor = next;
         e.cursor.store(next, Ordering::SeqCst);
+    }
+}
+
+/// Commits the cursor, retrying until the metadata store takes it. `false`: the filter was
+/// deleted or replaced.
+async fn commit(logs: &Logs, e: &Entry, next: u64) -> bool {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match logs.commit_cursor(e, next).await {
+            Ok(committed) => return committed,
+            Err(error) => {
+                tracing::warn!(group = %e.group.name, filter = %e.record.name, %error, "Cannot commit a subscription filter's cursor; retrying.");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
     }
 }
 

@@ -18,6 +18,10 @@
 //! warning (only Lambda's 256 KB can be smaller than one event).
 //!
 //! Memory per filter: one read (at most [`READ_BYTES`]) and its messages.
+//!
+//! Metrics (AWS/Logs, by LogGroupName, DestinationType and FilterName): ForwardedLogEvents and
+//! ForwardedBytes per acknowledged message, DeliveryErrors or DeliveryThrottling per refused
+//! attempt (in log events).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -26,6 +30,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
+use freshet_metrics::{MetricKey, Series, Unit};
 use freshet_runtime::{Component, ComponentError, Context};
 use futures_util::future::BoxFuture;
 use md5::{Digest, Md5};
@@ -47,6 +52,70 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 const SEND_RECORDS: usize = 500;
 /// Most bytes per send (PutRecordBatch's 4 MiB).
 const SEND_BYTES: usize = 4 * 1024 * 1024;
+
+/// A filter's AWS/Logs metrics (dimensions LogGroupName, DestinationType, FilterName; unit
+/// None; each counts log events, ForwardedBytes their message bytes).
+#[derive(Debug)]
+pub(crate) struct FilterMetrics {
+    forwarded_events: Series,
+    forwarded_bytes: Series,
+    errors: Series,
+    throttling: Series,
+}
+
+impl FilterMetrics {
+    fn new(recorder: &freshet_metrics::Recorder, e: &Entry) -> FilterMetrics {
+        let kind = match e.destination {
+            Destination::Kinesis { .. } => "Kinesis",
+            Destination::Firehose { .. } => "Firehose",
+            Destination::Lambda { .. } => "Lambda",
+        };
+        let series = |name: &str| {
+            recorder.series(
+                MetricKey::new(
+                    crate::metrics::NAMESPACE,
+                    name,
+                    [
+                        ("LogGroupName", e.group.name.as_str()),
+                        ("DestinationType", kind),
+                        ("FilterName", e.record.name.as_str()),
+                    ],
+                ),
+                Unit::None,
+            )
+        };
+        FilterMetrics {
+            forwarded_events: series("ForwardedLogEvents"),
+            forwarded_bytes: series("ForwardedBytes"),
+            errors: series("DeliveryErrors"),
+            throttling: series("DeliveryThrottling"),
+        }
+    }
+
+    fn failed(&self, code: &str, events: usize) {
+        let throttled = matches!(
+            code,
+            "ProvisionedThroughputExceededException"
+                | "ThrottlingException"
+                | "TooManyRequestsException"
+                | "LimitExceededException"
+        );
+        let series = if throttled {
+            &self.throttling
+        } else {
+            &self.errors
+        };
+        series.record(events as f64);
+    }
+}
+
+/// One message with what it carries, for the metrics.
+#[derive(Debug, Clone)]
+pub(crate) struct Message {
+    pub(crate) record: OutRecord,
+    pub(crate) events: usize,
+    pub(crate) bytes: usize,
+}
 
 /// Delivers every subscription filter's events.
 #[derive(Debug)]
@@ -131,6 +200,7 @@ async fn follow(logs: Logs, e: Arc<Entry>) {
     let mut cursor = e.cursor.load(Ordering::SeqCst);
     let mut committed = cursor;
     let owner = logs.inner.opts.account_id.clone();
+    let metrics = FilterMetrics::new(&logs.inner.opts.recorder, &e);
     loop {
         if g.is_deleted() {
             return;
@@ -167,7 +237,7 @@ async fn follow(logs: Logs, e: Arc<Entry>) {
         }
         let records = messages(&e, &owner, &batch.records);
         let sent = !records.is_empty();
-        if !deliver(&logs, &e, records).await {
+        if !deliver(&logs, &e, &metrics, records).await {
             return;
         }
         let next = batch.next_offset;
@@ -207,7 +277,7 @@ pub(crate) fn messages(
     e: &Entry,
     owner: &str,
     records: &[freshet_log::StoredRecord],
-) -> Vec<OutRecord> {
+) -> Vec<Message> {
     let g = &e.group;
     let live: HashMap<String, u64> = g
         .data()
@@ -250,24 +320,34 @@ pub(crate) fn messages(
                 "Skipping a log event too large for the subscription destination even compressed.");
         }
         for c in compressed {
+            let (count, bytes) = (c.events, c.message_bytes);
             let data = match &e.destination {
                 Destination::Lambda { .. } => payload::lambda_event(&c.data),
                 Destination::Kinesis { .. } | Destination::Firehose { .. } => c.data,
             };
-            out.push(OutRecord {
-                partition_key: partition_key(e.record.distribution, &g.name, &stream),
-                data: Bytes::from(data),
+            out.push(Message {
+                record: OutRecord {
+                    partition_key: partition_key(e.record.distribution, &g.name, &stream),
+                    data: Bytes::from(data),
+                },
+                events: count,
+                bytes,
             });
         }
     }
     out
 }
 
-/// Sends `records` until the destination acknowledged every one. `false`: the filter or its
+/// Sends `messages` until the destination acknowledged every one. `false`: the filter or its
 /// group went away meanwhile.
-pub(crate) async fn deliver(logs: &Logs, e: &Entry, mut records: Vec<OutRecord>) -> bool {
+pub(crate) async fn deliver(
+    logs: &Logs,
+    e: &Entry,
+    metrics: &FilterMetrics,
+    mut messages: Vec<Message>,
+) -> bool {
     let mut backoff = Duration::from_millis(100);
-    while !records.is_empty() {
+    while !messages.is_empty() {
         if e.group.is_deleted() {
             return false;
         }
@@ -278,26 +358,35 @@ pub(crate) async fn deliver(logs: &Logs, e: &Entry, mut records: Vec<OutRecord>)
         };
         let mut count = 0;
         let mut bytes = 0;
-        for r in &records {
-            if count == SEND_RECORDS || (count > 0 && bytes + r.data.len() > SEND_BYTES) {
+        for m in &messages {
+            let len = m.record.data.len();
+            if count == SEND_RECORDS || (count > 0 && bytes + len > SEND_BYTES) {
                 break;
             }
             count += 1;
-            bytes += r.data.len();
+            bytes += len;
         }
-        let chunk: Vec<OutRecord> = records.drain(..count).collect();
-        let failed: Vec<OutRecord> = match dest.send(&e.destination, &chunk).await {
+        let chunk: Vec<Message> = messages.drain(..count).collect();
+        let records: Vec<OutRecord> = chunk.iter().map(|m| m.record.clone()).collect();
+        let failed: Vec<Message> = match dest.send(&e.destination, &records).await {
             Ok(outcomes) => {
                 let mut failed = Vec::new();
                 let mut first_error = None;
-                for (i, r) in chunk.into_iter().enumerate() {
+                for (i, m) in chunk.into_iter().enumerate() {
                     match outcomes.get(i) {
-                        Some(RecordOutcome::Delivered) => {}
-                        Some(RecordOutcome::Failed { code, message }) => {
-                            first_error.get_or_insert_with(|| format!("{code}: {message}"));
-                            failed.push(r);
+                        Some(RecordOutcome::Delivered) => {
+                            metrics.forwarded_events.record(m.events as f64);
+                            metrics.forwarded_bytes.record(m.bytes as f64);
                         }
-                        None => failed.push(r),
+                        Some(RecordOutcome::Failed { code, message }) => {
+                            metrics.failed(code, m.events);
+                            first_error.get_or_insert_with(|| format!("{code}: {message}"));
+                            failed.push(m);
+                        }
+                        None => {
+                            metrics.errors.record(m.events as f64);
+                            failed.push(m);
+                        }
                     }
                 }
                 if let Some(error) = first_error {
@@ -307,6 +396,9 @@ pub(crate) async fn deliver(logs: &Logs, e: &Entry, mut records: Vec<OutRecord>)
                 failed
             }
             Err(error) => {
+                for m in &chunk {
+                    metrics.failed(&error.code, m.events);
+                }
                 tracing::warn!(group = %e.group.name, filter = %e.record.name, %error,
                     "Cannot deliver to the subscription destination; retrying.");
                 chunk
@@ -317,7 +409,7 @@ pub(crate) async fn deliver(logs: &Logs, e: &Entry, mut records: Vec<OutRecord>)
             continue;
         }
         // Retried first, ahead of the rest, keeping order.
-        records.splice(0..0, failed);
+        messages.splice(0..0, failed);
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }

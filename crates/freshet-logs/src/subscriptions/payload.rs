@@ -80,6 +80,8 @@ pub struct Compressed {
     pub data: Vec<u8>,
     /// Events in it.
     pub events: usize,
+    /// Their message bytes.
+    pub message_bytes: usize,
 }
 
 /// What [`batches`] could not send: events too large for the destination even alone.
@@ -140,6 +142,7 @@ pub fn batches(
             out.push(Compressed {
                 data: gzip(&document(origin, &events[from..to])),
                 events: to - from,
+                message_bytes: events[from..to].iter().map(|e| e.message.len()).sum(),
             });
         }
     };
@@ -152,6 +155,7 @@ pub fn batches(
                 out.push(Compressed {
                     data: alone,
                     events: 1,
+                    message_bytes: e.message.len(),
                 });
             } else {
                 oversized.ids.push(e.id.clone());

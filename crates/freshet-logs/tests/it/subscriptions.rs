@@ -415,3 +415,54 @@ async fn filters_go_with_their_group_and_a_deleted_filter_stops() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn forwarded_events_and_throttling_are_counted_in_aws_logs_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = freshet_types::ManualClock::new(T0);
+    let platform = freshet_runtime::Platform::open_local(
+        dir.path(),
+        freshet_log::LogConfig::default(),
+        Arc::new(clock.clone()),
+        freshet_runtime::Tasks::detached(),
+    )
+    .unwrap();
+    let recorder = freshet_metrics::Recorder::new(Arc::new(clock.clone()));
+    let logs = freshet_logs::Logs::open(
+        &platform,
+        freshet_logs::LogsOptions {
+            recorder: recorder.clone(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let fake = Arc::new(Fake::default());
+    logs.set_subscription_destinations(fake.clone());
+    create(&logs, "g", &["s"]).await;
+    logs.put_subscription_filter(put("f", "", KINESIS))
+        .await
+        .unwrap();
+    *fake.failing.lock().unwrap() = 1;
+    let sup = Supervisor::new(Arc::new(clock.clone()));
+    sup.start(logs.subscription_delivery());
+    logs.put_log_events("g", "s", &events(&[(T0, "abc"), (T0, "de")]))
+        .await
+        .unwrap();
+    until(|| delivered_messages(&fake).len() == 2).await;
+    let mut sums: std::collections::HashMap<String, f64> = std::collections::HashMap::new();
+    for p in recorder.drain() {
+        if p.key.namespace == "AWS/Logs" && !p.key.name.starts_with("Incoming") {
+            *sums.entry(p.key.name.clone()).or_default() += p.value.stats.sum;
+            assert!(
+                p.key.to_string().contains("DestinationType=Kinesis"),
+                "{}",
+                p.key
+            );
+        }
+    }
+    assert_eq!(sums.get("ForwardedLogEvents"), Some(&2.0));
+    assert_eq!(sums.get("ForwardedBytes"), Some(&5.0));
+    assert_eq!(sums.get("DeliveryThrottling"), Some(&2.0));
+    sup.shutdown(Duration::from_secs(5)).await;
+}

@@ -75,6 +75,30 @@ pub enum Error {
         /// The filter name.
         filter: String,
     },
+    /// DeleteSubscriptionFilter of a filter the group does not have.
+    #[error("The specified subscription filter does not exist.")]
+    SubscriptionFilterNotFound,
+    /// A third subscription filter on a group.
+    #[error("Resource limit exceeded.")]
+    SubscriptionFilterLimit,
+    /// A subscription filter pattern that does not parse.
+    #[error("Invalid subscription filter pattern")]
+    SubscriptionFilterPattern {
+        /// Why.
+        source: PatternError,
+    },
+    /// A destination that is not one, or that refused the test message (AWS's texts).
+    #[error("{message}")]
+    SubscriptionDestination {
+        /// The text.
+        message: String,
+    },
+    /// A PutSubscriptionFilter member Freshet cannot honour.
+    #[error("Freshet does not support {member} on subscription filters.")]
+    SubscriptionUnsupported {
+        /// The member.
+        member: &'static str,
+    },
     /// A resource ARN that names nothing Freshet has.
     #[error("The specified resource does not exist.")]
     ResourceArnNotFound {
@@ -212,6 +236,7 @@ impl Error {
             Error::GroupNotFound { .. }
             | Error::StreamNotFound { .. }
             | Error::MetricFilterNotFound { .. }
+            | Error::SubscriptionFilterNotFound
             | Error::ResourceArnNotFound { .. } => ErrorKind::ResourceNotFound,
             Error::GroupExists { .. } | Error::StreamExists { .. } => {
                 ErrorKind::ResourceAlreadyExists
@@ -234,9 +259,14 @@ impl Error {
             | Error::InvalidTag { .. }
             | Error::LiveTailStreamFilterWithGroups
             | Error::LiveTailBothStreamFilters
-            | Error::LiveTailWildcardArn { .. } => ErrorKind::InvalidParameter,
+            | Error::LiveTailWildcardArn { .. }
+            | Error::SubscriptionFilterPattern { .. }
+            | Error::SubscriptionDestination { .. }
+            | Error::SubscriptionUnsupported { .. } => ErrorKind::InvalidParameter,
             Error::NameAndIdentifier | Error::DeletionProtected { .. } => ErrorKind::Validation,
-            Error::MetricFilterLimit | Error::GroupLimit => ErrorKind::LimitExceeded,
+            Error::MetricFilterLimit | Error::GroupLimit | Error::SubscriptionFilterLimit => {
+                ErrorKind::LimitExceeded
+            }
             Error::TooManyTags { .. } => ErrorKind::TooManyTags,
             Error::Meta(_) | Error::Log(_) | Error::Task(_) => ErrorKind::ServiceUnavailable,
         }

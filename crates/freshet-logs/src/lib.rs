@@ -15,7 +15,8 @@
 //!   how it follows its log).
 //! * The service: `service.rs` (open, recovery, control plane), `append.rs` (the data path),
 //!   `read.rs` (GetLogEvents), `filter_events.rs` (FilterLogEvents), `describe.rs`,
-//!   `metric_filters.rs`, `tags.rs`, `live_tail.rs`, `maintenance.rs` (checkpoints and
+//!   `metric_filters.rs`, `tags.rs`, `live_tail.rs`, [`subscriptions`] (subscription filters
+//!   and their delivery), `maintenance.rs` (checkpoints and
 //!   retention, run by the server's components).
 //! * The API: `api.rs` and one module per operation under `ops/`.
 //!
@@ -42,6 +43,7 @@ pub mod put_rules;
 mod read;
 mod service;
 pub mod store;
+pub mod subscriptions;
 pub mod tags;
 pub mod token;
 
@@ -52,3 +54,6 @@ pub use live_tail::{LiveTail, LiveTailEvent, LiveTailItem, LiveTailRequest, Live
 pub use metric_filters::{MetricDatum, MetricFilter};
 pub use model::*;
 pub use service::{Logs, LogsOptions};
+pub use subscriptions::{
+    Destination, DestinationError, OutRecord, RecordOutcome, SubscriptionDestinations,
+};

@@ -76,6 +76,8 @@ pub(crate) struct Inner {
     pub(crate) live_tails: Arc<std::sync::atomic::AtomicUsize>,
     /// The AWS/Logs metrics.
     pub(crate) metrics: crate::metrics::LogsMetrics,
+    /// Subscription filters and their destinations.
+    pub(crate) subscriptions: crate::subscriptions::Registry,
 }
 
 /// Runs blocking work (metadata commits, log opens and scans) off the async workers.
@@ -125,6 +127,7 @@ impl Logs {
                 groups: RwLock::new(BTreeMap::new()),
                 control: tokio::sync::Mutex::new(()),
                 live_tails: Arc::default(),
+                subscriptions: crate::subscriptions::Registry::default(),
             }),
         };
         {
@@ -136,6 +139,8 @@ impl Logs {
         for g in loaded {
             logs.rebuild_index_later(g);
         }
+        let l = logs.clone();
+        blocking(move || l.load_subscriptions()).await?;
         Ok(logs)
     }
 
@@ -330,6 +335,7 @@ impl Logs {
         blocking(move || Ok(meta.transaction(|t| store::delete_group(t, &record))?)).await?;
         self.groups_mut().remove(name);
         g.mark_deleted();
+        self.inner.subscriptions.group_deleted(g.id);
         let backend = self.inner.backend.clone();
         let removed = blocking(move || {
             g.log.close()?;

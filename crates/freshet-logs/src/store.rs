@@ -10,6 +10,8 @@
 //! | `logs.stream_stats` | `<stream id:016x>` | [`StatsRecord`] (written lazily, see below) |
 //! | `logs.checkpoints` | `<group id:016x>` | [`CheckpointRecord`] |
 //! | `logs.metric_filters` | `<group id:016x>/<filter name>` | [`MetricFilterRecord`] |
+//! | `logs.subscription_filters` | `<group id:016x>/<filter name>` | [`crate::subscriptions::SubscriptionFilterRecord`] |
+//! | `logs.subscription_cursors` | `<group id:016x>/<filter name>` | [`crate::subscriptions::CursorRecord`] |
 //! | `logs.ids` | `next` | the next id to allocate, decimal text |
 //!
 //! Groups and streams get ids from one counter that never goes back, so a group or stream
@@ -247,6 +249,7 @@ pub fn delete_group(txn: &mut dyn Txn, group: &GroupRecord) -> Result<(), MetaEr
     for (key, _) in txn.scan(METRIC_FILTERS, &prefix)? {
         txn.delete(METRIC_FILTERS, &key)?;
     }
+    crate::subscriptions::delete_group_rows(txn, group.id)?;
     txn.delete(CHECKPOINTS, &group_key(group.id))?;
     txn.delete(GROUPS, &group.name)?;
     Ok(())

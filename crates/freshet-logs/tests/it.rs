@@ -12,4 +12,5 @@ mod it {
     mod read;
     mod recovery;
     mod retention;
+    mod subscriptions;
 }

@@ -10,7 +10,7 @@
 //! Tasks: one accept loop per listener (one tokio task per connection, HTTP/1.1 or h2c detected
 //! per connection; on the optional TLS port, ALPN `h2` or `http/1.1` after the handshake), the
 //! components under the [`Supervisor`] (Kinesis retention and on-demand scaling, CloudWatch
-//! Logs checkpoints and retention, Lambda event source mappings and asynchronous invocations,
+//! Logs checkpoints, retention and subscription filter delivery, Lambda event source mappings and asynchronous invocations,
 //! ...), and the
 //! log's group-commit thread owned by `freshet-log`.
 //!
@@ -22,6 +22,7 @@ pub mod agent;
 pub mod config;
 mod http;
 mod lock;
+pub mod subscriptions;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -322,6 +323,12 @@ pub async fn start_with(
         glue: Some(glue.clone()),
     });
     supervisor.start(firehose.component());
+    logs.set_subscription_destinations(subscriptions::InProcessDestinations::new(
+        streams.clone(),
+        firehose.clone(),
+        functions.clone(),
+    ));
+    supervisor.start(logs.subscription_delivery());
     if !config.agent.config.as_os_str().is_empty() {
         let sink = Arc::new(agent::InProcessSink::new(streams.clone(), firehose.clone()));
         let component =

@@ -21,6 +21,7 @@ mod put_log_events;
 mod put_log_group_deletion_protection;
 mod retention;
 mod start_live_tail;
+mod subscription_filters;
 mod tag_log_group;
 mod tag_resource;
 mod test_metric_filter;
@@ -284,6 +285,15 @@ pub(crate) async fn dispatch(
                 logs, protocol, body,
             )
             .await
+        }
+        "PutSubscriptionFilter" => {
+            run::<subscription_filters::PutSubscriptionFilter>(logs, protocol, body).await
+        }
+        "DescribeSubscriptionFilters" => {
+            run::<subscription_filters::DescribeSubscriptionFilters>(logs, protocol, body).await
+        }
+        "DeleteSubscriptionFilter" => {
+            run::<subscription_filters::DeleteSubscriptionFilter>(logs, protocol, body).await
         }
         "StartLiveTail" => start_live_tail::handle(logs, protocol, body, request_id),
         other => unknown_operation(other, protocol),

@@ -10,6 +10,7 @@ mod metric_filters;
 mod restart;
 mod retention;
 mod streams;
+mod subscriptions;
 mod tags;
 mod wire;
 

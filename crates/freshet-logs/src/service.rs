@@ -76,6 +76,8 @@ pub(crate) struct Inner {
     pub(crate) live_tails: Arc<std::sync::atomic::AtomicUsize>,
     /// The AWS/Logs metrics.
     pub(crate) metrics: crate::metrics::LogsMetrics,
+    /// Logs Insights queries.
+    pub(crate) insights: crate::insights::queries::Queries,
 }
 
 /// Runs blocking work (metadata commits, log opens and scans) off the async workers.
@@ -125,6 +127,7 @@ impl Logs {
                 groups: RwLock::new(BTreeMap::new()),
                 control: tokio::sync::Mutex::new(()),
                 live_tails: Arc::default(),
+                insights: Default::default(),
             }),
         };
         {

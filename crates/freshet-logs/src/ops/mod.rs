@@ -14,13 +14,19 @@ mod delete_log_group;
 mod delete_log_stream;
 mod describe_log_groups;
 mod describe_log_streams;
+mod describe_queries;
 mod filter_log_events;
 mod get_log_events;
+mod get_log_group_fields;
+mod get_query_results;
 mod metric_filters;
 mod put_log_events;
 mod put_log_group_deletion_protection;
+mod query_definitions;
 mod retention;
 mod start_live_tail;
+mod start_query;
+mod stop_query;
 mod tag_log_group;
 mod tag_resource;
 mod test_metric_filter;
@@ -286,6 +292,27 @@ pub(crate) async fn dispatch(
             .await
         }
         "StartLiveTail" => start_live_tail::handle(logs, protocol, body, request_id),
+        "StartQuery" => start_query::run::<start_query::StartQuery>(logs, protocol, body).await,
+        "GetQueryResults" => {
+            start_query::run::<get_query_results::GetQueryResults>(logs, protocol, body).await
+        }
+        "StopQuery" => start_query::run::<stop_query::StopQuery>(logs, protocol, body).await,
+        "DescribeQueries" => {
+            start_query::run::<describe_queries::DescribeQueries>(logs, protocol, body).await
+        }
+        "GetLogGroupFields" => {
+            start_query::run::<get_log_group_fields::GetLogGroupFields>(logs, protocol, body).await
+        }
+        "PutQueryDefinition" => {
+            start_query::run::<query_definitions::PutQueryDefinition>(logs, protocol, body).await
+        }
+        "DescribeQueryDefinitions" => {
+            start_query::run::<query_definitions::DescribeQueryDefinitions>(logs, protocol, body)
+                .await
+        }
+        "DeleteQueryDefinition" => {
+            start_query::run::<query_definitions::DeleteQueryDefinition>(logs, protocol, body).await
+        }
         other => unknown_operation(other, protocol),
     }
 }

@@ -98,15 +98,59 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// Orders two optional values for `sort`: absent first, numbers numerically (text that
-/// reads as a number too), then text lexicographically.
+/// Orders two optional values for `sort` as Logs Insights does: absent first, then every
+/// value that is not a number (in natural order, [`natural_cmp`]), then numbers numerically.
 pub fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
     match (a, b) {
         (None, None) => Ordering::Equal,
         (None, Some(_)) => Ordering::Less,
         (Some(_), None) => Ordering::Greater,
-        (Some(a), Some(b)) => compare_values(a, b),
+        (Some(a), Some(b)) => {
+            let num = |v: &Value| match v {
+                Value::Str(_) => v.as_num(),
+                Value::Bool(_) => None,
+                other => other.as_num(),
+            };
+            match (num(a), num(b)) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => Ordering::Greater,
+                (None, Some(_)) => Ordering::Less,
+                (None, None) => natural_cmp(&a.text(), &b.text()),
+            }
+        }
     }
+}
+
+/// Natural order (AWS's `sort` for values that are not numbers): runs of digits compare by
+/// length, then by value; every other character by its Unicode value.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
+            let si = i;
+            while i < a.len() && a[i].is_ascii_digit() {
+                i += 1;
+            }
+            let sj = j;
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            let o = (i - si).cmp(&(j - sj)).then(a[si..i].cmp(&b[sj..j]));
+            if o != Ordering::Equal {
+                return o;
+            }
+        } else {
+            // UTF-8 byte order is code point order.
+            let o = a[i].cmp(&b[j]);
+            if o != Ordering::Equal {
+                return o;
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    (a.len() - i).cmp(&(b.len() - j))
 }
 
 /// Orders two values: numerically when both read as numbers, else as text.
@@ -150,6 +194,54 @@ mod tests {
         assert_eq!(format_number(3.0), "3");
         assert_eq!(format_number(2.5), "2.5");
         assert_eq!(format_number(-0.125), "-0.125");
+    }
+
+    #[test]
+    fn sort_order_is_aws_natural_order_with_numbers_last() {
+        let mut v: Vec<Value> = [
+            "1",
+            "a12345hfh",
+            "0#",
+            "@",
+            "111A",
+            "!:",
+            "A9876fghj",
+            "5A",
+            "2345_",
+            "#",
+            "*%04",
+            "@_",
+            "A",
+            "0",
+            "3",
+            "2",
+        ]
+        .iter()
+        .map(|s| Value::Str((*s).to_owned()))
+        .collect();
+        v.sort_by(|a, b| compare(Some(a), Some(b)));
+        let got: Vec<String> = v.iter().map(Value::text).collect();
+        assert_eq!(
+            got,
+            [
+                "!:",
+                "#",
+                "*%04",
+                "0#",
+                "5A",
+                "111A",
+                "2345_",
+                "@",
+                "@_",
+                "A",
+                "A9876fghj",
+                "a12345hfh",
+                "0",
+                "1",
+                "2",
+                "3"
+            ]
+        );
     }
 
     #[test]

@@ -426,3 +426,76 @@ impl Logs {
         Status::Complete
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, created_ms: i64, status: Status, ended: Option<i64>) -> Arc<QueryEntry> {
+        Arc::new(QueryEntry {
+            id: id.to_owned(),
+            query_string: String::new(),
+            groups: vec!["g".to_owned()],
+            created_ms,
+            state: Mutex::new((
+                Snapshot {
+                    status,
+                    results: Arc::new(Vec::new()),
+                    statistics: Statistics::default(),
+                },
+                ended,
+            )),
+            cancel: AtomicBool::new(false),
+        })
+    }
+
+    #[test]
+    fn at_most_the_concurrency_limit_of_queries_run() {
+        let q = Queries::default();
+        for i in 0..MAX_CONCURRENT {
+            q.admit(entry(&format!("r{i}"), 0, Status::Running, None), 0)
+                .unwrap();
+        }
+        let e = q
+            .admit(entry("one-more", 0, Status::Scheduled, None), 0)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Account maximum query concurrency limit of [100] reached."
+        );
+        q.get("r0")
+            .unwrap()
+            .publish(Status::Complete, None, Statistics::default());
+        assert!(
+            q.admit(entry("now-fits", 0, Status::Scheduled, None), 0)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn finished_queries_are_forgotten_after_seven_days_or_beyond_the_cap() {
+        let q = Queries::default();
+        q.admit(entry("old", 0, Status::Complete, Some(0)), 0)
+            .unwrap();
+        q.admit(entry("new", 1, Status::Complete, Some(10)), KEEP_MS - 1)
+            .unwrap();
+        assert!(q.get("old").is_ok());
+        q.admit(entry("x", 2, Status::Complete, Some(2)), KEEP_MS + 1)
+            .unwrap();
+        assert!(q.get("old").is_err());
+        assert!(q.get("new").is_ok());
+        for i in 0..MAX_KEPT + MAX_CONCURRENT + 5 {
+            q.admit(
+                entry(&format!("d{i}"), 10 + i as i64, Status::Complete, Some(10)),
+                20,
+            )
+            .unwrap();
+        }
+        assert_eq!(q.list().len(), MAX_KEPT + MAX_CONCURRENT);
+        assert!(q.get("new").is_err());
+        assert_eq!(
+            q.list()[0].id,
+            format!("d{}", MAX_KEPT + MAX_CONCURRENT + 4)
+        );
+    }
+}

@@ -3,9 +3,9 @@
 //!
 //! The commands before the first "barrier" (`stats`, `sort`, `limit`, `dedup`) run on each
 //! event as it is read; the barrier keeps a bounded state: `sort` a top-k (k = the `limit`
-//! that follows, else the query's limit), `limit n` the first n rows (and then the scan can
-//! stop), `dedup` at most [`MAX_ROWS`] rows, `stats` at most [`MAX_STATS_GROUPS`] groups.
-//! A query with no barrier keeps the newest `limit` events (by `@timestamp`, newest first).
+//! that follows, else the query's limit), `limit n` the newest n events, `dedup` at most
+//! [`MAX_ROWS`] rows, `stats` at most [`MAX_STATS_GROUPS`] groups. A query with no barrier
+//! keeps the newest `limit` events (by `@timestamp`, newest first).
 //! The commands after the barrier run on that bounded set when results are asked for, which
 //! is also how partial results are produced while the scan runs.
 
@@ -51,10 +51,6 @@ enum Sink {
         k: usize,
         rows: Vec<(Vec<Option<Value>>, u64, Row)>,
     },
-    First {
-        n: usize,
-        rows: Vec<Row>,
-    },
     Dedup {
         fields: Vec<String>,
         seen: HashSet<Vec<String>>,
@@ -77,6 +73,13 @@ fn glob_regex(glob: &str) -> Option<Regex> {
         }
     }
     Regex::new(&re).ok()
+}
+
+fn newest_first() -> Vec<SortKey> {
+    vec![SortKey {
+        expr: Expr::Field("@timestamp".to_owned()),
+        desc: true,
+    }]
 }
 
 fn is_barrier(c: &Command) -> bool {
@@ -141,8 +144,11 @@ impl Plan {
                 k: keep_after(&commands, barrier, limit),
                 rows: Vec::new(),
             },
-            Some(Command::Limit(n)) => Sink::First {
-                n: (*n as usize).min(limit),
+            // Without a sort, `limit n` keeps the newest n events, as a query without a
+            // barrier does.
+            Some(Command::Limit(n)) => Sink::Top {
+                keys: newest_first(),
+                k: (*n as usize).min(limit),
                 rows: Vec::new(),
             },
             Some(Command::Dedup(fields)) => Sink::Dedup {
@@ -152,10 +158,7 @@ impl Plan {
             },
             Some(Command::Stats { aggs, by }) => Sink::Stats(Box::new(Aggregator::new(aggs, by))),
             _ => Sink::Top {
-                keys: vec![SortKey {
-                    expr: Expr::Field("@timestamp".to_owned()),
-                    desc: true,
-                }],
+                keys: newest_first(),
                 k: limit,
                 rows: Vec::new(),
             },
@@ -173,11 +176,6 @@ impl Plan {
             columns,
             with_ptr,
         }
-    }
-
-    /// Whether more rows can no longer change the result (a satisfied leading `limit`).
-    pub fn is_done(&self) -> bool {
-        matches!(&self.sink, Sink::First { n, rows } if rows.len() >= *n)
     }
 
     /// Feeds one event's row.
@@ -198,11 +196,6 @@ impl Plan {
                 if rows.len() >= k.saturating_mul(2).max(64) {
                     sort_top(rows, keys);
                     rows.truncate(*k);
-                }
-            }
-            Sink::First { n, rows } => {
-                if rows.len() < *n {
-                    rows.push(row);
                 }
             }
             Sink::Dedup { fields, seen, rows } => {
@@ -283,7 +276,7 @@ impl Plan {
                 rows.truncate(*k);
                 rows.into_iter().map(|(_, _, r)| r).collect()
             }
-            Sink::First { rows, .. } | Sink::Dedup { rows, .. } => rows.clone(),
+            Sink::Dedup { rows, .. } => rows.clone(),
             Sink::Stats(agg) => agg.rows(),
         };
         for i in self.barrier + 1..self.commands.len() {
@@ -799,8 +792,8 @@ mod tests {
         let rows = run("sort @timestamp asc | dedup user | display user", EVENTS);
         assert_eq!(column(&rows, "user"), ["ann", "bob", "cat"]);
         assert!(rows.iter().all(|r| r.len() == 2));
-        let rows = run("limit 1", EVENTS);
-        assert_eq!(rows.len(), 1);
+        let rows = run("limit 1 | fields user", EVENTS);
+        assert_eq!(column(&rows, "user"), ["cat"]);
     }
 
     #[test]

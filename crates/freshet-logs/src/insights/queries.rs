@@ -406,17 +406,11 @@ impl Logs {
                         message: e.message,
                     }));
                     stats.records_matched = plan.matched;
-                    if plan.is_done() {
-                        break 'read;
-                    }
                 }
                 if last_publish.elapsed() >= PUBLISH_EVERY {
                     entry.publish(Status::Running, Some(plan.results()), stats);
                     last_publish = Instant::now();
                 }
-            }
-            if plan.is_done() {
-                break;
             }
         }
         if entry.cancel.load(Ordering::SeqCst) {

@@ -72,12 +72,12 @@ pub(crate) struct Inner {
     pub(crate) opts: LogsOptions,
     pub(crate) groups: RwLock<BTreeMap<String, Arc<Group>>>,
     pub(crate) control: tokio::sync::Mutex<()>,
+    /// Logs Insights queries.
+    pub(crate) insights: crate::insights::queries::Queries,
     /// Live Tail sessions open now.
     pub(crate) live_tails: Arc<std::sync::atomic::AtomicUsize>,
     /// The AWS/Logs metrics.
     pub(crate) metrics: crate::metrics::LogsMetrics,
-    /// Logs Insights queries.
-    pub(crate) insights: crate::insights::queries::Queries,
 }
 
 /// Runs blocking work (metadata commits, log opens and scans) off the async workers.
@@ -126,8 +126,8 @@ impl Logs {
                 opts,
                 groups: RwLock::new(BTreeMap::new()),
                 control: tokio::sync::Mutex::new(()),
-                live_tails: Arc::default(),
                 insights: Default::default(),
+                live_tails: Arc::default(),
             }),
         };
         {

@@ -263,6 +263,27 @@ pub(crate) async fn dispatch(
         "PutLogEvents" => run::<put_log_events::PutLogEvents>(logs, protocol, body).await,
         "GetLogEvents" => run::<get_log_events::GetLogEvents>(logs, protocol, body).await,
         "FilterLogEvents" => run::<filter_log_events::FilterLogEvents>(logs, protocol, body).await,
+        "StartQuery" => start_query::run::<start_query::StartQuery>(logs, protocol, body).await,
+        "GetQueryResults" => {
+            start_query::run::<get_query_results::GetQueryResults>(logs, protocol, body).await
+        }
+        "StopQuery" => start_query::run::<stop_query::StopQuery>(logs, protocol, body).await,
+        "DescribeQueries" => {
+            start_query::run::<describe_queries::DescribeQueries>(logs, protocol, body).await
+        }
+        "GetLogGroupFields" => {
+            start_query::run::<get_log_group_fields::GetLogGroupFields>(logs, protocol, body).await
+        }
+        "PutQueryDefinition" => {
+            start_query::run::<query_definitions::PutQueryDefinition>(logs, protocol, body).await
+        }
+        "DescribeQueryDefinitions" => {
+            start_query::run::<query_definitions::DescribeQueryDefinitions>(logs, protocol, body)
+                .await
+        }
+        "DeleteQueryDefinition" => {
+            start_query::run::<query_definitions::DeleteQueryDefinition>(logs, protocol, body).await
+        }
         "PutRetentionPolicy" => run::<retention::PutRetentionPolicy>(logs, protocol, body).await,
         "DeleteRetentionPolicy" => {
             run::<retention::DeleteRetentionPolicy>(logs, protocol, body).await
@@ -292,27 +313,6 @@ pub(crate) async fn dispatch(
             .await
         }
         "StartLiveTail" => start_live_tail::handle(logs, protocol, body, request_id),
-        "StartQuery" => start_query::run::<start_query::StartQuery>(logs, protocol, body).await,
-        "GetQueryResults" => {
-            start_query::run::<get_query_results::GetQueryResults>(logs, protocol, body).await
-        }
-        "StopQuery" => start_query::run::<stop_query::StopQuery>(logs, protocol, body).await,
-        "DescribeQueries" => {
-            start_query::run::<describe_queries::DescribeQueries>(logs, protocol, body).await
-        }
-        "GetLogGroupFields" => {
-            start_query::run::<get_log_group_fields::GetLogGroupFields>(logs, protocol, body).await
-        }
-        "PutQueryDefinition" => {
-            start_query::run::<query_definitions::PutQueryDefinition>(logs, protocol, body).await
-        }
-        "DescribeQueryDefinitions" => {
-            start_query::run::<query_definitions::DescribeQueryDefinitions>(logs, protocol, body)
-                .await
-        }
-        "DeleteQueryDefinition" => {
-            start_query::run::<query_definitions::DeleteQueryDefinition>(logs, protocol, body).await
-        }
         other => unknown_operation(other, protocol),
     }
 }

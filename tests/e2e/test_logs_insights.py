@@ -119,9 +119,16 @@ def test_lambda_report_lines_give_duration_and_memory(endpoint, logs):
     assert rows[0]["memoryMB"] == "128"
     assert rows[0]["requests"] == "3"
     assert float(rows[0]["avgDuration"]) > 0
-    printed = run_query(logs, "filter @message like /value1 = v/ | sort @timestamp asc | display @message",
-                        start, start + 1200, logGroupName=group)
-    assert [r["@message"].strip() for r in as_dicts(printed)] == ["value1 = v0", "value1 = v1", "value1 = v2"]
+    # The function's own output may be appended after its REPORT line: wait for it too.
+    while True:
+        printed = run_query(logs, "filter @message like /value1 = v/ | sort @timestamp asc "
+                            "| display @message", start, start + 1200, logGroupName=group)
+        lines = [r["@message"].strip() for r in as_dicts(printed)]
+        if len(lines) == 3:
+            break
+        assert time.time() < deadline, f"printed lines never arrived: {lines}"
+        time.sleep(0.5)
+    assert lines == ["value1 = v0", "value1 = v1", "value1 = v2"]
 
 
 def test_cli_v1_start_query_and_get_query_results(aws_logs, app):  # noqa: F811

@@ -153,7 +153,7 @@ def test_boto3_errors_are_the_aws_ones(logs, group):
                                          {"timestamp": t, "message": "ok"}])
     assert out["rejectedLogEventsInfo"] == {"tooOldLogEventEndIndex": 1}
     with pytest.raises(ClientError) as e:
-        logs.start_query(logGroupName=group, startTime=0, endTime=1, queryString="fields @message")
+        logs.get_log_record(logRecordPointer="x")
     assert e.value.response["Error"]["Code"] == "UnknownOperationException"
 
 

@@ -10,7 +10,7 @@
 //! * Pure rules, no I/O: [`filter`] (filter patterns, TestMetricFilter), [`names`] (names and
 //!   retention values with AWS's texts), [`put_rules`] (PutLogEvents batch rules), [`codec`]
 //!   (an event in a log record), [`token`] (every token and id the API hands out), [`index`]
-//!   (a stream's sparse index).
+//!   (a stream's sparse index), [`insights`] (the Logs Insights query language).
 //! * Storage: `store.rs` (metadata tables and log names), `group.rs` (a group in memory and
 //!   how it follows its log).
 //! * The service: `service.rs` (open, recovery, control plane), `append.rs` (the data path),
@@ -32,6 +32,7 @@ pub mod filter;
 mod filter_events;
 mod group;
 pub mod index;
+pub mod insights;
 pub mod live_tail;
 mod maintenance;
 pub mod metric_filters;

@@ -72,6 +72,8 @@ pub(crate) struct Inner {
     pub(crate) opts: LogsOptions,
     pub(crate) groups: RwLock<BTreeMap<String, Arc<Group>>>,
     pub(crate) control: tokio::sync::Mutex<()>,
+    /// Logs Insights queries.
+    pub(crate) insights: crate::insights::queries::Queries,
     /// Live Tail sessions open now.
     pub(crate) live_tails: Arc<std::sync::atomic::AtomicUsize>,
     /// The AWS/Logs metrics.
@@ -126,6 +128,7 @@ impl Logs {
                 opts,
                 groups: RwLock::new(BTreeMap::new()),
                 control: tokio::sync::Mutex::new(()),
+                insights: Default::default(),
                 live_tails: Arc::default(),
                 subscriptions: crate::subscriptions::Registry::default(),
             }),

@@ -14,13 +14,19 @@ mod delete_log_group;
 mod delete_log_stream;
 mod describe_log_groups;
 mod describe_log_streams;
+mod describe_queries;
 mod filter_log_events;
 mod get_log_events;
+mod get_log_group_fields;
+mod get_query_results;
 mod metric_filters;
 mod put_log_events;
 mod put_log_group_deletion_protection;
+mod query_definitions;
 mod retention;
 mod start_live_tail;
+mod start_query;
+mod stop_query;
 mod subscription_filters;
 mod tag_log_group;
 mod tag_resource;
@@ -258,6 +264,27 @@ pub(crate) async fn dispatch(
         "PutLogEvents" => run::<put_log_events::PutLogEvents>(logs, protocol, body).await,
         "GetLogEvents" => run::<get_log_events::GetLogEvents>(logs, protocol, body).await,
         "FilterLogEvents" => run::<filter_log_events::FilterLogEvents>(logs, protocol, body).await,
+        "StartQuery" => start_query::run::<start_query::StartQuery>(logs, protocol, body).await,
+        "GetQueryResults" => {
+            start_query::run::<get_query_results::GetQueryResults>(logs, protocol, body).await
+        }
+        "StopQuery" => start_query::run::<stop_query::StopQuery>(logs, protocol, body).await,
+        "DescribeQueries" => {
+            start_query::run::<describe_queries::DescribeQueries>(logs, protocol, body).await
+        }
+        "GetLogGroupFields" => {
+            start_query::run::<get_log_group_fields::GetLogGroupFields>(logs, protocol, body).await
+        }
+        "PutQueryDefinition" => {
+            start_query::run::<query_definitions::PutQueryDefinition>(logs, protocol, body).await
+        }
+        "DescribeQueryDefinitions" => {
+            start_query::run::<query_definitions::DescribeQueryDefinitions>(logs, protocol, body)
+                .await
+        }
+        "DeleteQueryDefinition" => {
+            start_query::run::<query_definitions::DeleteQueryDefinition>(logs, protocol, body).await
+        }
         "PutRetentionPolicy" => run::<retention::PutRetentionPolicy>(logs, protocol, body).await,
         "DeleteRetentionPolicy" => {
             run::<retention::DeleteRetentionPolicy>(logs, protocol, body).await

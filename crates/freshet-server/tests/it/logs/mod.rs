@@ -6,6 +6,7 @@
 mod events;
 mod filter;
 mod groups;
+mod insights;
 mod metric_filters;
 mod restart;
 mod retention;

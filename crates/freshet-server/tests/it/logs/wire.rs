@@ -24,11 +24,11 @@ async fn call(
 #[tokio::test]
 async fn unimplemented_and_unknown_operations_are_unknown_operations() {
     let server = TestServer::start().await;
-    let r = call(&server, "StartQuery", json!({})).await;
+    let r = call(&server, "GetLogRecord", json!({})).await;
     assert_eq!(r.status, 400);
     assert_eq!(
         r.json(),
-        json!({"__type": "UnknownOperationException", "message": "Freshet does not implement the CloudWatch Logs operation StartQuery."})
+        json!({"__type": "UnknownOperationException", "message": "Freshet does not implement the CloudWatch Logs operation GetLogRecord."})
     );
     let r = call(&server, "MadeUp", json!({})).await;
     assert_eq!(r.status, 400);

@@ -447,7 +447,7 @@ def test_insights_results_become_tables_series_and_bars_in_the_browser(page, end
       plain.id = 'plain';
       main.prepend(plain);
       return {
-        split: [ins.splitSource("SOURCE '/aws/lambda/a' | SOURCE \"b c\" | fields @message | limit 5"),
+        split: [ins.splitSource("SOURCE '/aws/lambda/a' | SOURCE \\"b c\\" | fields @message | limit 5"),
                 ins.splitSource("SOURCE 'only'")],
         series: ins.seriesOf(stats),
         none: ins.seriesOf(ins.rowsOf([[cell('level', 'x'), cell('n', '1')]])),

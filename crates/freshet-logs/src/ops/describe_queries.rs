@@ -102,23 +102,35 @@ impl InsightsOp for DescribeQueries {
                 })
             })
             .collect();
-        let from = match text(&i.next_token) {
-            None => 0,
-            Some(t) => t
-                .strip_prefix("q")
-                .and_then(|n| n.parse::<usize>().ok())
-                .filter(|n| *n <= all.len())
-                .ok_or_else(|| QueryError::Invalid("The specified nextToken is invalid.".into()))?,
-        };
-        let page = i
-            .max_results
-            .and_then(|n| usize::try_from(n.0).ok())
-            .unwrap_or(1000);
-        let to = from.saturating_add(page).min(all.len());
-        let next = (to < all.len()).then(|| format!("q{to}"));
+        let (queries, next_token) =
+            offset_page(all, text(&i.next_token), "q", i.max_results.map(|n| n.0))?;
         Ok(Output {
-            queries: all.into_iter().skip(from).take(to - from).collect(),
-            next_token: next,
+            queries,
+            next_token,
         })
     }
+}
+
+/// One page of `all` for a `nextToken` that is `tag` followed by an offset into the list,
+/// `max_results` items long (default 1,000); with the token of the next page, if any.
+pub(crate) fn offset_page<T>(
+    all: Vec<T>,
+    next_token: Option<&str>,
+    tag: &str,
+    max_results: Option<i64>,
+) -> Result<(Vec<T>, Option<String>), QueryError> {
+    let from = match next_token {
+        None => 0,
+        Some(t) => t
+            .strip_prefix(tag)
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= all.len())
+            .ok_or_else(|| QueryError::Invalid("The specified nextToken is invalid.".into()))?,
+    };
+    let page = max_results
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(1000);
+    let to = from.saturating_add(page).min(all.len());
+    let next = (to < all.len()).then(|| format!("{tag}{to}"));
+    Ok((all.into_iter().skip(from).take(to - from).collect(), next))
 }

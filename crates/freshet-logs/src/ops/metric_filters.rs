@@ -300,11 +300,12 @@ impl LogsOp for DescribeMetricFilters {
         })
     }
 }
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct DeleteInput {
-    log_group_name: Option<JStr>,
-    filter_name: Option<JStr>,
+    pub(crate) log_group_name: Option<JStr>,
+    pub(crate) filter_name: Option<JStr>,
 }
 
 pub(crate) struct DeleteMetricFilter;

@@ -6,6 +6,7 @@ use freshet_protocol::json::{JInt, JList, JStr};
 use freshet_protocol::validate::Validator;
 use serde::{Deserialize, Serialize};
 
+use super::describe_queries::offset_page;
 use super::start_query::{InsightsOp, LANGUAGES, check_language, names_list};
 use super::{Checked, next_token, text};
 use crate::insights::definitions::PutDefinition;
@@ -136,25 +137,10 @@ impl InsightsOp for DescribeQueryDefinitions {
         let all = logs
             .query_definitions(i.query_definition_name_prefix.map(|s| s.0))
             .await?;
-        let from = match text(&i.next_token) {
-            None => 0,
-            Some(t) => t
-                .strip_prefix("d")
-                .and_then(|n| n.parse::<usize>().ok())
-                .filter(|n| *n <= all.len())
-                .ok_or_else(|| QueryError::Invalid("The specified nextToken is invalid.".into()))?,
-        };
-        let page = i
-            .max_results
-            .and_then(|n| usize::try_from(n.0).ok())
-            .unwrap_or(1000);
-        let to = from.saturating_add(page).min(all.len());
-        let next = (to < all.len()).then(|| format!("d{to}"));
+        let (page, next) = offset_page(all, text(&i.next_token), "d", i.max_results.map(|n| n.0))?;
         Ok(DescribeOutput {
-            query_definitions: all
+            query_definitions: page
                 .into_iter()
-                .skip(from)
-                .take(to - from)
                 .map(|d| QueryDefinition {
                     query_language: "CWLI",
                     query_definition_id: d.id,

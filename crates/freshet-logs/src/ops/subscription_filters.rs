@@ -5,6 +5,7 @@ use freshet_protocol::json::{JBool, JInt, JList, JStr};
 use freshet_protocol::validate::Validator;
 use serde::{Deserialize, Serialize};
 
+use super::metric_filters::{DeleteInput, DeleteMetricFilter};
 use super::{
     Checked, Empty, LogsOp, check_long_names, count, filter_pattern, group_name, limit, next_token,
     owned, stream_name, text,
@@ -169,25 +170,18 @@ impl LogsOp for DescribeSubscriptionFilters {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct DeleteInput {
-    log_group_name: Option<JStr>,
-    filter_name: Option<JStr>,
-}
-
 pub(crate) struct DeleteSubscriptionFilter;
 
+/// DeleteSubscriptionFilter takes what DeleteMetricFilter takes, checked the same way.
 impl Checked for DeleteSubscriptionFilter {
     type Input = DeleteInput;
 
     fn precheck(i: &DeleteInput) -> Result<(), Error> {
-        check_long_names(&[i.log_group_name.as_ref()])
+        DeleteMetricFilter::precheck(i)
     }
 
     fn validate(i: &DeleteInput, v: &mut Validator) {
-        group_name(v, "logGroupName", &i.log_group_name, true);
-        stream_name(v, "filterName", &i.filter_name, true);
+        DeleteMetricFilter::validate(i, v)
     }
 }
 

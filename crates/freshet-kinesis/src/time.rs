@@ -2,6 +2,8 @@
 //! The date format AWS uses inside error messages (`Thu Jan 01 00:00:00 UTC 1970`, Java's
 //! `Date.toString()` in UTC).
 
+use freshet_types::civil::civil_from_days;
+
 /// Formats `ms` since the epoch as `Www Mmm dd HH:MM:SS UTC yyyy`.
 pub fn aws_date(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
@@ -22,20 +24,6 @@ pub fn aws_date(ms: i64) -> String {
         sod % 60,
         y
     )
-}
-
-/// Howard Hinnant's days-to-civil algorithm: (year, month 1..=12, day 1..=31).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! constraints and then builds these types; below it, code works only with these.
 
 pub mod arn;
+pub mod civil;
 pub mod clock;
 pub mod hash;
 pub mod kpl;

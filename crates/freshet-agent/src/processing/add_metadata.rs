@@ -19,6 +19,7 @@ use super::ProcessingError;
 use super::java;
 use super::json::JsonFormat;
 use super::options::OptionReader;
+use freshet_types::civil::civil_from_days;
 
 /// The ADDMETADATA converter.
 #[derive(Debug, Clone)]
@@ -83,20 +84,6 @@ pub fn format_utc_millis(time: SystemTime) -> String {
         of_day / 1000 % 60,
         of_day % 1000
     )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days.saturating_add(719_468);
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

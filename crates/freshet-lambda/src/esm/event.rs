@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use freshet_types::civil::civil_from_days;
 use serde_json::{Map, Value, json};
 
 /// Where a stream mapping's records come from and who invokes: the same for every record.
@@ -406,20 +407,6 @@ fn iso_parts(ms: i64) -> (String, i64) {
         ),
         ms.rem_euclid(1000),
     )
-}
-
-/// Howard Hinnant's days-to-civil: (year, month 1..=12, day 1..=31).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]

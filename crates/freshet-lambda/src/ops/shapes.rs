@@ -8,6 +8,7 @@ use crate::functions::Functions;
 use crate::functions::names::LATEST;
 use crate::functions::record::{AliasRecord, FunctionRecord, State, UpdateStatus, VersionConfig};
 use crate::functions::versions::b64_of_hex;
+use freshet_types::civil::civil_from_days;
 
 /// `FunctionConfiguration` of one version.
 pub(crate) fn configuration(f: &Functions, record: &FunctionRecord, c: &VersionConfig) -> Value {
@@ -131,20 +132,6 @@ pub(crate) fn lambda_time(ms: i64) -> String {
         (sod / 60) % 60,
         sod % 60
     )
-}
-
-/// Howard Hinnant's days-to-civil algorithm: (year, month 1..=12, day 1..=31).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! Values of the query language: strings, numbers and timestamps, how they compare and how
 //! GetQueryResults prints them (every result value is a string on the wire).
 
+use freshet_types::civil::civil_from_days;
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 
@@ -82,20 +83,6 @@ pub fn format_time(ms: i64) -> String {
         rem % 1000
     );
     s
-}
-
-/// Days since 1970-01-01 to (year, month, day) (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// Orders two optional values for `sort` as Logs Insights does: absent first, then every

@@ -7,6 +7,8 @@
 //! writes: UTC with milliseconds, `2024-01-01T00:00:00.000Z`. Years are limited to 0000-9999,
 //! the range ISO-8601's four-digit form covers.
 
+pub(crate) use freshet_types::civil::{civil_from_days, days_from_civil};
+
 /// Seconds from 1970-01-01 to 0000-01-01 (proleptic Gregorian).
 const MIN_SECONDS: i64 = -62_167_219_200;
 /// Seconds from 1970-01-01 to 10000-01-01.
@@ -153,31 +155,6 @@ fn days_in_month(year: i64, month: i64) -> i64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
-pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// (year, month, day) of a day count since 1970-01-01 (Hinnant's `civil_from_days`).
-pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Epoch milliseconds from JSON epoch seconds, rounded to the millisecond and clamped to the

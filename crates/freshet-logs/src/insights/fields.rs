@@ -61,16 +61,7 @@ impl Logs {
                         continue;
                     }
                     seen += 1;
-                    let row = row_of(&EventRef {
-                        account: &account,
-                        group: &g.name,
-                        group_id: g.id,
-                        stream: &r.partition_key,
-                        offset: r.offset,
-                        timestamp_ms: e.timestamp_ms,
-                        ingestion_ms: r.arrival_ms,
-                        message: e.message,
-                    });
+                    let row = row_of(&EventRef::stored(&account, &g, r, &e));
                     for (n, _) in row.fields {
                         if n != "@ptr" {
                             *counts.entry(n).or_default() += 1;

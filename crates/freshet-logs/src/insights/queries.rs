@@ -395,16 +395,7 @@ impl Logs {
                     }
                     stats.records_scanned += 1;
                     stats.bytes_scanned += e.message.len() as u64;
-                    plan.feed(row_of(&EventRef {
-                        account: &account,
-                        group: &g.name,
-                        group_id: g.id,
-                        stream: &r.partition_key,
-                        offset: r.offset,
-                        timestamp_ms: e.timestamp_ms,
-                        ingestion_ms: r.arrival_ms,
-                        message: e.message,
-                    }));
+                    plan.feed(row_of(&EventRef::stored(&account, &g, r, &e)));
                     stats.records_matched = plan.matched;
                 }
                 if last_publish.elapsed() >= PUBLISH_EVERY {

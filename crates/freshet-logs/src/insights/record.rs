@@ -36,6 +36,27 @@ pub struct EventRef<'a> {
     pub message: &'a str,
 }
 
+impl<'a> EventRef<'a> {
+    /// The event `event`, decoded from `record` of `group`'s log.
+    pub(crate) fn stored(
+        account: &'a str,
+        group: &'a crate::group::Group,
+        record: &'a freshet_log::StoredRecord,
+        event: &crate::codec::DecodedEvent<'a>,
+    ) -> Self {
+        EventRef {
+            account,
+            group: &group.name,
+            group_id: group.id,
+            stream: &record.partition_key,
+            offset: record.offset,
+            timestamp_ms: event.timestamp_ms,
+            ingestion_ms: record.arrival_ms,
+            message: event.message,
+        }
+    }
+}
+
 /// An opaque `@ptr`: base64 of the group id and the event's log offset.
 pub fn ptr(group_id: u64, offset: u64) -> String {
     let mut b = Vec::with_capacity(16);
